@@ -1,0 +1,11 @@
+// Command nsbox is the multi-call binary: every applet in one static
+// executable, chosen by the name it is called by or by its first argument.
+package main
+
+import (
+	"github.com/nsbox/nsbox/pkg/applet"
+
+	_ "github.com/nsbox/nsbox/pkg/applets/unshare"
+)
+
+func main() { applet.Main() }

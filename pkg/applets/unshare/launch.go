@@ -1,0 +1,249 @@
+package unshare
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/pkg/applet"
+	"github.com/nsbox/nsbox/pkg/idmap"
+	"github.com/nsbox/nsbox/pkg/ns"
+	"github.com/nsbox/nsbox/pkg/nsexec"
+)
+
+type pinReq struct {
+	typ  ns.Type
+	path string
+}
+
+// launch chooses where the plan runs:
+//   - no user namespace, no fork: in this process (nsexec.Plan.Exec);
+//   - a user namespace without fork: re-exec into the C constructor, which
+//     unshares it while single-threaded and keeps the PID;
+//   - --fork (or -U in a build without the constructor): a child cloned
+//     into the namespaces runs the plan's stage; this process writes the
+//     maps, pins the namespaces and passes on the child's status.
+type launch struct {
+	plan           *nsexec.Plan
+	flags          uintptr
+	fork, forward  bool
+	uidMap, gidMap *idmap.Single
+	pins           []pinReq
+	notify         []*os.File
+}
+
+func (l *launch) run() error {
+	user := l.flags&unix.CLONE_NEWUSER != 0
+	switch {
+	case !l.fork && !user:
+		return l.inProcess()
+	case !l.fork && nsexec.Constructor:
+		return l.inPlace()
+	}
+	return l.forked()
+}
+
+// pinsFor turns the requests into plan pins: pid and time name the
+// namespace children get (util-linux binds *_for_children).
+func (l *launch) pinsFor() []nsexec.Pin {
+	var pins []nsexec.Pin
+	for _, r := range l.pins {
+		pins = append(pins, nsexec.Pin{File: r.typ.ChildFile(), Path: r.path})
+	}
+	return pins
+}
+
+func (l *launch) notifyFds() []int {
+	var fds []int
+	for _, f := range l.notify {
+		fds = append(fds, int(f.Fd()))
+	}
+	return fds
+}
+
+func stepError(err error) error {
+	var e *nsexec.Error
+	if errors.As(err, &e) {
+		if e.Msg == "" && e.Err == nil {
+			return &applet.Exit{Code: e.Code}
+		}
+		return &applet.Exit{Code: e.Code, Msg: nsexec.Message(e)}
+	}
+	return err
+}
+
+func (l *launch) inProcess() error {
+	p := l.plan
+	p.Unshare = l.flags
+	p.Pins = l.pinsFor()
+	p.NotifyFds = l.notifyFds()
+	return stepError(p.Exec())
+}
+
+// inPlace re-executes this binary with the plan for the C constructor.
+func (l *launch) inPlace() error {
+	p := l.plan
+	p.Unshare = l.flags
+	p.UIDMap, p.GIDMap = l.uidMap, l.gidMap
+	p.Pins = l.pinsFor()
+	for _, f := range l.notify {
+		if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
+			return applet.Errorf("fcntl failed: %s", applet.Strerror(err))
+		}
+	}
+	p.NotifyFds = l.notifyFds()
+	argv := append([]string{"unshare"}, p.Argv...)
+	err := syscall.Exec("/proc/self/exe", argv, p.Environ("self"))
+	return applet.Errorf("cannot re-execute /proc/self/exe: %s", applet.Strerror(err))
+}
+
+// forked clones the child stage into the new namespaces and supervises it.
+func (l *launch) forked() error {
+	p := l.plan
+	user := l.flags&unix.CLONE_NEWUSER != 0
+	clone := l.flags &^ unix.CLONE_NEWTIME
+	p.Unshare = l.flags & unix.CLONE_NEWTIME // created by the child, before its offsets
+	needReady := len(l.pins) > 0 || len(l.notify) > 0
+
+	var sync, ready [2]int
+	if err := unix.Pipe2(sync[:], unix.O_CLOEXEC); err != nil {
+		return applet.Errorf("pipe failed: %s", applet.Strerror(err))
+	}
+	defer unix.Close(sync[1])
+	p.SyncFd = sync[0]
+	if needReady {
+		if err := unix.Pipe2(ready[:], unix.O_CLOEXEC); err != nil {
+			unix.Close(sync[0])
+			return applet.Errorf("pipe failed: %s", applet.Strerror(err))
+		}
+		defer unix.Close(ready[0])
+		p.ReadyFd = ready[1]
+	}
+	if user {
+		p.ClearAmbient = true
+	}
+	// The child's ends are inherited at their own numbers, so that the
+	// caller's other descriptors reach the program unchanged.
+	inherit := []int{p.SyncFd}
+	if needReady {
+		inherit = append(inherit, p.ReadyFd)
+	}
+	for _, fd := range inherit {
+		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+	}
+	for _, f := range l.notify {
+		unix.FcntlInt(f.Fd(), unix.F_SETFD, unix.FD_CLOEXEC)
+	}
+
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
+	defer signal.Stop(sigs)
+
+	attr := &syscall.ProcAttr{
+		Env:   p.Environ("child"),
+		Files: []uintptr{0, 1, 2},
+		Sys:   &syscall.SysProcAttr{Cloneflags: clone},
+	}
+	if user {
+		attr.Sys.AmbientCaps = boundingCaps()
+	}
+	argv := append([]string{"unshare"}, p.Argv...)
+	pid, err := syscall.ForkExec("/proc/self/exe", argv, attr)
+	for _, fd := range inherit {
+		unix.Close(fd)
+	}
+	if err != nil {
+		return applet.Errorf("unshare failed: %s", applet.Strerror(err))
+	}
+	abort := func(err error) error {
+		unix.Kill(pid, unix.SIGKILL)
+		wait(pid)
+		return err
+	}
+	if user && (l.uidMap != nil || l.gidMap != nil || p.Setgroups != "") {
+		if err := idmap.Write(pid, l.uidMap, l.gidMap, p.Setgroups); err != nil {
+			return abort(applet.Errorf("%s", applet.Message(err)))
+		}
+	}
+	if _, err := unix.Write(sync[1], []byte{1}); err != nil {
+		return abort(applet.Errorf("cannot release the child: %s", applet.Strerror(err)))
+	}
+	if needReady {
+		var b [1]byte
+		if n, _ := readRetry(ready[0], b[:]); n == 1 {
+			if err := nsexec.BindPins(pid, l.pinsFor(), -1); err != nil {
+				return abort(stepError(err))
+			}
+			if err := nsexec.Notify(l.notifyFds(), pid); err != nil {
+				return abort(stepError(err))
+			}
+			unix.Write(sync[1], []byte{1})
+		}
+	}
+	unix.Close(sync[1])
+
+	// While the child runs, SIGINT and SIGTERM do not end this process
+	// (util-linux blocks them); --forward-signals passes them on.
+	go func() {
+		for s := range sigs {
+			if l.forward {
+				unix.Kill(pid, s.(syscall.Signal))
+			}
+		}
+	}()
+	return wait(pid)
+}
+
+// wait waits for pid and turns its end into this applet's exit.
+func wait(pid int) error {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return applet.Errorf("waitpid failed: %s", applet.Strerror(err))
+		}
+		break
+	}
+	switch {
+	case ws.Exited():
+		if ws.ExitStatus() == 0 {
+			return nil
+		}
+		return &applet.Exit{Code: ws.ExitStatus()}
+	case ws.Signaled():
+		return &applet.Signaled{Sig: int(ws.Signal())}
+	}
+	return &applet.Exit{Code: 1}
+}
+
+func readRetry(fd int, b []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, b)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
+// boundingCaps lists every capability in the bounding set: the child stage
+// is exec'ed before its uid is mapped, so it keeps them only as ambient
+// capabilities (and drops them again before the program runs).
+func boundingCaps() []uintptr {
+	var caps []uintptr
+	for c := 0; c < 64; c++ {
+		r, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+		if err != nil {
+			break
+		}
+		if r == 1 {
+			caps = append(caps, uintptr(c))
+		}
+	}
+	return caps
+}

@@ -1,0 +1,385 @@
+// Package unshare is the unshare applet: run a program in new namespaces,
+// with util-linux unshare's options, order of operations, messages and exit
+// codes, plus --hostname, --init, --pid-file and --ready-fd for composing
+// containers.
+package unshare
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/pkg/applet"
+	"github.com/nsbox/nsbox/pkg/idmap"
+	"github.com/nsbox/nsbox/pkg/ns"
+	"github.com/nsbox/nsbox/pkg/nsexec"
+)
+
+func init() {
+	applet.Register(applet.Applet{
+		Name:    "unshare",
+		Summary: "run a program with some namespaces unshared from the parent",
+		Usage:   usage,
+		Run:     run,
+	})
+	applet.StageHook = nsexec.Stage
+}
+
+const usage = `
+Usage:
+ unshare [options] [<program> [<argument>...]]
+
+Run a program with some namespaces unshared from the parent.
+
+Options:
+ -m, --mount[=<file>]      unshare mounts namespace
+ -u, --uts[=<file>]        unshare UTS namespace (hostname etc)
+ -i, --ipc[=<file>]        unshare System V IPC namespace
+ -n, --net[=<file>]        unshare network namespace
+ -p, --pid[=<file>]        unshare pid namespace
+ -U, --user[=<file>]       unshare user namespace
+ -C, --cgroup[=<file>]     unshare cgroup namespace
+ -T, --time[=<file>]       unshare time namespace
+
+ -f, --fork                fork before launching <program>
+ --map-user=<uid>|<name>   map current user to uid (implies --user)
+ --map-group=<gid>|<name>  map current group to gid (implies --user)
+ -r, --map-root-user       map current user to root (implies --user)
+ -c, --map-current-user    map current user to itself (implies --user)
+ --map-auto                (not yet: arrives with setuidmap)
+ --map-users=<inneruid>:<outeruid>:<count>
+                           (not yet: arrives with setuidmap)
+ --map-groups=<innergid>:<outergid>:<count>
+                           (not yet: arrives with setuidmap)
+ --map-subids              (not yet: arrives with setuidmap)
+ --owner=<uid>:<gid>       (not yet: arrives with setuidmap)
+
+ --kill-child[=<signame>]  when dying, kill the forked child (implies --fork)
+                             defaults to SIGKILL
+ --forward-signals         forward SIGTERM and SIGINT to the child (implies --fork)
+ --mount-proc[=<dir>]      mount proc filesystem first (implies --mount)
+ --mount-binfmt[=<dir>]    mount binfmt filesystem first (implies --user and --mount)
+ -l, --load-interp=<file>  load binfmt definition in the namespace (implies --mount-binfmt)
+ --propagation slave|shared|private|unchanged
+                           modify mount propagation in mount namespace
+ --setgroups allow|deny    control the setgroups syscall in user namespaces
+ --keep-caps               retain capabilities granted in user namespaces
+
+ -R, --root=<dir>          run the command with root directory set to <dir>
+ -w, --wd=<dir>            change working directory to <dir>
+ -S, --setuid <uid>        set uid in entered namespace
+ -G, --setgid <gid>        set gid in entered namespace
+ --monotonic <offset>      set clock monotonic offset (seconds) in time namespaces
+ --boottime <offset>       set clock boottime offset (seconds) in time namespaces
+ --clear-env               clear the environment
+ --whitelist-env <list>    keep only the comma-separated variables of <list>
+
+nsbox extras:
+ --hostname <name>         set the host name in the new UTS namespace (implies --uts)
+ --init                    run <program> under a minimal init that reaps zombies
+                             and forwards signals (with --fork, the init is PID 1)
+ --pid-file <file>         write the PID of the started process to <file> once
+                             every namespace, map and pin exists
+ --ready-fd <fd>           write that PID to file descriptor <fd>, then close it
+
+ -h, --help                display this help
+ -V, --version             display version
+
+For more details see unshare(1) and docs/unshare.md.
+`
+
+// noFile is the value a namespace option has when given without =FILE.
+const noFile = "\x00"
+
+// nsOpt is one namespace option: -m/--mount[=FILE] and its kin.
+type nsOpt struct {
+	long, short string
+	typ         ns.Type
+	val         string
+}
+
+func run(e *applet.Env) error {
+	fs := applet.NewFlags(e)
+	var nsopts []*nsOpt
+	for _, o := range []struct{ long, short, typ string }{
+		{"mount", "m", "mnt"}, {"uts", "u", "uts"}, {"ipc", "i", "ipc"}, {"net", "n", "net"},
+		{"pid", "p", "pid"}, {"user", "U", "user"}, {"cgroup", "C", "cgroup"}, {"time", "T", "time"},
+	} {
+		t, _ := ns.ByName(o.typ)
+		n := &nsOpt{long: o.long, short: o.short, typ: t}
+		fs.StringVarP(&n.val, o.long, o.short, "", "")
+		fs.Lookup(o.long).NoOptDefVal = noFile
+		nsopts = append(nsopts, n)
+	}
+	fork := fs.BoolP("fork", "f", false, "")
+	mapUser := fs.String("map-user", "", "")
+	mapGroup := fs.String("map-group", "", "")
+	mapRoot := fs.BoolP("map-root-user", "r", false, "")
+	mapCurrent := fs.BoolP("map-current-user", "c", false, "")
+	notYet := []string{"map-auto", "map-subids"}
+	for _, n := range notYet {
+		fs.Bool(n, false, "")
+	}
+	notYetArg := []string{"map-users", "map-groups", "owner"}
+	for _, n := range notYetArg {
+		fs.String(n, "", "")
+	}
+	killChild := fs.String("kill-child", "", "")
+	fs.Lookup("kill-child").NoOptDefVal = "KILL"
+	forward := fs.Bool("forward-signals", false, "")
+	mountProc := fs.String("mount-proc", "", "")
+	fs.Lookup("mount-proc").NoOptDefVal = "/proc"
+	mountBinfmt := fs.String("mount-binfmt", "", "")
+	fs.Lookup("mount-binfmt").NoOptDefVal = "/proc/sys/fs/binfmt_misc"
+	loadInterp := fs.StringP("load-interp", "l", "", "")
+	propagation := fs.String("propagation", "", "")
+	setgroups := fs.String("setgroups", "", "")
+	keepCaps := fs.Bool("keep-caps", false, "")
+	root := fs.StringP("root", "R", "", "")
+	wd := fs.StringP("wd", "w", "", "")
+	setuid := fs.StringP("setuid", "S", "", "")
+	setgid := fs.StringP("setgid", "G", "", "")
+	monotonic := fs.String("monotonic", "", "")
+	boottime := fs.String("boottime", "", "")
+	clearEnv := fs.Bool("clear-env", false, "")
+	whitelist := fs.String("whitelist-env", "", "")
+	hostname := fs.String("hostname", "", "")
+	initOpt := fs.Bool("init", false, "")
+	pidFile := fs.String("pid-file", "", "")
+	readyFd := fs.String("ready-fd", "", "")
+
+	rest, done, err := applet.Parse(e, fs, usage)
+	if err != nil || done {
+		return err
+	}
+	for _, n := range append(notYet, notYetArg...) {
+		if fs.Changed(n) {
+			return applet.Errorf("--%s is not supported yet: it arrives with setuidmap", n)
+		}
+	}
+
+	p := nsexec.NewPlan(e.Name)
+	var flags uintptr
+	var pins []*nsOpt
+	for _, n := range nsopts {
+		if fs.Changed(n.long) {
+			flags |= n.typ.Flag
+			if n.val != noFile {
+				pins = append(pins, n)
+			}
+		}
+	}
+	if fs.Changed("mount-proc") {
+		flags |= unix.CLONE_NEWNS
+		p.ProcDir = *mountProc
+	}
+	if fs.Changed("load-interp") {
+		if !fs.Changed("mount-binfmt") {
+			*mountBinfmt = "/proc/sys/fs/binfmt_misc"
+		}
+		p.Interp = *loadInterp
+	}
+	if fs.Changed("mount-binfmt") || fs.Changed("load-interp") {
+		flags |= unix.CLONE_NEWNS | unix.CLONE_NEWUSER
+		p.BinfmtDir = *mountBinfmt
+	}
+	if fs.Changed("hostname") {
+		flags |= unix.CLONE_NEWUTS
+		p.SetHostname, p.Hostname = true, *hostname
+	}
+
+	// Maps: the caller's effective ids, as util-linux maps them.
+	euid, egid := uint32(os.Geteuid()), uint32(os.Getegid())
+	var uidMap, gidMap *idmap.Single
+	if fs.Changed("map-user") {
+		id, ok := idmap.UserID(*mapUser)
+		if !ok {
+			return applet.Errorf("failed to parse uid: '%s'", *mapUser)
+		}
+		uidMap = &idmap.Single{Inside: id, Outside: euid}
+	}
+	if fs.Changed("map-group") {
+		id, ok := idmap.GroupID(*mapGroup)
+		if !ok {
+			return applet.Errorf("failed to parse gid: '%s'", *mapGroup)
+		}
+		gidMap = &idmap.Single{Inside: id, Outside: egid}
+	}
+	if *mapRoot {
+		uidMap = &idmap.Single{Inside: 0, Outside: euid}
+		gidMap = &idmap.Single{Inside: 0, Outside: egid}
+	}
+	if *mapCurrent {
+		uidMap = &idmap.Single{Inside: euid, Outside: euid}
+		gidMap = &idmap.Single{Inside: egid, Outside: egid}
+	}
+	if uidMap != nil || gidMap != nil {
+		flags |= unix.CLONE_NEWUSER
+	}
+	switch *setgroups {
+	case "", "allow", "deny":
+	default:
+		return applet.Errorf("unsupported --setgroups argument '%s'", *setgroups)
+	}
+	if *setgroups == "allow" && gidMap != nil {
+		return applet.Errorf("options --setgroups=allow and --map-group are mutually exclusive")
+	}
+	p.Setgroups = *setgroups
+
+	if flags&unix.CLONE_NEWNS != 0 {
+		switch *propagation {
+		case "", "private":
+			p.Propagation = unix.MS_PRIVATE
+		case "slave":
+			p.Propagation = unix.MS_SLAVE
+		case "shared":
+			p.Propagation = unix.MS_SHARED
+		case "unchanged":
+		default:
+			return applet.Errorf("unsupported propagation mode: %s", *propagation)
+		}
+	} else if !validPropagation(*propagation) {
+		return applet.Errorf("unsupported propagation mode: %s", *propagation)
+	}
+
+	if fs.Changed("monotonic") || fs.Changed("boottime") {
+		if flags&unix.CLONE_NEWTIME == 0 {
+			return applet.Errorf("options --monotonic and --boottime require unsharing of a time namespace (-T)")
+		}
+		p.TimeOffsets = true
+		if fs.Changed("monotonic") {
+			if p.Monotonic, err = strconv.ParseInt(*monotonic, 10, 64); err != nil {
+				return applet.Errorf("failed to parse monotonic offset: '%s'", *monotonic)
+			}
+		}
+		if fs.Changed("boottime") {
+			if p.Boottime, err = strconv.ParseInt(*boottime, 10, 64); err != nil {
+				return applet.Errorf("failed to parse boottime offset: '%s'", *boottime)
+			}
+		}
+	}
+
+	if fs.Changed("kill-child") {
+		sig, ok := signalNumber(*killChild)
+		if !ok {
+			return applet.Errorf("unknown signal: %s", *killChild)
+		}
+		p.Pdeathsig = sig
+		*fork = true
+	}
+	if *forward {
+		*fork = true
+	}
+	if fs.Changed("setgid") {
+		id, ok := idmap.ParseID(*setgid)
+		if !ok {
+			return applet.Errorf("failed to parse gid: '%s'", *setgid)
+		}
+		p.Gid = int(id)
+	}
+	if fs.Changed("setuid") {
+		id, ok := idmap.ParseID(*setuid)
+		if !ok {
+			return applet.Errorf("failed to parse uid: '%s'", *setuid)
+		}
+		p.Uid = int(id)
+	}
+	p.Root, p.Wd = *root, *wd
+	p.KeepCaps = *keepCaps && flags&unix.CLONE_NEWUSER != 0
+	p.Init = *initOpt
+
+	// The program and its environment.
+	p.Env = os.Environ()
+	if *clearEnv {
+		p.Env = nil
+	}
+	if fs.Changed("whitelist-env") {
+		p.Env = whitelistEnv(os.Environ(), *whitelist)
+	}
+	if len(rest) > 0 {
+		p.Path, p.Argv = rest[0], rest
+	} else {
+		p.Path = shell()
+		p.Argv = []string{"-" + filepath.Base(p.Path)}
+	}
+
+	var notify []*os.File
+	if fs.Changed("ready-fd") {
+		fd, err := strconv.Atoi(*readyFd)
+		if err != nil || fd < 0 {
+			return applet.Errorf("invalid file descriptor: '%s'", *readyFd)
+		}
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return applet.Errorf("--ready-fd %d: %s", fd, applet.Strerror(err))
+		}
+		notify = append(notify, os.NewFile(uintptr(fd), "ready-fd"))
+	}
+	if fs.Changed("pid-file") {
+		f, err := os.OpenFile(*pidFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o644)
+		if err != nil {
+			return applet.Errorf("cannot open %s: %s", *pidFile, applet.Strerror(err))
+		}
+		notify = append(notify, f)
+	}
+
+	l := &launch{plan: p, flags: flags, fork: *fork, forward: *forward, uidMap: uidMap, gidMap: gidMap, notify: notify}
+	for _, n := range pins {
+		l.pins = append(l.pins, pinReq{typ: n.typ, path: n.val})
+	}
+	return l.run()
+}
+
+func validPropagation(s string) bool {
+	switch s {
+	case "", "private", "slave", "shared", "unchanged":
+		return true
+	}
+	return false
+}
+
+// shell is the program unshare runs when given none: $SHELL, the caller's
+// passwd shell, /bin/sh.
+func shell() string {
+	if s := os.Getenv("SHELL"); s != "" {
+		return s
+	}
+	if e, ok := idmap.UserByID(uint32(os.Getuid())); ok && e.Shell != "" {
+		return e.Shell
+	}
+	return "/bin/sh"
+}
+
+func whitelistEnv(env []string, list string) []string {
+	keep := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		keep[n] = true
+	}
+	var out []string
+	for _, e := range env {
+		k, _, _ := strings.Cut(e, "=")
+		if keep[k] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// signalNumber parses a signal as util-linux does: a number, or a name with
+// or without "SIG".
+func signalNumber(s string) (int, bool) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n, n > 0 && n < 65
+	}
+	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	for i := 1; i < 65; i++ {
+		if strings.TrimPrefix(unix.SignalName(syscall.Signal(i)), "SIG") == name && name != "" {
+			return i, true
+		}
+	}
+	return 0, false
+}
+

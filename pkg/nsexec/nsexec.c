@@ -1,0 +1,353 @@
+// The pre-runtime half of nsexec: a constructor that runs before the Go
+// runtime starts, while the process still has one thread. It acts only when
+// _NSBOX_STAGE is "self" or "child", never in a set-user-ID process, and
+// carries out the Plan that the Go half put in the environment (plan.go),
+// in the same order as the Go executor (exec.go), then execs the program:
+// the Go runtime is never started in this process. Keep the two in step.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PREFIX "_NSBOX_"
+#define MAXPINS 16
+#define MAXNOTIFY 8
+
+extern char **environ;
+
+static const char *name = "nsbox";
+
+static void die(int code, int errnum, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (errnum)
+		dprintf(2, "%s: %s: %s\n", name, buf, strerror(errnum));
+	else
+		dprintf(2, "%s: %s\n", name, buf);
+	_exit(code);
+}
+
+static char *get(char **env, const char *key)
+{
+	size_t n = strlen(PREFIX), k = strlen(key);
+
+	for (; *env; env++)
+		if (!strncmp(*env, PREFIX, n) && !strncmp(*env + n, key, k) && (*env)[n + k] == '=')
+			return *env + n + k + 1;
+	return NULL;
+}
+
+static long num(char **env, const char *key, long def)
+{
+	char *v = get(env, key);
+	return v ? strtol(v, NULL, 10) : def;
+}
+
+// write_file writes data in one write; 0 or an errno.
+static int write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = strlen(data), n;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, data, len);
+	if (n != len) {
+		int e = n < 0 ? errno : EIO;
+		close(fd);
+		return e;
+	}
+	return close(fd) ? errno : 0;
+}
+
+static void must_write(const char *path, const char *data, const char *what)
+{
+	int e = write_file(path, data);
+	if (e)
+		die(1, e, "%s %s", what, path);
+}
+
+static int wait_byte(int fd)
+{
+	char b;
+	ssize_t n;
+
+	do
+		n = read(fd, &b, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1;
+}
+
+struct pin {
+	char file[32];
+	const char *path;
+};
+
+// bind_pins mounts /proc/PID/ns/FILE onto each path, undoing what it made
+// when one fails.
+static void bind_pins(pid_t pid, struct pin *pins, int n)
+{
+	char src[128];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(src, sizeof(src), "/proc/%d/ns/%.31s", pid, pins[i].file);
+		if (mount(src, pins[i].path, NULL, MS_BIND, NULL) != 0) {
+			int e = errno;
+			for (int j = 0; j < i; j++)
+				umount2(pins[j].path, MNT_DETACH);
+			die(1, e, "mount %s on %s failed", src, pins[i].path);
+		}
+	}
+}
+
+static void keep_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		die(1, errno, "capget failed");
+	data[0].inheritable = data[0].permitted;
+	data[1].inheritable = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) != 0)
+		die(1, errno, "capset failed");
+	for (int c = 0; c < 64; c++)
+		if (data[c / 32].permitted & (1u << (c % 32)))
+			if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
+				die(1, errno, "cannot raise ambient capability %d", c);
+}
+
+__attribute__((constructor)) static void nsbox_stage(int argc, char **argv, char **envp)
+{
+	char *stage = getenv(PREFIX "STAGE");
+	char **tenv, *v, buf[128];
+	int child, syncfd, readyfd, npins = 0, nnotify = 0, selffd = -1;
+	int pinpipe[2] = { -1, -1 };
+	int notify[MAXNOTIFY];
+	struct pin pins[MAXPINS];
+	pid_t helper = -1;
+	long flags, prop, gid, uid;
+	const char *path;
+
+	if (!stage || (strcmp(stage, "self") && strcmp(stage, "child")))
+		return;
+	if (getauxval(AT_SECURE)) {
+		dprintf(2, "nsbox: internal stage refused: the process is set-user-ID or has file capabilities\n");
+		_exit(126);
+	}
+	(void)argc;
+	envp = environ;
+	if ((v = get(envp, "NAME")))
+		name = v;
+	child = !strcmp(stage, "child");
+
+	// The program's environment: ours without the stage variables.
+	{
+		int n = 0, i = 0;
+		while (envp[n])
+			n++;
+		tenv = calloc(n + 1, sizeof(char *));
+		if (!tenv)
+			die(1, ENOMEM, "stage");
+		for (char **e = envp; *e; e++)
+			if (strncmp(*e, PREFIX, strlen(PREFIX)))
+				tenv[i++] = *e;
+	}
+	for (int i = 0; i < MAXPINS; i++) {
+		snprintf(buf, sizeof(buf), "PIN%d", i);
+		if (!(v = get(envp, buf)))
+			break;
+		char *eq = strchr(v, '=');
+		if (!eq || (size_t)(eq - v) >= sizeof(pins[0].file))
+			die(1, 0, "bad stage variable %s", buf);
+		memcpy(pins[npins].file, v, eq - v);
+		pins[npins].file[eq - v] = 0;
+		pins[npins++].path = eq + 1;
+	}
+	if ((v = get(envp, "NOTIFY")))
+		for (char *s = v; *s && nnotify < MAXNOTIFY; s++) {
+			notify[nnotify++] = strtol(s, &s, 10);
+			if (!*s)
+				break;
+		}
+	if (get(envp, "INIT")) {
+		selffd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		if (selffd < 0)
+			die(1, errno, "cannot open /proc/self/exe");
+	}
+	syncfd = num(envp, "SYNC", -1);
+	readyfd = num(envp, "READY", -1);
+
+	if ((v = get(envp, "PDEATHSIG")) && prctl(PR_SET_PDEATHSIG, atoi(v), 0, 0, 0) != 0)
+		die(1, errno, "prctl failed");
+	if (syncfd >= 0 && !wait_byte(syncfd))
+		_exit(1); // the parent gave up and said why
+
+	// Pins made in place are bound by a helper that stays in the original
+	// namespaces (a mount or user namespace of our own could not reach
+	// the host's files); it waits until the namespaces exist.
+	if (npins && !child) {
+		if (pipe2(pinpipe, O_CLOEXEC) != 0)
+			die(1, errno, "pipe failed");
+		helper = fork();
+		if (helper < 0)
+			die(1, errno, "fork failed");
+		if (helper == 0) {
+			close(pinpipe[1]);
+			if (!wait_byte(pinpipe[0]))
+				_exit(0);
+			bind_pins(getppid(), pins, npins);
+			_exit(0);
+		}
+		close(pinpipe[0]);
+	}
+
+	flags = num(envp, "UNSHARE", 0);
+	if (flags && unshare(flags) != 0)
+		die(1, errno, "unshare failed");
+	{
+		char *um = get(envp, "UIDMAP"), *gm = get(envp, "GIDMAP"), *sg = get(envp, "SETGROUPS");
+		if (um) {
+			snprintf(buf, sizeof(buf), "%s 1\n", um);
+			must_write("/proc/self/uid_map", buf, "write failed");
+		}
+		if (gm && !sg)
+			sg = "deny";
+		if (sg)
+			must_write("/proc/self/setgroups", sg, "write failed");
+		if (gm) {
+			snprintf(buf, sizeof(buf), "%s 1\n", gm);
+			must_write("/proc/self/gid_map", buf, "write failed");
+		}
+	}
+	if ((v = get(envp, "TIMEOFFSETS"))) {
+		long long mono = 0, boot = 0;
+		sscanf(v, "%lld %lld", &mono, &boot);
+		snprintf(buf, sizeof(buf), "monotonic %lld 0\nboottime %lld 0\n", mono, boot);
+		int e = write_file("/proc/self/timens_offsets", buf);
+		if (e)
+			die(1, e, "failed to write to /proc/self/timens_offsets");
+	}
+	prop = num(envp, "PROPAGATION", 0);
+	if (prop && mount("none", "/", NULL, MS_REC | prop, NULL) != 0)
+		die(1, errno, "cannot change root filesystem propagation");
+
+	// The sync point: the parent (child stage) or the helper (in place)
+	// pins the namespaces now.
+	if (readyfd >= 0) {
+		if (write(readyfd, "", 1) != 1)
+			_exit(1);
+		close(readyfd);
+		if (!wait_byte(syncfd))
+			_exit(1);
+	}
+	if (syncfd >= 0)
+		close(syncfd);
+	if (helper > 0) {
+		int st;
+		if (write(pinpipe[1], "", 1) != 1)
+			die(1, errno, "cannot release the pin helper");
+		close(pinpipe[1]);
+		while (waitpid(helper, &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			_exit(1); // the helper said why
+	}
+	for (int i = 0; i < nnotify; i++) {
+		int n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+		if (write(notify[i], buf, n) != n)
+			die(1, errno, "cannot write the PID to file descriptor %d", notify[i]);
+		close(notify[i]);
+	}
+
+	if ((v = get(envp, "HOSTNAME")) && sethostname(v, strlen(v)) != 0)
+		die(1, errno, "sethostname failed");
+	{
+		char *root = get(envp, "ROOT"), *wd = get(envp, "WD");
+		if (root) {
+			if (chroot(root) != 0)
+				die(1, errno, "cannot change root directory to '%s'", root);
+			if (!wd)
+				wd = "/";
+		}
+		if (wd && chdir(wd) != 0)
+			die(1, errno, "cannot chdir to '%s'", wd);
+		if ((v = get(envp, "PROC"))) {
+			if (!root && prop != MS_PRIVATE &&
+			    mount("none", v, NULL, MS_PRIVATE | MS_REC, NULL) != 0 && errno != EINVAL)
+				die(1, errno, "cannot change %s filesystem propagation", v);
+			if (mount("proc", v, "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) != 0)
+				die(1, errno, "mount %s failed", v);
+		}
+	}
+	if ((v = get(envp, "BINFMT"))) {
+		char *interp = get(envp, "INTERP");
+		if (mount("binfmt_misc", v, "binfmt_misc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) != 0)
+			die(1, errno, "mount %s failed", v);
+		if (interp) {
+			char reg[4096];
+			snprintf(reg, sizeof(reg), "%s/register", v);
+			int e = write_file(reg, interp);
+			if (e)
+				die(1, e, "cannot register interpreter in %s", reg);
+		}
+	}
+	gid = num(envp, "GID", -1);
+	uid = num(envp, "UID", -1);
+	if (gid >= 0) {
+		if (setgroups(0, NULL) != 0 && errno != EPERM)
+			die(1, errno, "setgroups failed");
+		if (setgid(gid) != 0)
+			die(1, errno, "setgid failed");
+	}
+	if (uid >= 0 && setuid(uid) != 0)
+		die(1, errno, "setuid failed");
+	if (get(envp, "KEEPCAPS"))
+		keep_caps();
+	else if (get(envp, "CLEARAMBIENT"))
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+
+	path = get(envp, "EXEC");
+	if (!path)
+		path = argv[1];
+	if (!path)
+		die(1, 0, "no program to execute");
+	if (selffd >= 0) {
+		// The minimal init is Go: exec ourselves as stage "init".
+		int n = 0;
+		while (tenv[n])
+			n++;
+		char **ienv = calloc(n + 4, sizeof(char *));
+		char sname[4200], sexec[4200];
+		if (!ienv)
+			die(1, ENOMEM, "stage");
+		memcpy(ienv, tenv, n * sizeof(char *));
+		snprintf(sname, sizeof(sname), PREFIX "NAME=%s", name);
+		snprintf(sexec, sizeof(sexec), PREFIX "EXEC=%s", path);
+		ienv[n++] = PREFIX "STAGE=init";
+		ienv[n++] = sname;
+		ienv[n++] = sexec;
+		syscall(SYS_execveat, selffd, "", argv, ienv, AT_EMPTY_PATH);
+		die(1, errno, "cannot execute the init stage");
+	}
+	environ = tenv;
+	execvp(path, argv + 1);
+	die(errno == ENOENT ? 127 : 126, errno, "failed to execute %s", path);
+}

@@ -1,0 +1,11 @@
+//go:build cgo
+
+package nsexec
+
+// #cgo CFLAGS: -Wall -O2
+import "C"
+
+// Constructor tells whether this binary has the pre-runtime C stage: a
+// user namespace without a fork, and --fork children that never start the
+// Go runtime.
+const Constructor = true
