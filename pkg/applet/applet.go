@@ -248,3 +248,7 @@ func main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // any applet: a re-exec'd internal stage is handled there and never reaches
 // the applet's own code.
 var StageHook func() (code int, handled bool)
+
+// Features are lines that "nsbox --version" prints after the version: what
+// this build can and cannot do.
+var Features []string

@@ -56,6 +56,9 @@ func multicallRun(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "-V", "--version":
 		fmt.Fprintf(stdout, "nsbox %s\n", Version)
+		for _, f := range Features {
+			fmt.Fprintln(stdout, f)
+		}
 		return 0
 	case "--list":
 		for _, n := range Names() {

@@ -9,3 +9,6 @@ import "C"
 // user namespace without a fork, and --fork children that never start the
 // Go runtime.
 const Constructor = true
+
+// Feature is this build's line in "nsbox --version".
+const Feature = "constructor: yes (user namespaces without --fork keep the PID; --fork children start no Go runtime)"

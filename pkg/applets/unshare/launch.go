@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -36,6 +37,9 @@ type launch struct {
 }
 
 func (l *launch) run() error {
+	// The notify files are used by descriptor number only: keep their
+	// *os.File alive so that no finalizer closes them meanwhile.
+	defer runtime.KeepAlive(l.notify)
 	user := l.flags&unix.CLONE_NEWUSER != 0
 	switch {
 	case !l.fork && !user:

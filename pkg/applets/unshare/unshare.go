@@ -27,6 +27,7 @@ func init() {
 		Run:     run,
 	})
 	applet.StageHook = nsexec.Stage
+	applet.Features = append(applet.Features, nsexec.Feature)
 }
 
 const usage = `
@@ -382,4 +383,3 @@ func signalNumber(s string) (int, bool) {
 	}
 	return 0, false
 }
-
