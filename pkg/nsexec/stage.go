@@ -1,9 +1,10 @@
 package nsexec
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/initproc"
 )
@@ -44,20 +45,20 @@ func Stage() (code int, handled bool) {
 	return 1, true
 }
 
-// secure reports AT_SECURE from the auxiliary vector: set for set-user-ID,
+// secure reports AT_SECURE from the auxiliary vector the runtime was given
+// (no /proc needed: a stage may run after a chroot): set for set-user-ID,
 // set-group-ID and file-capability executions.
 func secure() bool {
 	if os.Getuid() != os.Geteuid() || os.Getgid() != os.Getegid() {
 		return true
 	}
-	b, err := os.ReadFile("/proc/self/auxv")
+	auxv, err := unix.Auxv()
 	if err != nil {
 		return true // cannot tell: refuse
 	}
-	for i := 0; i+16 <= len(b); i += 16 {
-		k, v := binary.NativeEndian.Uint64(b[i:]), binary.NativeEndian.Uint64(b[i+8:])
-		if k == 23 { // AT_SECURE
-			return v != 0
+	for _, kv := range auxv {
+		if kv[0] == 23 { // AT_SECURE
+			return kv[1] != 0
 		}
 	}
 	return false
