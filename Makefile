@@ -1,0 +1,137 @@
+# nsbox - build, test, benchmark, install.
+#
+#   make                 out/nsbox: the static cgo multi-call binary
+#   make test            deps, binaries, go vet, gofmt check, go test (what .ci/run runs)
+#   make bench           start latency, peak RSS and size against util-linux (bench/run.sh)
+#   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin
+#
+# Needs GNU make, Go (go on PATH, else /usr/local/go/bin/go), and gcc with a
+# static libc for the cgo build (make deps installs what is missing, as root).
+
+MODULE  := github.com/nsbox/nsbox
+PREFIX  ?= /usr/local
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+
+ifeq ($(origin GO),undefined)
+GO      := $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+endif
+GOFMT    = $(shell $(GO) env GOROOT)/bin/gofmt
+
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+endif
+
+LDFLAGS        := -s -w -X $(MODULE)/pkg/applet.Version=$(VERSION)
+LDFLAGS_STATIC := -s -w -linkmode external -extldflags -static -X $(MODULE)/pkg/applet.Version=$(VERSION)
+
+# Everything the binaries are built from: rebuilt when a source, go.mod,
+# go.sum or the version changes (go build's own cache does the rest).
+GO_SRC := $(shell find . \( -path ./out -o -path ./.git -o -name testdata \) -prune -o \
+		-type f \( -name '*.go' -o -name '*.c' -o -name '*.h' -o -name '*.s' \) ! -name '*_test.go' -print 2>/dev/null) \
+	go.mod $(wildcard go.sum)
+
+BINS := out/nsbox out/nsbox-purego out/unshare
+
+# apt-get, only for what is missing; "apt-get update" only then.
+APT_GET = DEBIAN_FRONTEND=noninteractive apt-get
+define apt_install
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make: warning: not root, not installing:$$missing" >&2; exit 0; fi; \
+		echo "installing:$$missing"; \
+		$(APT_GET) -q update && $(APT_GET) -q -y install --no-install-recommends $$missing; \
+	fi
+endef
+
+.PHONY: all build test vet fmt fmt-check deps bench-deps bench install uninstall clean FORCE
+
+all: out/nsbox
+
+build: $(BINS)
+
+# The version is a prerequisite through a stamp that changes only with it.
+out/.version: FORCE
+	@mkdir -p out; [ "$$(cat $@ 2>/dev/null)" = '$(VERSION)' ] || printf '%s\n' '$(VERSION)' >$@
+
+out/nsbox: $(GO_SRC) out/.version
+	CGO_ENABLED=1 $(GO) build -trimpath -tags osusergo,netgo -ldflags '$(LDFLAGS_STATIC)' -o $@ ./cmds/nsbox
+
+out/nsbox-purego: $(GO_SRC) out/.version
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmds/nsbox
+
+# The standalone applet builds without cgo (as u-root builds it).
+out/unshare: $(GO_SRC) out/.version
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmds/unshare
+
+# ---- dependencies ----
+# gcc and a static libc (the cgo build), newuidmap/newgidmap (uidmap: the
+# unprivileged tests), the Go modules.
+deps:
+	@missing=; \
+	command -v gcc >/dev/null 2>&1 || missing="$$missing build-essential"; \
+	if command -v gcc >/dev/null 2>&1 && [ "$$(gcc -print-file-name=libc.a)" = libc.a ]; then missing="$$missing libc6-dev"; fi; \
+	command -v newuidmap >/dev/null 2>&1 && command -v newgidmap >/dev/null 2>&1 || missing="$$missing uidmap"; \
+	$(apt_install)
+	$(GO) mod download
+
+# hyperfine (start latency), GNU time (peak RSS), gcc + static libc (the kit's nsraw.c).
+bench-deps:
+	@missing=; \
+	command -v hyperfine >/dev/null 2>&1 || missing="$$missing hyperfine"; \
+	[ -x /usr/bin/time ] || missing="$$missing time"; \
+	command -v gcc >/dev/null 2>&1 || missing="$$missing build-essential"; \
+	$(apt_install)
+
+# ---- checks ----
+FMT_CHECK = bad=$$($(GOFMT) -l .) || exit 1; \
+	if [ -n "$$bad" ]; then echo "gofmt: these files need formatting (make fmt):" >&2; echo "$$bad" >&2; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	$(GOFMT) -l -w .
+
+fmt-check:
+	@$(FMT_CHECK)
+
+# The tests run both binaries themselves (NSBOX_BIN, NSBOX_PUREGO_BIN).
+test: deps $(BINS)
+	$(GO) vet ./...
+	@$(FMT_CHECK)
+	NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_PUREGO_BIN=$(CURDIR)/out/nsbox-purego \
+		$(GO) test -count=1 -timeout 20m ./...
+
+# ---- benchmarks (root; see bench/run.sh for ROUNDS, RUNS, MEMRUNS) ----
+bench: bench-deps out/nsbox
+	bench/run.sh
+
+# ---- install ----
+# "nsbox --install -s DIR" links to the target of /proc/self/exe, so the
+# installed copy makes the links. Under DESTDIR (a staging tree) those links
+# would name the staging path: there, relative links are made from --list.
+install: out/nsbox
+	install -d '$(BINDIR)'
+	install -m 0755 out/nsbox '$(BINDIR)/nsbox'
+ifeq ($(DESTDIR),)
+	'$(BINDIR)/nsbox' --install -s '$(BINDIR)'
+else
+	@for a in $$('$(BINDIR)/nsbox' --list); do \
+		[ -e '$(BINDIR)'/"$$a" ] || [ -L '$(BINDIR)'/"$$a" ] || ln -s nsbox '$(BINDIR)'/"$$a" || exit 1; \
+	done
+endif
+
+# Removes the binary and every entry of BINDIR that resolves to it (the
+# applet symlinks, and hard links).
+uninstall:
+	@b='$(BINDIR)/nsbox'; \
+	if [ -e "$$b" ]; then \
+		for f in '$(BINDIR)'/* '$(BINDIR)'/.[!.]*; do \
+			[ "$$f" != "$$b" ] && [ "$$f" -ef "$$b" ] && { echo "rm $$f"; rm -f "$$f"; }; \
+		done; \
+		echo "rm $$b"; rm -f "$$b"; \
+	fi; true
+
+clean:
+	rm -rf out
+
+FORCE:

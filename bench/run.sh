@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# bench/run.sh - nsbox side by side with util-linux, in one run (make bench).
+#
+#   bench/run.sh [EXTRA-SPEC...]
+#
+# Calls the shared benchmark kit (../shared/bench beside the repository, or
+# NSB_KIT) on out/nsbox (or NSBOX):
+#   start.sh util-linux nsbox=NSBOX [EXTRA-SPEC...]        start latency
+#   start.sh --mem util-linux nsbox=NSBOX [EXTRA-SPEC...]  peak RSS
+#   sizes.sh nsbox=NSBOX                                    bytes on disk
+#   bench/inittrace.sh NSBOX                                Go init time of unshare -u
+# then prints, per workload, nsbox's ratio to util-linux. EXTRA-SPEC is any
+# kit spec, e.g. purego=out/nsbox-purego. Run as root.
+#
+# Knobs: ROUNDS (10) x RUNS (10) timed runs per command and WARMUP (2), for
+# start.sh; MEMRUNS (7) for --mem; INITTRACE_RUNS (20); every other knob of the
+# kit (lib.sh) passes through. Results are kept in BENCH_OUT (default
+# out/bench/DATE-TIME). The defaults take 1.5 to 2 minutes on 2 cores;
+# ROUNDS=20 (the kit's default) or 40 narrows the ratios, at 2x or 4x the time.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KIT=${NSB_KIT:-$REPO/../shared/bench}
+NSBOX=${NSBOX:-$REPO/out/nsbox}
+export ROUNDS=${ROUNDS:-10} RUNS=${RUNS:-10} MEMRUNS=${MEMRUNS:-7}
+
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+for f in start.sh sizes.sh lib.sh; do
+	[ -f "$KIT/$f" ] || die "benchmark kit not found: no $KIT/$f (it lives in shared/bench beside the repository; set NSB_KIT=DIR to use another copy)"
+done
+KIT=$(cd "$KIT" && pwd)
+[ "$(id -u)" = 0 ] || die "run as root (the kit switches to an unprivileged user by itself)"
+[ -x "$NSBOX" ] || die "$NSBOX: not an executable file (make out/nsbox)"
+NSBOX=$(cd "$(dirname "$NSBOX")" && pwd)/$(basename "$NSBOX")
+case $NSBOX in *' '*) die "$NSBOX: the kit does not support paths with spaces" ;; esac
+
+# The reference must be util-linux itself: after "make install" the applet
+# links in /usr/local/bin come first on PATH and would be timed as util-linux.
+is_util_linux() { "$1" --version 2>/dev/null | grep -q 'util-linux'; }
+if ! is_util_linux unshare || ! is_util_linux nsenter; then
+	export PATH=/usr/bin:/bin:/usr/sbin:/sbin:$PATH
+	is_util_linux unshare && is_util_linux nsenter ||
+		die "util-linux unshare and nsenter not found on PATH (apt-get install util-linux)"
+	printf 'bench: note: PATH starts with /usr/bin so that util-linux is the reference\n' >&2
+fi
+
+OUT=${BENCH_OUT:-$REPO/out/bench/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+# scratch: one directory per part, under NSB_TMP when set. Not one for all:
+# start.sh reads NSRAW_KIND, which build_nsraw sets only when it builds nsraw,
+# so a second start.sh in the same NSB_TMP dies (unbound variable).
+TMPBASE=${NSB_TMP:-}
+if [ -z "$TMPBASE" ]; then
+	TMPBASE=$(mktemp -d /tmp/nsbench.XXXXXX)
+	[ "${KEEP_TMP:-0}" = 1 ] || trap 'rm -rf "$TMPBASE"' EXIT
+fi
+mkdir -p "$TMPBASE" && chmod 755 "$TMPBASE"
+trap 'exit 130' INT TERM # the kit exits 130 on ^C; stop here too, not go on
+SPECS=(util-linux "nsbox=$NSBOX" "$@")
+START=$(date +%s)
+failed=()
+
+section() { printf '\n## %s\n' "$*"; }
+# piece NAME CMD...: run one part, keep its stdout in $OUT/NAME.txt, go on
+# when it fails (the summary says which parts failed)
+piece() {
+	local name=$1 rc=0
+	shift
+	NSB_TMP=$TMPBASE/$name "$@" | tee "$OUT/$name.txt" || rc=$?
+	[ "$rc" = 0 ] || { failed+=("$name (exit $rc)"); printf 'bench: %s exited %d\n' "$name" "$rc" >&2; }
+}
+
+printf '# nsbox bench: %s (%s) against %s\n' "$NSBOX" "$("$NSBOX" --version 2>/dev/null | head -n 1)" "$(unshare --version)"
+printf '# kit %s; ROUNDS=%s RUNS=%s WARMUP=%s MEMRUNS=%s; results in %s\n' \
+	"$KIT" "$ROUNDS" "$RUNS" "${WARMUP:-2}" "$MEMRUNS" "$OUT"
+
+section "start latency (x ref: median of per-round ratios to util-linux)"
+piece start "$KIT/start.sh" "${SPECS[@]}"
+section "peak RSS (KiB)"
+piece mem "$KIT/start.sh" --mem "${SPECS[@]}"
+section "sizes"
+size_args=("nsbox=$NSBOX")
+for s in "$@"; do
+	b=${s#*=}
+	[ -f "$b" ] && size_args+=("$s")
+done
+piece sizes "$KIT/sizes.sh" "${size_args[@]}"
+section "Go init time"
+piece inittrace "$REPO/bench/inittrace.sh" "$NSBOX" unshare -u true
+
+# ---- summary: nsbox against util-linux, workload by workload ----
+# start.txt rows: WORKLOAD... IMPL MEDIAN UNIT (MIN-MAX) XRAW XREF CPU CPURAW
+#                 WORKLOAD... IMPL n/a - - - # failed: ...
+# mem.txt rows:   WORKLOAD... IMPL KIB KiB (MIN-MAX)  |  WORKLOAD... IMPL n/a
+section "summary: nsbox / util-linux (below 1.00: nsbox is faster or smaller)"
+touch "$OUT/start.txt" "$OUT/mem.txt"
+awk '
+	function key(i,   k, w) { w = $1; for (k = 2; k < i; k++) w = w " " $k; return w }
+	function row(file,   i) {
+		for (i = 2; i <= NF; i++) if ($i == "util-linux" || $i == "nsbox") break
+		if (i > NF || $1 ~ /^#/) return
+		wl = key(i); impl = $i
+		if (!(wl in seen)) { seen[wl] = 1; order[++nw] = wl }
+		if (file == "mem") { rss[wl, impl] = $(i + 1); return }
+		if ($(i + 1) == "n/a") { med[wl, impl] = "n/a"; return }
+		med[wl, impl] = $(i + 1) " " $(i + 2); xref[wl, impl] = $(i + 5); cpu[wl, impl] = $(i + 6)
+	}
+	FNR == 1 { file = (FILENAME ~ /mem\.txt$/) ? "mem" : "time" }
+	{ row(file) }
+	function r(a, b) { return (a + 0 > 0 && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
+	END {
+		printf "%-28s %8s %8s %8s %14s %14s\n", "# workload", "time", "cpu", "rss", "nsbox", "util-linux"
+		for (k = 1; k <= nw; k++) {
+			wl = order[k]
+			if (!((wl, "util-linux") in med) && !((wl, "util-linux") in rss)) continue
+			if (med[wl, "nsbox"] == "n/a") { printf "%-28s %8s   # nsbox failed (see start.txt)\n", wl, "n/a"; continue }
+			# x ref is relative to the group reference; when util-linux is not
+			# that reference in this workload (nsenter -muinp), divide by its own
+			t = xref[wl, "nsbox"]; u = xref[wl, "util-linux"]
+			note = ""
+			if (t != "" && t != "-" && u != "" && u != "-" && u + 0 != 1) { t = r(t, u); note = "   # ratio of x ref columns" }
+			if (t == "") t = "-"
+			printf "%-28s %8s %8s %8s %14s %14s%s\n", wl, t, r(cpu[wl, "nsbox"], cpu[wl, "util-linux"]),
+				r(rss[wl, "nsbox"], rss[wl, "util-linux"]),
+				((wl, "nsbox") in med ? med[wl, "nsbox"] : "-"), ((wl, "util-linux") in med ? med[wl, "util-linux"] : "-"), note
+		}
+		print "# time: median of per-round wall-time ratios (the kit'"'"'s x ref); cpu, rss: ratio of the medians"
+	}
+' "$OUT/start.txt" "$OUT/mem.txt" | tee "$OUT/summary.txt"
+grep -m1 '^init total' "$OUT/inittrace.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u: /' | tee -a "$OUT/summary.txt" || true
+
+if [ -f "$TMPBASE/start/results.tsv" ]; then cp "$TMPBASE/start/results.tsv" "$OUT/"; fi
+printf '\n# done in %d s; results in %s\n' "$(($(date +%s) - START))" "$OUT"
+if [ ${#failed[@]} -gt 0 ]; then
+	printf 'bench: failed: %s\n' "${failed[*]}" >&2
+	exit 1
+fi

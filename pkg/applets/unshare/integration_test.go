@@ -1,0 +1,452 @@
+package unshare_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/internal/testutil"
+)
+
+func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
+
+// builds runs f once per build of the binary: the static cgo build (with
+// the C constructor) and the CGO_ENABLED=0 build (stages in Go).
+func builds(t *testing.T, f func(t *testing.T, bin string, cgo bool)) {
+	t.Run("cgo", func(t *testing.T) { f(t, testutil.Binary(t), true) })
+	t.Run("purego", func(t *testing.T) { f(t, testutil.PureGoBinary(t), false) })
+}
+
+func must(t *testing.T, r testutil.Result, want int) {
+	t.Helper()
+	if r.Code != want || r.TimedOut {
+		t.Fatalf("want exit %d, got %s", want, r.String())
+	}
+}
+
+func inode(t *testing.T, path string) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+func isNsfs(path string) bool {
+	var sfs unix.Statfs_t
+	return unix.Statfs(path, &sfs) == nil && sfs.Type == unix.NSFS_MAGIC
+}
+
+// pinFiles makes empty files to pin onto; they are unmounted at cleanup
+// (the test asserts nothing was left only after that).
+func pinFiles(t *testing.T, dir string, names ...string) []string {
+	var paths []string
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+func unpin(t *testing.T, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		if !isNsfs(p) {
+			t.Errorf("%s is not an nsfs pin", p)
+			continue
+		}
+		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", p, err)
+		}
+	}
+}
+
+// TestPins: --TYPE=FILE binds the new namespace onto FILE, from the
+// original mount namespace, in the three ways the applet runs: in-process,
+// through the constructor (-U without -f) and from the parent of --fork.
+func TestPins(t *testing.T) {
+	testutil.RequireRoot(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		for _, mode := range [][]string{{}, {"-r"}, {"--fork"}, {"-r", "--fork"}} {
+			t.Run(strings.Join(append([]string{"mode"}, mode...), ""), func(t *testing.T) {
+				dir := t.TempDir()
+				testutil.CheckNoLeaks(t)
+				pins := pinFiles(t, dir, "net", "uts", "ipc", "cgroup", "mnt")
+				// A mount-namespace pin needs a private parent mount.
+				must(t, testutil.Run(t, "mount", "--bind", dir, dir), 0)
+				defer unix.Unmount(dir, unix.MNT_DETACH)
+				must(t, testutil.Run(t, "mount", "--make-private", dir), 0)
+				args := append([]string{bin, "unshare"}, mode...)
+				args = append(args, "--net="+pins[0], "--uts="+pins[1], "--ipc="+pins[2], "--cgroup="+pins[3], "--mount="+pins[4],
+					"sh", "-c", "hostname pinned; for t in net uts ipc cgroup mnt; do readlink /proc/self/ns/$t; done")
+				r := testutil.Run(t, args...)
+				must(t, r, 0)
+				lines := strings.Fields(r.Stdout)
+				for i, p := range pins {
+					want := fmt.Sprintf("[%d]", inode(t, p))
+					if i >= len(lines) || !strings.HasSuffix(lines[i], want) {
+						t.Errorf("pin %s: inode %s, program saw %v", p, want, lines)
+					}
+				}
+				out := testutil.Run(t, "nsenter", "--uts="+pins[1], "hostname")
+				if strings.TrimSpace(out.Stdout) != "pinned" {
+					t.Errorf("nsenter --uts=pin hostname: %s", out.String())
+				}
+				out = testutil.Run(t, "nsenter", "--net="+pins[0], "ip", "-o", "link")
+				if strings.Count(out.Stdout, "\n") != 1 || !strings.Contains(out.Stdout, "lo:") {
+					t.Errorf("pinned netns should have only lo: %s", out.String())
+				}
+				unpin(t, pins...)
+			})
+		}
+	})
+}
+
+// TestPinPidTime: pid and time pins name the namespace children get.
+func TestPinPidTime(t *testing.T) {
+	testutil.RequireRoot(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		dir := t.TempDir()
+		testutil.CheckNoLeaks(t)
+		p := pinFiles(t, dir, "pid", "time")
+		r := testutil.Run(t, bin, "unshare", "--pid="+p[0], "--time="+p[1], "--fork", "--monotonic", "5", "sh", "-c",
+			"readlink /proc/self/ns/pid /proc/self/ns/time")
+		must(t, r, 0)
+		got := strings.Fields(r.Stdout)
+		want := []string{fmt.Sprintf("pid:[%d]", inode(t, p[0])), fmt.Sprintf("time:[%d]", inode(t, p[1]))}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("program in %v, pins %v", got, want)
+		}
+		unpin(t, p...)
+		// Without --fork no process is in the new pid namespace yet: util-linux
+		// fails the same way, and nothing stays mounted.
+		r = testutil.Run(t, bin, "unshare", "--pid="+p[0], "true")
+		if r.Code != 1 || !strings.Contains(r.Stderr, "/ns/pid_for_children on "+p[0]+" failed: No such file or directory") {
+			t.Errorf("--pid=FILE without --fork: %s", r.String())
+		}
+		if isNsfs(p[0]) {
+			t.Errorf("%s left mounted", p[0])
+		}
+	})
+}
+
+// TestPinRollback: a pin that fails undoes the pins made before it.
+func TestPinRollback(t *testing.T) {
+	testutil.RequireRoot(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		for _, mode := range [][]string{{}, {"-r"}, {"-f"}} {
+			dir := t.TempDir()
+			testutil.CheckNoLeaks(t)
+			ok := pinFiles(t, dir, "uts")[0]
+			args := append([]string{bin, "unshare"}, mode...)
+			r := testutil.Run(t, append(args, "--uts="+ok, "--net="+dir+"/missing/x", "true")...)
+			if r.Code != 1 || !strings.Contains(r.Stderr, "on "+dir+"/missing/x failed: No such file or directory") {
+				t.Errorf("%v: %s", mode, r.String())
+			}
+			if isNsfs(ok) {
+				t.Errorf("%v: %s left mounted after a later pin failed", mode, ok)
+				unix.Unmount(ok, unix.MNT_DETACH)
+			}
+		}
+	})
+}
+
+// notifyScript runs unshare in the background with --ready-fd 3 on a FIFO
+// and --pid-file, reads the PID the moment it is written, and prints the
+// PID, the PID file and the namespaces of that process.
+const notifyScript = `
+set -e
+mkfifo "$T/fifo"
+"$BIN" unshare "$@" --pid-file "$T/pidfile" --ready-fd 3 sh -c 'ls /proc/$$/fd; exec sleep 5' 3>"$T/fifo" >"$T/out" &
+bg=$!
+read pid <"$T/fifo"
+echo "bg=$bg pid=$pid file=$(cat "$T/pidfile")"
+echo "net=$(readlink /proc/$pid/ns/net) self=$(readlink /proc/self/ns/net)"
+kill $pid
+wait $bg || true
+cat "$T/out"
+`
+
+func TestReadyFdAndPidFile(t *testing.T) {
+	testutil.RequireRoot(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		for _, mode := range [][]string{{"-n"}, {"-rn"}, {"-n", "-f"}, {"-rn", "-f"}} {
+			t.Run(strings.Join(mode, ""), func(t *testing.T) {
+				dir := t.TempDir()
+				testutil.CheckNoLeaks(t)
+				r := testutil.RunWith(t, testutil.Opts{Env: []string{"T=" + dir, "BIN=" + bin}},
+					append([]string{"sh", "-c", notifyScript, "sh"}, mode...)...)
+				must(t, r, 0)
+				var bg, pid, file int
+				fmt.Sscanf(r.Stdout, "bg=%d pid=%d file=%d", &bg, &pid, &file)
+				if pid == 0 || pid != file {
+					t.Fatalf("ready fd and pid file disagree: %s", r.Stdout)
+				}
+				fork := len(mode) > 1 || (!cgo && mode[0] == "-rn")
+				if !fork && pid != bg {
+					t.Errorf("without --fork the program keeps unshare's PID %d, got %d", bg, pid)
+				}
+				if fork && pid == bg {
+					t.Errorf("with a fork the PID must be the child's, got unshare's own")
+				}
+				var netns, self string
+				for _, l := range strings.Split(r.Stdout, "\n") {
+					if strings.HasPrefix(l, "net=") {
+						fmt.Sscanf(l, "net=%s self=%s", &netns, &self)
+					}
+				}
+				if netns == "" || netns == self {
+					t.Errorf("PID %d is not in a new net namespace: %s", pid, r.Stdout)
+				}
+				// The program does not inherit the ready fd.
+				rest := r.Stdout[strings.Index(r.Stdout, "self="):]
+				fds := strings.Fields(rest[strings.Index(rest, "\n"):])
+				for _, fd := range fds {
+					if fd == "3" {
+						t.Errorf("program inherited the ready fd: %v", fds)
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestInit: --init reaps orphans and forwards SIGTERM; the program's status
+// is the exit status.
+func TestInit(t *testing.T) {
+	testutil.RequireRoot(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		r := testutil.Run(t, bin, "unshare", "-fp", "--mount-proc", "--init", "sh", "-c",
+			`(sleep 0.1 &); sleep 0.5; ps -e -o stat= | grep -c Z; ps -o comm= -p 1; exit 5`)
+		if r.Code != 5 || strings.Fields(r.Stdout)[0] != "0" {
+			t.Errorf("want no zombie and exit 5: %s", r.String())
+		}
+		if f := strings.Fields(r.Stdout); len(f) < 2 || f[1] == "sh" {
+			t.Errorf("PID 1 should be the init: %s", r.Stdout)
+		}
+		dir := t.TempDir()
+		p := testutil.Start(t, testutil.Opts{}, bin, "unshare", "-fp", "--init", "--pid-file", dir+"/pid", "sh", "-c",
+			`trap 'echo got TERM; exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
+		p.WaitOutput("ready", 10*time.Second)
+		initPid, _ := strconv.Atoi(strings.TrimSpace(testutil.ReadFile(t, dir+"/pid")))
+		if err := unix.Kill(initPid, unix.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		res := p.Wait()
+		if res.Code != 42 || !strings.Contains(res.Stdout, "got TERM") {
+			t.Errorf("init should forward SIGTERM and pass on 42: %s", res.String())
+		}
+	})
+}
+
+// TestSignals: the --fork parent survives SIGTERM while the child runs and
+// then dies of the child's signal; --forward-signals passes it on;
+// --kill-child kills the child when the parent dies.
+func TestSignals(t *testing.T) {
+	testutil.RequireRoot(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		dir := t.TempDir()
+		p := testutil.Start(t, testutil.Opts{}, bin, "unshare", "-f", "--pid-file", dir+"/pid", "sh", "-c", "echo ready; exec sleep 30")
+		p.WaitOutput("ready", 10*time.Second)
+		child, _ := strconv.Atoi(strings.TrimSpace(testutil.ReadFile(t, dir+"/pid")))
+		p.Signal(unix.SIGTERM)
+		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-p.Done():
+			t.Fatalf("unshare -f died of SIGTERM while its child ran: %s", p.Wait().String())
+		default:
+		}
+		unix.Kill(child, unix.SIGTERM)
+		if r := p.Wait(); r.Signal != int(unix.SIGTERM) {
+			t.Errorf("want unshare killed by SIGTERM like its child, got %s", r.Status())
+		}
+
+		os.Remove(dir + "/pid")
+		p = testutil.Start(t, testutil.Opts{}, bin, "unshare", "--forward-signals", "--pid-file", dir+"/pid", "sh", "-c", "echo ready; exec sleep 30")
+		p.WaitOutput("ready", 10*time.Second)
+		p.Signal(unix.SIGTERM)
+		if r := p.Wait(); r.Signal != int(unix.SIGTERM) {
+			t.Errorf("--forward-signals: want SIGTERM, got %s", r.Status())
+		}
+
+		for _, kill := range []bool{true, false} {
+			os.Remove(dir + "/pid")
+			args := []string{bin, "unshare", "-fp", "--pid-file", dir + "/pid"}
+			if kill {
+				args = append(args, "--kill-child")
+			}
+			p = testutil.Start(t, testutil.Opts{}, append(args, "sh", "-c", "echo ready; exec sleep 30")...)
+			p.WaitOutput("ready", 10*time.Second)
+			child, _ = strconv.Atoi(strings.TrimSpace(testutil.ReadFile(t, dir+"/pid")))
+			p.Signal(unix.SIGKILL)
+			p.Wait()
+			time.Sleep(100 * time.Millisecond)
+			alive := unix.Kill(child, 0) == nil && !zombie(child)
+			if kill && alive {
+				t.Errorf("--kill-child: child %d survived its parent", child)
+			}
+			if !kill && !alive {
+				t.Errorf("without --kill-child the child %d should survive", child)
+			}
+			unix.Kill(child, unix.SIGKILL)
+			waitGone(child)
+		}
+	})
+}
+
+func zombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndex(s, ")")+1:])
+	return len(f) > 0 && f[0] == "Z"
+}
+
+func waitGone(pid int) {
+	for i := 0; i < 100 && unix.Kill(pid, 0) == nil && !zombie(pid); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestHostnameAndModes: --hostname and the other in-namespace steps work
+// the same in every path the plan can take.
+func TestHostnameAndModes(t *testing.T) {
+	testutil.RequireRoot(t)
+	host, _ := os.Hostname()
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		// --mount-proc in a user namespace needs a pid namespace it owns
+		// (as with util-linux): -r runs with -pf.
+		for _, mode := range [][]string{{}, {"-f"}, {"-rpf"}, {"-fp", "--init"}, {"-rpf", "--init"}} {
+			testutil.CheckNoLeaks(t)
+			args := append(append([]string{bin, "unshare"}, mode...), "--hostname", "box", "-T", "--boottime", "86400", "-m", "--mount-proc",
+				"sh", "-c", "hostname; cut -d. -f1 /proc/uptime; findmnt -n -o PROPAGATION /")
+			r := testutil.Run(t, args...)
+			if r.Code != 0 {
+				t.Errorf("%v: %s", mode, r.String())
+				continue
+			}
+			f := strings.Fields(r.Stdout)
+			if len(f) != 3 || f[0] != "box" || f[2] != "private" {
+				t.Errorf("%v: %s", mode, r.String())
+				continue
+			}
+			if up, _ := strconv.Atoi(f[1]); up < 86400 {
+				t.Errorf("%v: boottime offset not applied, uptime %d", mode, up)
+			}
+		}
+		if h, _ := os.Hostname(); h != host {
+			t.Errorf("host name changed to %s", h)
+		}
+	})
+}
+
+// TestBinfmt: --load-interp registers an interpreter in the namespace's
+// own binfmt_misc (kernel ≥ 6.7), as root and unprivileged.
+func TestBinfmt(t *testing.T) {
+	testutil.RequireRoot(t)
+	if _, err := os.Stat("/proc/sys/fs/binfmt_misc"); err != nil {
+		t.Skip("no binfmt_misc on this kernel")
+	}
+	dir, err := os.MkdirTemp("", "nsbox-binfmt-") // reachable by the test user
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	interp, prog := dir+"/interp", dir+"/prog.nsbx"
+	os.WriteFile(interp, []byte("#!/bin/sh\necho interpreted \"$@\"\n"), 0o755)
+	os.WriteFile(prog, []byte("NSBXMAGIC\n"), 0o755)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		args := []string{bin, "unshare", "-r", "--load-interp", ":nsbx:M::NSBXMAGIC::" + interp + ":", prog, "x"}
+		for _, r := range []testutil.Result{testutil.Run(t, args...), testutil.RunAs(t, testutil.Unprivileged(t), args...)} {
+			if r.Code != 0 || strings.TrimSpace(r.Stdout) != "interpreted "+prog+" x" {
+				t.Errorf("%s", r.String())
+			}
+		}
+		if _, err := os.Stat("/proc/sys/fs/binfmt_misc/nsbx"); err == nil {
+			t.Errorf("the interpreter leaked into the host's binfmt_misc")
+		}
+	})
+}
+
+// TestStageRefusesSetuid: the internal stages never act in a set-user-ID
+// process, so installing nsbox set-user-ID root gives no applet privilege
+// through them.
+func TestStageRefusesSetuid(t *testing.T) {
+	testutil.RequireRoot(t)
+	uid := strconv.Itoa(testutil.Unprivileged(t).UID)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		// A directory the user reaches directly: a copy made for it would
+		// lose the set-user-ID bit.
+		dir, err := os.MkdirTemp("", "nsbox-suid-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		os.Chmod(dir, 0o755)
+		suid := filepath.Join(dir, "nsbox")
+		link := filepath.Join(dir, "unshare") // argv[0] names the applet, as in a re-exec
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(suid, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(suid, os.ModeSetuid|0o755)
+		if err := os.Symlink(suid, link); err != nil {
+			t.Fatal(err)
+		}
+		for _, stage := range []string{"self", "child", "init"} {
+			r := testutil.RunWith(t, testutil.Opts{Env: []string{
+				"_NSBOX_STAGE=" + stage, "_NSBOX_UNSHARE=" + strconv.Itoa(unix.CLONE_NEWNS), "_NSBOX_EXEC=/usr/bin/id"}},
+				"setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", link, "/usr/bin/id", "-u")
+			if r.Code != 126 || !strings.Contains(r.Stderr, "internal stage refused") || r.Stdout != "" {
+				t.Errorf("stage %s in a set-user-ID process: %s", stage, r.String())
+			}
+		}
+	})
+}
+
+// TestPropagationNoLeak: mounts made in the new mount namespace stay there.
+func TestPropagationNoLeak(t *testing.T) {
+	testutil.RequireRoot(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		for _, mode := range [][]string{{"-m"}, {"-rm"}, {"-mf"}, {"-m", "--propagation", "slave"}} {
+			testutil.CheckNoLeaks(t)
+			dir := t.TempDir()
+			r := testutil.Run(t, append(append([]string{bin, "unshare"}, mode...), "sh", "-c",
+				"mount -t tmpfs none "+dir+" && touch "+dir+"/inside && ls "+dir)...)
+			must(t, r, 0)
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("%v: the mount reached the host: %v", mode, entries)
+			}
+		}
+	})
+}
+
+// TestDefaultShell: no program runs $SHELL as a login shell.
+func TestDefaultShell(t *testing.T) {
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		r := testutil.RunWith(t, testutil.Opts{Env: []string{"SHELL=/bin/sh"}, Stdin: strings.NewReader("echo $0\n")}, bin, "unshare")
+		if strings.TrimSpace(r.Stdout) != "-sh" {
+			t.Errorf("%s", r.String())
+		}
+	})
+}
