@@ -231,7 +231,7 @@ func main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if len(args) == 0 {
 			return multicall(args, stdout, stderr)
 		}
-		if strings.HasPrefix(args[0], "-") {
+		if len(args[0]) > 1 && args[0][0] == '-' {
 			return multicall(args, stdout, stderr)
 		}
 		name, args = filepath.Base(args[0]), args[1:]

@@ -155,7 +155,7 @@ func lookupLong(fs *pflag.FlagSet, name, arg string) (*pflag.Flag, error) {
 		return matches[0], nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "option '--%s' is ambiguous; possibilities:", name)
+	fmt.Fprintf(&b, "option '%s' is ambiguous; possibilities:", arg)
 	for _, f := range matches {
 		fmt.Fprintf(&b, " '--%s'", f.Name)
 	}

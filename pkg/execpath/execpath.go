@@ -3,8 +3,7 @@
 package execpath
 
 import (
-	"path/filepath"
-	"strings"
+		"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,11 +19,12 @@ func LookPath(file string, env []string) (string, error) {
 	path := "/bin:/usr/bin"
 	for _, e := range env {
 		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			path = v
+			path = v // the first one, as getenv finds it
+			break
 		}
 	}
 	firstErr := error(unix.ENOENT)
-	for _, dir := range filepath.SplitList(path) {
+	for _, dir := range strings.Split(path, ":") { // "" (an empty PATH too) is "."
 		if dir == "" {
 			dir = "."
 		}

@@ -369,13 +369,37 @@ func whitelistEnv(env []string, list string) []string {
 	return out
 }
 
-// signalNumber parses a signal as util-linux does: a number, or a name with
-// or without "SIG".
+// signalNumber parses a signal as util-linux does: a name with or without
+// "SIG" (and its aliases IOT, CLD, POLL, RTMIN+n, RTMAX-n); nsbox also takes
+// a number.
 func signalNumber(s string) (int, bool) {
 	if n, err := strconv.Atoi(s); err == nil {
 		return n, n > 0 && n < 65
 	}
 	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	switch name {
+	case "IOT":
+		return int(unix.SIGABRT), true
+	case "CLD":
+		return int(unix.SIGCHLD), true
+	case "POLL":
+		return int(unix.SIGIO), true
+	case "RTMIN":
+		return 34, true
+	case "RTMAX":
+		return 64, true
+	}
+	for base, sign := range map[string]int{"RTMIN+": 1, "RTMAX-": -1} {
+		if rest, ok := strings.CutPrefix(name, base); ok {
+			n, err := strconv.Atoi(rest)
+			sig := 34
+			if sign < 0 {
+				sig = 64
+			}
+			sig += sign * n
+			return sig, err == nil && n >= 0 && sig >= 34 && sig <= 64
+		}
+	}
 	for i := 1; i < 65; i++ {
 		if strings.TrimPrefix(unix.SignalName(syscall.Signal(i)), "SIG") == name && name != "" {
 			return i, true
