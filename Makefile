@@ -95,11 +95,13 @@ fmt-check:
 	@$(FMT_CHECK)
 
 # The tests run both binaries themselves (NSBOX_BIN, NSBOX_PUREGO_BIN).
+# -p 1: the leak checks compare host-wide state (mounts, links), so test
+# binaries must not run side by side.
 test: deps $(BINS)
 	$(GO) vet ./...
 	@$(FMT_CHECK)
 	NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_PUREGO_BIN=$(CURDIR)/out/nsbox-purego \
-		$(GO) test -count=1 -timeout 20m ./...
+		$(GO) test -p 1 -count=1 -timeout 20m ./...
 
 # ---- benchmarks (root; see bench/run.sh for ROUNDS, RUNS, MEMRUNS) ----
 bench: bench-deps out/nsbox

@@ -3,7 +3,7 @@
 package execpath
 
 import (
-		"strings"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )

@@ -252,7 +252,7 @@ func (p *Plan) finish() error {
 		}
 	}
 	if p.Gid >= 0 {
-		if err := unix.Setgroups(nil); err != nil && err != unix.EPERM {
+		if err := unix.Setgroups(nil); err != nil {
 			return fail(err, "setgroups failed")
 		}
 		if err := unix.Setgid(p.Gid); err != nil {
@@ -269,7 +269,7 @@ func (p *Plan) finish() error {
 			return err
 		}
 	} else if p.ClearAmbient {
-		unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+		clearRaisedCaps()
 	}
 	if p.Init {
 		code := initproc.Run(p.Name, p.Path, p.Argv, p.Env)
@@ -290,6 +290,18 @@ func (p *Plan) execProgram() error {
 		code = 127
 	}
 	return &Error{Code: code, Msg: "failed to execute " + p.Path, Err: idmap.Errno(err)}
+}
+
+// clearRaisedCaps undoes what was raised for the stage (ambient and
+// inheritable sets), so the program gets capabilities by the usual rules.
+func clearRaisedCaps() {
+	unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if unix.Capget(&hdr, &data[0]) == nil {
+		data[0].Inheritable, data[1].Inheritable = 0, 0
+		unix.Capset(&hdr, &data[0])
+	}
 }
 
 // keepCaps makes every permitted capability inheritable and ambient, so a

@@ -134,6 +134,20 @@ static void keep_caps(void)
 				die(1, errno, "cannot raise ambient capability %d", c);
 }
 
+// clear_raised_caps undoes what was raised for the stage (ambient and
+// inheritable sets), so the program gets capabilities by the usual rules.
+static void clear_raised_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (syscall(SYS_capget, &hdr, data) == 0) {
+		data[0].inheritable = data[1].inheritable = 0;
+		syscall(SYS_capset, &hdr, data);
+	}
+}
+
 __attribute__((constructor)) static void nsbox_stage(int argc, char **argv, char **envp)
 {
 	char *stage = getenv(PREFIX "STAGE");
@@ -312,7 +326,7 @@ __attribute__((constructor)) static void nsbox_stage(int argc, char **argv, char
 	gid = num(envp, "GID", -1);
 	uid = num(envp, "UID", -1);
 	if (gid >= 0) {
-		if (setgroups(0, NULL) != 0 && errno != EPERM)
+		if (setgroups(0, NULL) != 0)
 			die(1, errno, "setgroups failed");
 		if (setgid(gid) != 0)
 			die(1, errno, "setgid failed");
@@ -322,7 +336,7 @@ __attribute__((constructor)) static void nsbox_stage(int argc, char **argv, char
 	if (get(envp, "KEEPCAPS"))
 		keep_caps();
 	else if (get(envp, "CLEARAMBIENT"))
-		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		clear_raised_caps();
 
 	path = get(envp, "EXEC");
 	if (!path)

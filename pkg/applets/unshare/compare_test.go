@@ -175,24 +175,16 @@ func TestCompareUtilLinux(t *testing.T) {
 		// failed"; 2.43 (and nsbox) die of SIGKILL.
 		{name: "-f SIGKILL", args: []string{"-f", "sh", "-c", "kill -KILL $$"}, want: &cmpWant{code: -1, sig: 9}},
 		{name: "-S 1 -r", args: []string{"-S", "1", "-r", "id", "-u"}, unpriv: true},
-		{name: "-S 1 -G 1 -r", args: []string{"-S", "1", "-G", "1", "-r", "id", "-u"}, unpriv: true,
-			bug: map[string]string{"*": "nsbox ignores EPERM from setgroups(0, NULL) (exec.go, nsexec.c) and reports the setgid failure; util-linux 2.38 and 2.43 fail at setgroups"}},
-		{name: "-r -G 0", args: []string{"-r", "-G", "0", "id", "-g"}, unpriv: true,
-			bug: map[string]string{"*": "nsbox ignores EPERM from setgroups(0, NULL), so -G works under -r; util-linux fails with 'setgroups failed: Operation not permitted'"}},
+		{name: "-S 1 -G 1 -r", args: []string{"-S", "1", "-G", "1", "-r", "id", "-u"}, unpriv: true},
+		{name: "-r -G 0", args: []string{"-r", "-G", "0", "id", "-g"}, unpriv: true},
 		{name: "-S 1 -G 1 as root", args: []string{"-S", "1", "-G", "1", "id"}},
 		{name: "--setgroups deny -U", args: []string{"--setgroups", "deny", "-U", "cat", "/proc/self/setgroups"}, unpriv: true},
 		{name: "--setgroups allow -U", args: []string{"--setgroups", "allow", "-U", "cat", "/proc/self/setgroups"}, unpriv: true},
 		{name: "--kill-child true", args: []string{"--kill-child", "true"}, unpriv: true},
 		{name: "--kill-child -rfp", args: []string{"--kill-child=SIGTERM", "-rfp", "--mount-proc", "readlink", "/proc/self"}, unpriv: true},
-		{name: "--keep-caps", args: []string{"--keep-caps", "-U", "--map-user=1", "grep", "CapEff", "/proc/self/status"}, unpriv: true,
-			bug: map[string]string{"purego": "the pure-Go child stage only has, as ambient capabilities, the caller's bounding set " +
-				"(boundingCaps in launch.go); a new user namespace has every capability, so caps the host's bounding set lacks " +
-				"(CAP_SYS_RESOURCE on this VM) are lost"}},
-		{name: "capability sets -U", args: []string{"-U", "grep", "-E", "^Cap(Inh|Prm|Eff|Amb)", "/proc/self/status"}, unpriv: true,
-			bug: map[string]string{"purego": "the pure-Go child stage clears the ambient set but leaves the inheritable set that " +
-				"SysProcAttr.AmbientCaps raised: the program gets CapInh = the caller's bounding set instead of 0"}},
-		{name: "capability sets -r", args: []string{"-r", "grep", "-E", "^Cap(Inh|Prm|Eff|Amb)", "/proc/self/status"}, unpriv: true,
-			bug: map[string]string{"purego": "the pure-Go child stage leaves CapInh = the caller's bounding set (see 'capability sets -U')"}},
+		{name: "--keep-caps", args: []string{"--keep-caps", "-U", "--map-user=1", "grep", "CapEff", "/proc/self/status"}, unpriv: true},
+		{name: "capability sets -U", args: []string{"-U", "grep", "-E", "^Cap(Inh|Prm|Eff|Amb)", "/proc/self/status"}, unpriv: true},
+		{name: "capability sets -r", args: []string{"-r", "grep", "-E", "^Cap(Inh|Prm|Eff|Amb)", "/proc/self/status"}, unpriv: true},
 		{name: "-n without -U", args: []string{"-n", "true"}, unpriv: true},
 		{name: "exec not found", args: []string{"/nonexistent-cmd"}, unpriv: true},
 		{name: "-f exec not found", args: []string{"-f", "/nonexistent-cmd"}, unpriv: true},
@@ -225,14 +217,10 @@ func TestCompareUtilLinux(t *testing.T) {
 			}},
 		// util-linux acts on -h/-V and parses each value as getopt
 		// returns the option; nsbox parses the whole line first.
-		{name: "--version --bogus", args: []string{"--version", "--bogus"}, stdoutDiffers: "the version differs",
-			bug: map[string]string{"*": "options are all parsed before --help/--version act: util-linux prints the version (rc 0) when -V comes before a bad option"}},
-		{name: "--help --bogus", args: []string{"--help", "--bogus"}, stdoutDiffers: "nsbox lists more options",
-			bug: map[string]string{"*": "options are all parsed before --help/--version act: util-linux prints the usage (rc 0) when -h comes before a bad option"}},
-		{name: "-S abc -V", args: []string{"-S", "abc", "-V"}, stdoutDiffers: "the version differs",
-			bug: map[string]string{"*": "values are checked after --version acts: util-linux fails on -S abc (rc 1) before it sees -V"}},
-		{name: "--propagation bogus -V", args: []string{"--propagation", "bogus", "-V"}, stdoutDiffers: "the version differs",
-			bug: map[string]string{"*": "values are checked after --version acts: util-linux fails on --propagation bogus (rc 1) before it sees -V"}},
+		{name: "--version --bogus", args: []string{"--version", "--bogus"}, stdoutDiffers: "the version differs"},
+		{name: "--help --bogus", args: []string{"--help", "--bogus"}, stdoutDiffers: "nsbox lists more options"},
+		{name: "-S abc -V", args: []string{"-S", "abc", "-V"}, stdoutDiffers: "the version differs"},
+		{name: "--propagation bogus -V", args: []string{"--propagation", "bogus", "-V"}, stdoutDiffers: "the version differs"},
 		{name: "-V -S abc", args: []string{"-V", "-S", "abc"}, stdoutDiffers: "the version differs"},
 		{name: "--help", args: []string{"--help"}, stdoutDiffers: "nsbox lists more options",
 			check: func(t *testing.T, r testutil.Result) {

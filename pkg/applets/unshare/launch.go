@@ -152,7 +152,7 @@ func (l *launch) forked() error {
 		Sys:   &syscall.SysProcAttr{Cloneflags: clone},
 	}
 	if user {
-		attr.Sys.AmbientCaps = boundingCaps()
+		attr.Sys.AmbientCaps = allCaps()
 	}
 	argv := append([]string{"unshare"}, p.Argv...)
 	pid, err := syscall.ForkExec("/proc/self/exe", argv, attr)
@@ -235,19 +235,19 @@ func readRetry(fd int, b []byte) (int, error) {
 	}
 }
 
-// boundingCaps lists every capability in the bounding set: the child stage
-// is exec'ed before its uid is mapped, so it keeps them only as ambient
-// capabilities (and drops them again before the program runs).
-func boundingCaps() []uintptr {
+// allCaps lists every capability the kernel knows. The child stage is
+// exec'ed before its uid is mapped, so it keeps its capabilities only as
+// ambient ones (and drops them again before the program runs). A new user
+// namespace starts with a full bounding set, whatever the caller's, so
+// every capability can be raised there (PR_CAPBSET_READ says EINVAL past
+// the last one).
+func allCaps() []uintptr {
 	var caps []uintptr
 	for c := 0; c < 64; c++ {
-		r, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
-		if err != nil {
+		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0); err != nil {
 			break
 		}
-		if r == 1 {
-			caps = append(caps, uintptr(c))
-		}
+		caps = append(caps, uintptr(c))
 	}
 	return caps
 }

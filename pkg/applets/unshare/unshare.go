@@ -153,14 +153,48 @@ func run(e *applet.Env) error {
 	pidFile := fs.String("pid-file", "", "")
 	readyFd := fs.String("ready-fd", "", "")
 
+	// util-linux checks each value as it reads the option.
+	for _, n := range append(notYet, notYetArg...) {
+		applet.Check(fs, n, func(string) error {
+			return applet.Errorf("--%s is not supported yet: it arrives with setuidmap", n)
+		})
+	}
+	applet.Check(fs, "map-user", func(v string) error { return okOr(idmap.UserID(v))("failed to parse uid: '%s'", v) })
+	applet.Check(fs, "map-group", func(v string) error { return okOr(idmap.GroupID(v))("failed to parse gid: '%s'", v) })
+	applet.Check(fs, "setuid", func(v string) error { return okOr(idmap.ParseID(v))("failed to parse uid: '%s'", v) })
+	applet.Check(fs, "setgid", func(v string) error { return okOr(idmap.ParseID(v))("failed to parse gid: '%s'", v) })
+	applet.Check(fs, "propagation", func(v string) error {
+		if _, ok := propagationFlags[v]; !ok {
+			return applet.Errorf("unsupported propagation mode: %s", v)
+		}
+		return nil
+	})
+	applet.Check(fs, "setgroups", func(v string) error {
+		if v != "allow" && v != "deny" {
+			return applet.Errorf("unsupported --setgroups argument '%s'", v)
+		}
+		return nil
+	})
+	for _, n := range []string{"monotonic", "boottime"} {
+		applet.Check(fs, n, func(v string) error {
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				return applet.Errorf("failed to parse %s offset: '%s'", n, v)
+			}
+			return nil
+		})
+	}
+	applet.Check(fs, "kill-child", func(v string) error {
+		_, ok := signalNumber(v)
+		return okOr(0, ok)("unknown signal: %s", v)
+	})
+	applet.Check(fs, "ready-fd", func(v string) error {
+		fd, err := strconv.Atoi(v)
+		return okOr(0, err == nil && fd >= 0)("invalid file descriptor: '%s'", v)
+	})
+
 	rest, done, err := applet.Parse(e, fs, usage)
 	if err != nil || done {
 		return err
-	}
-	for _, n := range append(notYet, notYetArg...) {
-		if fs.Changed(n) {
-			return applet.Errorf("--%s is not supported yet: it arrives with setuidmap", n)
-		}
 	}
 
 	p := nsexec.NewPlan(e.Name)
@@ -197,17 +231,11 @@ func run(e *applet.Env) error {
 	euid, egid := uint32(os.Geteuid()), uint32(os.Getegid())
 	var uidMap, gidMap *idmap.Single
 	if fs.Changed("map-user") {
-		id, ok := idmap.UserID(*mapUser)
-		if !ok {
-			return applet.Errorf("failed to parse uid: '%s'", *mapUser)
-		}
+		id, _ := idmap.UserID(*mapUser)
 		uidMap = &idmap.Single{Inside: id, Outside: euid}
 	}
 	if fs.Changed("map-group") {
-		id, ok := idmap.GroupID(*mapGroup)
-		if !ok {
-			return applet.Errorf("failed to parse gid: '%s'", *mapGroup)
-		}
+		id, _ := idmap.GroupID(*mapGroup)
 		gidMap = &idmap.Single{Inside: id, Outside: egid}
 	}
 	if *mapRoot {
@@ -221,30 +249,13 @@ func run(e *applet.Env) error {
 	if uidMap != nil || gidMap != nil {
 		flags |= unix.CLONE_NEWUSER
 	}
-	switch *setgroups {
-	case "", "allow", "deny":
-	default:
-		return applet.Errorf("unsupported --setgroups argument '%s'", *setgroups)
-	}
 	if *setgroups == "allow" && gidMap != nil {
 		return applet.Errorf("options --setgroups=allow and --map-group are mutually exclusive")
 	}
 	p.Setgroups = *setgroups
 
-	if flags&unix.CLONE_NEWNS != 0 {
-		switch *propagation {
-		case "", "private":
-			p.Propagation = unix.MS_PRIVATE
-		case "slave":
-			p.Propagation = unix.MS_SLAVE
-		case "shared":
-			p.Propagation = unix.MS_SHARED
-		case "unchanged":
-		default:
-			return applet.Errorf("unsupported propagation mode: %s", *propagation)
-		}
-	} else if !validPropagation(*propagation) {
-		return applet.Errorf("unsupported propagation mode: %s", *propagation)
+	if flags&unix.CLONE_NEWNS != 0 { // util-linux ignores it without -m
+		p.Propagation = propagationFlags[*propagation]
 	}
 
 	if fs.Changed("monotonic") || fs.Changed("boottime") {
@@ -252,41 +263,23 @@ func run(e *applet.Env) error {
 			return applet.Errorf("options --monotonic and --boottime require unsharing of a time namespace (-T)")
 		}
 		p.TimeOffsets = true
-		if fs.Changed("monotonic") {
-			if p.Monotonic, err = strconv.ParseInt(*monotonic, 10, 64); err != nil {
-				return applet.Errorf("failed to parse monotonic offset: '%s'", *monotonic)
-			}
-		}
-		if fs.Changed("boottime") {
-			if p.Boottime, err = strconv.ParseInt(*boottime, 10, 64); err != nil {
-				return applet.Errorf("failed to parse boottime offset: '%s'", *boottime)
-			}
-		}
+		p.Monotonic, _ = strconv.ParseInt(*monotonic, 10, 64)
+		p.Boottime, _ = strconv.ParseInt(*boottime, 10, 64)
 	}
 
 	if fs.Changed("kill-child") {
-		sig, ok := signalNumber(*killChild)
-		if !ok {
-			return applet.Errorf("unknown signal: %s", *killChild)
-		}
-		p.Pdeathsig = sig
+		p.Pdeathsig, _ = signalNumber(*killChild)
 		*fork = true
 	}
 	if *forward {
 		*fork = true
 	}
 	if fs.Changed("setgid") {
-		id, ok := idmap.ParseID(*setgid)
-		if !ok {
-			return applet.Errorf("failed to parse gid: '%s'", *setgid)
-		}
+		id, _ := idmap.ParseID(*setgid)
 		p.Gid = int(id)
 	}
 	if fs.Changed("setuid") {
-		id, ok := idmap.ParseID(*setuid)
-		if !ok {
-			return applet.Errorf("failed to parse uid: '%s'", *setuid)
-		}
+		id, _ := idmap.ParseID(*setuid)
 		p.Uid = int(id)
 	}
 	p.Root, p.Wd = *root, *wd
@@ -310,10 +303,7 @@ func run(e *applet.Env) error {
 
 	var notify []*os.File
 	if fs.Changed("ready-fd") {
-		fd, err := strconv.Atoi(*readyFd)
-		if err != nil || fd < 0 {
-			return applet.Errorf("invalid file descriptor: '%s'", *readyFd)
-		}
+		fd, _ := strconv.Atoi(*readyFd)
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
 			return applet.Errorf("--ready-fd %d: %s", fd, applet.Strerror(err))
 		}
@@ -334,12 +324,26 @@ func run(e *applet.Env) error {
 	return l.run()
 }
 
+// propagationFlags maps --propagation's words to mount flags for "/";
+// the default is private.
+var propagationFlags = map[string]uintptr{
+	"": unix.MS_PRIVATE, "private": unix.MS_PRIVATE, "slave": unix.MS_SLAVE,
+	"shared": unix.MS_SHARED, "unchanged": 0,
+}
+
 func validPropagation(s string) bool {
-	switch s {
-	case "", "private", "slave", "shared", "unchanged":
-		return true
+	_, ok := propagationFlags[s]
+	return ok
+}
+
+// okOr returns a function that makes the error message when ok is false.
+func okOr[T any](_ T, ok bool) func(format string, args ...any) error {
+	return func(format string, args ...any) error {
+		if ok {
+			return nil
+		}
+		return applet.Errorf(format, args...)
 	}
-	return false
 }
 
 // shell is the program unshare runs when given none: $SHELL, the caller's
