@@ -107,6 +107,9 @@ func doBuild(pkg string, cgo bool) (string, error) {
 	if cgo {
 		args = append(args, staticCgoFlags...)
 		env[len(env)-1] = "CGO_ENABLED=1"
+		if musl, err := exec.LookPath("musl-gcc"); err == nil && os.Getenv("CC") == "" {
+			env = append(env, "CC="+musl) // as the Makefile builds it
+		}
 	}
 	args = append(args, pkg)
 	cmd := exec.Command(goTool(), args...)

@@ -8,9 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,17 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+// capget/capset's structures (linux/capability.h, which a libc such as
+// musl does not ship).
+#define CAP_VERSION_3 0x20080522
+struct cap_header {
+	uint32_t version;
+	int pid;
+};
+struct cap_data {
+	uint32_t effective, permitted, inheritable;
+};
 
 #define PREFIX "_NSBOX_"
 #define MAXPINS 16
@@ -119,8 +130,8 @@ static void bind_pins(pid_t pid, struct pin *pins, int n)
 
 static void keep_caps(void)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
+	struct cap_header hdr = { CAP_VERSION_3, 0 };
+	struct cap_data data[2];
 
 	if (syscall(SYS_capget, &hdr, data) != 0)
 		die(1, errno, "capget failed");
@@ -138,8 +149,8 @@ static void keep_caps(void)
 // inheritable sets), so the program gets capabilities by the usual rules.
 static void clear_raised_caps(void)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
+	struct cap_header hdr = { CAP_VERSION_3, 0 };
+	struct cap_data data[2];
 
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (syscall(SYS_capget, &hdr, data) == 0) {
@@ -148,8 +159,23 @@ static void clear_raised_caps(void)
 	}
 }
 
-__attribute__((constructor)) static void nsbox_stage(int argc, char **argv, char **envp)
+// initial_argv finds argv from the environment: the kernel lays out argc,
+// argv[0..argc-1], NULL, envp[0..] on the initial stack, and environ still
+// points there when constructors run. (glibc passes argv to constructors,
+// musl does not.) Pointers are never equal to the small count k.
+static char **initial_argv(char **env)
 {
+	char **null = env - 1;
+
+	for (long k = 0; k < 4096; k++)
+		if ((long)null[-1 - k] == k)
+			return null - k;
+	return NULL;
+}
+
+__attribute__((constructor)) static void nsbox_stage(void)
+{
+	char **argv, **envp;
 	char *stage = getenv(PREFIX "STAGE");
 	char **tenv, *v, buf[128];
 	int child, syncfd, readyfd, npins = 0, nnotify = 0, selffd = -1;
@@ -166,8 +192,10 @@ __attribute__((constructor)) static void nsbox_stage(int argc, char **argv, char
 		dprintf(2, "nsbox: internal stage refused: the process is set-user-ID or has file capabilities\n");
 		_exit(126);
 	}
-	(void)argc;
 	envp = environ;
+	argv = initial_argv(envp);
+	if (!argv || !argv[0])
+		die(1, 0, "stage: cannot find argv");
 	if ((v = get(envp, "NAME")))
 		name = v;
 	child = !strcmp(stage, "child");
