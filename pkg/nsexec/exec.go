@@ -74,6 +74,33 @@ func (p *Plan) Exec() error {
 		origMnt = fd
 		defer unix.Close(fd)
 	}
+	if err := p.enter(); err != nil {
+		return err
+	}
+	if err := p.syncPoint(origMnt); err != nil {
+		return err
+	}
+	return p.finish()
+}
+
+// Enter carries out in this process the steps util-linux's parent takes
+// before it forks: unshare, id maps, time offsets, propagation, and the
+// host name. The caller then starts the program itself.
+func (p *Plan) Enter() error {
+	if err := p.enter(); err != nil {
+		return err
+	}
+	if p.SetHostname {
+		if err := unix.Sethostname([]byte(p.Hostname)); err != nil {
+			return fail(err, "sethostname failed")
+		}
+		p.SetHostname = false
+	}
+	return nil
+}
+
+// enter: unshare, id maps, then time offsets and propagation.
+func (p *Plan) enter() error {
 	if p.Unshare != 0 {
 		if err := unix.Unshare(int(p.Unshare)); err != nil {
 			return fail(err, "unshare failed")
@@ -84,13 +111,7 @@ func (p *Plan) Exec() error {
 			return &Error{Code: 1, Err: err}
 		}
 	}
-	if err := p.nsSetup(); err != nil {
-		return err
-	}
-	if err := p.syncPoint(origMnt); err != nil {
-		return err
-	}
-	return p.finish()
+	return p.nsSetup()
 }
 
 // prepare is the child stage's start: the parent-death signal, then the

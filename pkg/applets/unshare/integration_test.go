@@ -450,3 +450,34 @@ func TestDefaultShell(t *testing.T) {
 		}
 	})
 }
+
+// TestForkDirect: plain --fork goes util-linux's way (this process unshares,
+// then forks the program: the parent shares the new namespaces); steps
+// that need the child take the child stage, whose parent stays outside.
+func TestForkDirect(t *testing.T) {
+	testutil.RequireRoot(t)
+	const probe = `[ "$(readlink /proc/$PPID/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo parent-inside || echo parent-outside`
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"-fn"}, "parent-inside"},
+			{[]string{"-fnp", "--hostname", "h"}, "parent-inside"},
+			{[]string{"-fnp", "--mount-proc"}, "parent-outside"},
+			{[]string{"-fn", "--kill-child"}, "parent-outside"},
+		} {
+			r := testutil.Run(t, append(append([]string{bin, "unshare"}, c.args...), "sh", "-c", probe)...)
+			if r.Code != 0 || strings.TrimSpace(r.Stdout) != c.want {
+				t.Errorf("%v: want %s, got %s", c.args, c.want, r.String())
+			}
+		}
+		if ul := testutil.HaveUtilLinux(t, "unshare"); ul != "" {
+			r := testutil.Run(t, ul, "-fn", "sh", "-c", probe)
+			if strings.TrimSpace(r.Stdout) != "parent-inside" {
+				t.Errorf("util-linux reference changed: %s", r.String())
+			}
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/applet"
+	"github.com/nsbox/nsbox/pkg/execpath"
 	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsexec"
@@ -104,8 +105,74 @@ func (l *launch) inPlace() error {
 	return applet.Errorf("cannot re-execute /proc/self/exe: %s", applet.Strerror(err))
 }
 
+// direct tells whether --fork can go the way util-linux goes: this process
+// unshares (it has the main thread to itself) and forks the program, with
+// no stage in between. Steps that must run in the child (proc mounts,
+// binfmt, the init, a chroot before the PATH search), a user namespace, a
+// parent-death signal (Go's fork checks getppid, which is 0 across a pid
+// namespace) and pins or notification (the program must not start before
+// they exist) take the child stage.
+func (l *launch) direct() bool {
+	p := l.plan
+	return l.flags&unix.CLONE_NEWUSER == 0 && p.ProcDir == "" && p.BinfmtDir == "" && !p.Init &&
+		p.Root == "" && p.Pdeathsig == 0 && len(l.pins) == 0 && len(l.notify) == 0 && p.Setgroups == ""
+}
+
+// forkDirect: unshare here, fork and exec the program, supervise it.
+func (l *launch) forkDirect() error {
+	p := l.plan
+	p.Unshare = l.flags
+	if err := p.Enter(); err != nil {
+		return stepError(err)
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
+	defer signal.Stop(sigs)
+	attr := &syscall.ProcAttr{Dir: p.Wd, Env: p.Env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{}}
+	if p.Uid >= 0 || p.Gid >= 0 {
+		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), NoSetGroups: p.Gid < 0}
+		if p.Uid >= 0 {
+			cred.Uid = uint32(p.Uid)
+		}
+		if p.Gid >= 0 {
+			cred.Gid = uint32(p.Gid)
+		}
+		attr.Sys.Credential = cred
+	}
+	path, err := execpath.LookPath(p.Path, p.Env)
+	var pid int
+	if err == nil {
+		pid, err = syscall.ForkExec(path, p.Argv, attr)
+	}
+	if err != nil {
+		code := 126
+		if errors.Is(err, unix.ENOENT) {
+			code = 127
+		}
+		return &applet.Exit{Code: code, Msg: "failed to execute " + p.Path + ": " + applet.Strerror(err)}
+	}
+	return l.supervise(pid, sigs)
+}
+
+// supervise passes signals on (with --forward-signals) while it waits for
+// the child, then ends as the child ended. SIGINT and SIGTERM do not end
+// this process meanwhile (util-linux blocks them).
+func (l *launch) supervise(pid int, sigs chan os.Signal) error {
+	go func() {
+		for s := range sigs {
+			if l.forward {
+				unix.Kill(pid, s.(syscall.Signal))
+			}
+		}
+	}()
+	return wait(pid)
+}
+
 // forked clones the child stage into the new namespaces and supervises it.
 func (l *launch) forked() error {
+	if l.direct() {
+		return l.forkDirect()
+	}
 	p := l.plan
 	user := l.flags&unix.CLONE_NEWUSER != 0
 	clone := l.flags &^ unix.CLONE_NEWTIME
@@ -188,17 +255,7 @@ func (l *launch) forked() error {
 		}
 	}
 	unix.Close(sync[1])
-
-	// While the child runs, SIGINT and SIGTERM do not end this process
-	// (util-linux blocks them); --forward-signals passes them on.
-	go func() {
-		for s := range sigs {
-			if l.forward {
-				unix.Kill(pid, s.(syscall.Signal))
-			}
-		}
-	}()
-	return wait(pid)
+	return l.supervise(pid, sigs)
 }
 
 // wait waits for pid and turns its end into this applet's exit.
