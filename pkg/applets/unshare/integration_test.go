@@ -464,8 +464,8 @@ func TestForkDirect(t *testing.T) {
 			want string
 		}{
 			{[]string{"-fn"}, "parent-inside"},
-			{[]string{"-fnp", "--hostname", "h"}, "parent-inside"},
-			{[]string{"-fnp", "--mount-proc"}, "parent-outside"},
+			{[]string{"-fnu", "--hostname", "h"}, "parent-inside"},
+			{[]string{"-fn", "--mount-proc"}, "parent-outside"},
 			{[]string{"-fn", "--kill-child"}, "parent-outside"},
 		} {
 			r := testutil.Run(t, append(append([]string{bin, "unshare"}, c.args...), "sh", "-c", probe)...)
