@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -173,6 +174,134 @@ static char **initial_argv(char **env)
 	return NULL;
 }
 
+// setgroups_denied: /proc/self/setgroups says "deny".
+static int setgroups_denied(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	close(fd);
+	return !strncmp(buf, "deny", 4);
+}
+
+// exec_program execs path (searched in the program's PATH) with argv and
+// the program's environment, or dies as util-linux does: 127 when it does
+// not exist, 126 otherwise.
+static void exec_program(const char *path, char **argv, char **tenv)
+{
+	environ = tenv;
+	execvp(path, argv);
+	die(errno == ENOENT ? 127 : 126, errno, "failed to execute %s", path);
+}
+
+// continue_as_child forks; the parent waits, stops when the child stops,
+// and ends as the child ends (util-linux nsenter). Only the child returns.
+static void continue_as_child(void)
+{
+	int st;
+	pid_t child = fork(), r;
+
+	if (child < 0)
+		die(1, errno, "fork failed");
+	if (child == 0)
+		return;
+	for (;;) {
+		r = waitpid(child, &st, WUNTRACED);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == child && WIFSTOPPED(st)) {
+			kill(getpid(), SIGSTOP);
+			kill(child, SIGCONT);
+			continue;
+		}
+		break;
+	}
+	if (WIFEXITED(st))
+		_exit(WEXITSTATUS(st));
+	if (WIFSIGNALED(st)) {
+		sigset_t set;
+		signal(WTERMSIG(st), SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, WTERMSIG(st));
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		kill(getpid(), WTERMSIG(st));
+		_exit(128 + WTERMSIG(st));
+	}
+	_exit(1);
+}
+
+// join_stage is nsenter's: enter the namespaces whose descriptors the Go
+// half opened (two passes: every one but user, errors ignored; then the
+// rest, user first, errors fatal), change root and directory, fork for a
+// pid namespace, set credentials, exec. Keep in step with join.go.
+static void join_stage(char **envp, char **argv, char **tenv)
+{
+	struct {
+		long flag;
+		int fd;
+		char name[16];
+	} js[16];
+	int n = 0, rootfd, wdfd;
+	char *v, *wdns;
+
+	if ((v = get(envp, "JOIN")))
+		for (char *s = v; *s && n < 16;) {
+			int used = 0;
+			if (sscanf(s, "%ld:%d:%15[a-z]%n", &js[n].flag, &js[n].fd, js[n].name, &used) != 3)
+				die(1, 0, "bad stage variable JOIN");
+			n++;
+			s += used;
+			if (*s == ',')
+				s++;
+		}
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++) {
+			if (js[i].fd < 0 || (pass == 0 && js[i].flag == CLONE_NEWUSER))
+				continue;
+			if (setns(js[i].fd, js[i].flag) == 0) {
+				close(js[i].fd);
+				js[i].fd = -1;
+			} else if (pass == 1)
+				die(1, errno, "reassociate to namespace 'ns/%s' failed", js[i].name);
+		}
+	rootfd = num(envp, "ROOTFD", -1);
+	wdfd = num(envp, "WDFD", -1);
+	wdns = get(envp, "WDNS");
+	if (rootfd >= 0 && wdfd < 0 && !wdns)
+		wdfd = open(".", O_RDONLY | O_CLOEXEC);
+	if (rootfd >= 0) {
+		if (fchdir(rootfd) != 0)
+			die(1, errno, "unable to change directory by root file descriptor");
+		if (chroot(".") != 0)
+			die(1, errno, "chroot failed");
+		if (!wdns && chdir("/") != 0)
+			die(1, errno, "cannot change directory to /");
+		close(rootfd);
+	}
+	if (wdfd >= 0) {
+		if (fchdir(wdfd) != 0)
+			die(1, errno, "unable to restore working directory");
+		close(wdfd);
+	} else if (wdns && chdir(wdns) != 0)
+		die(1, errno, "cannot change directory to %s", wdns);
+	if (get(envp, "FORK"))
+		continue_as_child();
+	if (get(envp, "DROPGROUPS") && setgroups(0, NULL) != 0 && !(errno == EPERM && setgroups_denied()))
+		die(1, errno, "setgroups failed (--preserve-credentials keeps the caller's groups)");
+	if ((v = get(envp, "GID")) && setgid(atoi(v)) != 0)
+		die(1, errno, "setgid failed");
+	if ((v = get(envp, "UID")) && setuid(atoi(v)) != 0)
+		die(1, errno, "setuid failed");
+	if (get(envp, "KEEPCAPS"))
+		keep_caps();
+	v = get(envp, "EXEC");
+	exec_program(v ? v : argv[1], argv + 1, tenv);
+}
+
 __attribute__((constructor)) static void nsbox_stage(void)
 {
 	char **argv, **envp;
@@ -186,7 +315,7 @@ __attribute__((constructor)) static void nsbox_stage(void)
 	long flags, prop, gid, uid;
 	const char *path;
 
-	if (!stage || (strcmp(stage, "self") && strcmp(stage, "child")))
+	if (!stage || (strcmp(stage, "self") && strcmp(stage, "child") && strcmp(stage, "join")))
 		return;
 	if (getauxval(AT_SECURE)) {
 		dprintf(2, "nsbox: internal stage refused: the process is set-user-ID or has file capabilities\n");
@@ -212,6 +341,8 @@ __attribute__((constructor)) static void nsbox_stage(void)
 			if (strncmp(*e, PREFIX, strlen(PREFIX)))
 				tenv[i++] = *e;
 	}
+	if (!strcmp(stage, "join"))
+		join_stage(envp, argv, tenv);
 	for (int i = 0; i < MAXPINS; i++) {
 		snprintf(buf, sizeof(buf), "PIN%d", i);
 		if (!(v = get(envp, buf)))
@@ -389,7 +520,5 @@ __attribute__((constructor)) static void nsbox_stage(void)
 		syscall(SYS_execveat, selffd, "", argv, ienv, AT_EMPTY_PATH);
 		die(1, errno, "cannot execute the init stage");
 	}
-	environ = tenv;
-	execvp(path, argv + 1);
-	die(errno == ENOENT ? 127 : 126, errno, "failed to execute %s", path);
+	exec_program(path, argv + 1, tenv);
 }

@@ -1,0 +1,11 @@
+// Command nsenter is nsbox's nsenter applet as a program of its own (for
+// u-root and gobusybox builds, which take one main package per command).
+package main
+
+import (
+	"github.com/nsbox/nsbox/pkg/applet"
+
+	_ "github.com/nsbox/nsbox/pkg/applets/nsenter"
+)
+
+func main() { applet.MainOne("nsenter") }
