@@ -547,4 +547,3 @@ func shell() string {
 	}
 	return "/bin/sh"
 }
-
