@@ -9,14 +9,21 @@
 #   start.sh --mem util-linux nsbox=NSBOX [EXTRA-SPEC...]  peak RSS
 #   sizes.sh nsbox=NSBOX                                    bytes on disk
 #   bench/inittrace.sh NSBOX                                Go init time of unshare -u
-# then prints, per workload, nsbox's ratio to util-linux. EXTRA-SPEC is any
-# kit spec, e.g. purego=out/nsbox-purego. Run as root.
+#   pin.sh -c 'NSBOX pin -t PID --net=FILE' util-linux nsbox=NSBOX
+#                                                           pin and unpin a netns
+#   bench/pinnetns.sh NSBOX                                 nsbox pin + pin -d beside
+#                                                           ip netns add + del
+# then prints, per workload, nsbox's ratio to util-linux, and pin's to
+# iproute2. EXTRA-SPEC is any kit spec, e.g. purego=out/nsbox-purego. Run as
+# root.
 #
 # Knobs: ROUNDS (10) x RUNS (10) timed runs per command and WARMUP (2), for
-# start.sh; MEMRUNS (7) for --mem; INITTRACE_RUNS (20); every other knob of the
-# kit (lib.sh) passes through. Results are kept in BENCH_OUT (default
-# out/bench/DATE-TIME). The defaults take 1.5 to 2 minutes on 2 cores;
-# ROUNDS=20 (the kit's default) or 40 narrows the ratios, at 2x or 4x the time.
+# start.sh; MEMRUNS (7) for --mem; INITTRACE_RUNS (20); PIN_ROUNDS (5) x
+# PIN_RUNS (3), PIN_WARMUP (1) and PIN_K (5 cycles per timed loop) for the
+# two pin parts; every other knob of the kit (lib.sh) passes through. Results
+# are kept in BENCH_OUT (default out/bench/DATE-TIME). The defaults take 2 to
+# 3 minutes on 2 cores; ROUNDS=20 (the kit's default) or 40 narrows the
+# ratios, at 2x or 4x the time.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,7 +33,7 @@ export ROUNDS=${ROUNDS:-10} RUNS=${RUNS:-10} MEMRUNS=${MEMRUNS:-7}
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
-for f in start.sh sizes.sh lib.sh; do
+for f in start.sh sizes.sh lib.sh pin.sh; do
 	[ -f "$KIT/$f" ] || die "benchmark kit not found: no $KIT/$f (it lives in shared/bench beside the repository; set NSB_KIT=DIR to use another copy)"
 done
 KIT=$(cd "$KIT" && pwd)
@@ -88,13 +95,19 @@ done
 piece sizes "$KIT/sizes.sh" "${size_args[@]}"
 section "Go init time"
 piece inittrace "$REPO/bench/inittrace.sh" "$NSBOX" unshare -u true
+# pin: fewer rounds and runs (each timed command is a loop of PIN_K cycles)
+PIN_ENV=(env ROUNDS="${PIN_ROUNDS:-5}" RUNS="${PIN_RUNS:-3}" WARMUP="${PIN_WARMUP:-1}" PIN_K="${PIN_K:-5}")
+section "pin and unpin a network namespace (per cycle)"
+piece pin "${PIN_ENV[@]}" "$KIT/pin.sh" -k "${PIN_K:-5}" -c "$NSBOX pin -t PID --net=FILE" util-linux "nsbox=$NSBOX"
+section "pin + unpin: nsbox pin beside iproute2 (per cycle)"
+piece pinnetns "${PIN_ENV[@]}" "$REPO/bench/pinnetns.sh" "$NSBOX"
 
 # ---- summary: nsbox against util-linux, workload by workload ----
 # start.txt rows: WORKLOAD... IMPL MEDIAN UNIT (MIN-MAX) XRAW XREF CPU CPURAW
 #                 WORKLOAD... IMPL n/a - - - # failed: ...
 # mem.txt rows:   WORKLOAD... IMPL KIB KiB (MIN-MAX)  |  WORKLOAD... IMPL n/a
 section "summary: nsbox / util-linux (below 1.00: nsbox is faster or smaller)"
-touch "$OUT/start.txt" "$OUT/mem.txt"
+touch "$OUT/start.txt" "$OUT/mem.txt" "$OUT/pin.txt" "$OUT/pinnetns.txt"
 awk '
 	function key(i,   k, w) { w = $1; for (k = 2; k < i; k++) w = w " " $k; return w }
 	function row(file,   i) {
@@ -127,7 +140,18 @@ awk '
 		}
 		print "# time: median of per-round wall-time ratios (the kit'"'"'s x ref); cpu, rss: ratio of the medians"
 	}
-' "$OUT/start.txt" "$OUT/mem.txt" | tee "$OUT/summary.txt"
+' "$OUT/start.txt" "$OUT/pin.txt" "$OUT/mem.txt" | tee "$OUT/summary.txt"
+# pin's target: pin + unpin at least as fast as "ip netns add" + "ip netns del"
+# (pinnetns.txt rows: WORKLOAD(2 words) IMPL MEDIAN UNIT (MIN-MAX) XRAW XREF CPU CPURAW)
+awk '
+	$1 == "pin+unpin" && $3 == "ip-netns" && $4 != "n/a" { ipm = $4 " " $5; ipc = $9 }
+	$1 == "pin+unpin" && $3 == "nsbox" && $4 != "n/a" { m = $4 " " $5; x = $8; c = $9 }
+	END {
+		if (m == "" || ipm == "") { print "# pin + unpin netns vs ip netns add + del: n/a (see pinnetns.txt)"; exit }
+		printf "%-28s %8s %8s %8s %14s %14s   # vs ip netns add + del (the target: time <= 1.00)\n",
+			"pin+unpin netns (pin -d)", x, (ipc > 0 ? sprintf("%.2f", c / ipc) : "-"), "-", m, ipm
+	}
+' "$OUT/pinnetns.txt" | tee -a "$OUT/summary.txt"
 grep -m1 '^init total' "$OUT/inittrace.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u: /' | tee -a "$OUT/summary.txt" || true
 
 if [ -f "$TMPBASE/start/results.tsv" ]; then cp "$TMPBASE/start/results.tsv" "$OUT/"; fi
