@@ -1,0 +1,141 @@
+package nsfs
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotNamespace is returned for an opened file that is not on nsfs: a pin
+// unmounted between mountinfo and open leaves the plain file underneath.
+var ErrNotNamespace = errors.New("not a namespace file")
+
+// ErrChanged is returned when an opened namespace file is not the namespace
+// (inode) that was expected: a pin replaced, a process gone and its PID
+// reused.
+var ErrChanged = errors.New("not the expected namespace")
+
+// File is an open namespace file that was checked to be one.
+type File struct {
+	fd  int
+	ino uint64
+}
+
+// Open opens path and checks that it is a namespace file, and, when ino is
+// not 0, that it is namespace ino. On a mismatch the file is closed and the
+// error is ErrNotNamespace or ErrChanged; other errors are the open's
+// (ENOENT, ESRCH, EACCES when the file or its process is gone or not ours).
+func Open(path string, ino uint64) (*File, error) {
+	return OpenAt(unix.AT_FDCWD, path, ino)
+}
+
+// OpenAt is Open relative to the directory dirfd.
+func OpenAt(dirfd int, path string, ino uint64) (*File, error) {
+	fd, err := unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	return NewFile(fd, ino)
+}
+
+// NewFile takes over fd (closed on any error) after the checks Open does.
+func NewFile(fd int, ino uint64) (*File, error) {
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sfs); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if sfs.Type != unix.NSFS_MAGIC {
+		unix.Close(fd)
+		return nil, ErrNotNamespace
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if ino != 0 && st.Ino != ino {
+		unix.Close(fd)
+		return nil, ErrChanged
+	}
+	return &File{fd: fd, ino: st.Ino}, nil
+}
+
+// Ino is the namespace's inode number, its identity.
+func (f *File) Ino() uint64 { return f.ino }
+
+// Fd is the open file descriptor (for setns, or RTM_GETNSID's NETNSA_FD).
+func (f *File) Fd() int { return f.fd }
+
+// Close closes the file.
+func (f *File) Close() error {
+	if f == nil || f.fd < 0 {
+		return nil
+	}
+	err := unix.Close(f.fd)
+	f.fd = -1
+	return err
+}
+
+// Type asks the kernel the namespace's type (NS_GET_NSTYPE).
+func (f *File) Type() (Type, error) {
+	flag, err := unix.IoctlRetInt(f.fd, unix.NS_GET_NSTYPE)
+	if err != nil {
+		return 0, err
+	}
+	t, ok := TypeByFlag(flag)
+	if !ok {
+		return 0, unix.EINVAL
+	}
+	return t, nil
+}
+
+// Owner opens the user namespace that owns this one (NS_GET_USERNS; for a
+// user namespace, its parent). EPERM means it is outside the caller's
+// reach, e.g. the initial user namespace has none.
+func (f *File) Owner() (*File, error) { return f.related(unix.NS_GET_USERNS) }
+
+// Parent opens the parent namespace of a pid or user namespace
+// (NS_GET_PARENT). EPERM for the initial one or one outside the caller's
+// reach, EINVAL for the other types.
+func (f *File) Parent() (*File, error) { return f.related(unix.NS_GET_PARENT) }
+
+func (f *File) related(req uint) (*File, error) {
+	fd, err := unix.IoctlRetInt(f.fd, req)
+	if err != nil {
+		return nil, err
+	}
+	return NewFile(fd, 0)
+}
+
+// OwnerUID is the uid that created a user namespace (NS_GET_OWNER_UID;
+// EINVAL for the other types).
+func (f *File) OwnerUID() (uint32, error) {
+	return unix.IoctlGetUint32(f.fd, unix.NS_GET_OWNER_UID)
+}
+
+// Related returns the inode numbers of the parent (pid and user namespaces
+// only) and the owner of the namespace of type t that f is, 0 where there is
+// none or the kernel says EPERM (ENOSYS too: some emulators), as lsns
+// prints PNS and ONS. Other errors are returned with what was found.
+func (f *File) Related(t Type) (parent, owner uint64, err error) {
+	if t == Pid || t == User {
+		p, perr := f.Parent()
+		switch {
+		case perr == nil:
+			parent = p.ino
+			p.Close()
+		case perr != unix.EPERM && perr != unix.ENOSYS:
+			err = perr
+		}
+	}
+	o, oerr := f.Owner()
+	switch {
+	case oerr == nil:
+		owner = o.ino
+		o.Close()
+	case oerr != unix.EPERM && oerr != unix.ENOSYS && err == nil:
+		err = oerr
+	}
+	return parent, owner, err
+}
