@@ -1,19 +1,24 @@
 package nsfs
 
 import (
-	"errors"
-
 	"golang.org/x/sys/unix"
 )
 
+// Error is an error of this package with a constant text (a string type,
+// so that the package has no init work: every applet of the multi-call
+// binary pays for package init at start).
+type Error string
+
+func (e Error) Error() string { return string(e) }
+
 // ErrNotNamespace is returned for an opened file that is not on nsfs: a pin
 // unmounted between mountinfo and open leaves the plain file underneath.
-var ErrNotNamespace = errors.New("not a namespace file")
+const ErrNotNamespace Error = "not a namespace file"
 
 // ErrChanged is returned when an opened namespace file is not the namespace
 // (inode) that was expected: a pin replaced, a process gone and its PID
 // reused.
-var ErrChanged = errors.New("not the expected namespace")
+const ErrChanged Error = "not the expected namespace"
 
 // File is an open namespace file that was checked to be one.
 type File struct {

@@ -64,7 +64,7 @@ func ReadMountinfo(path string) ([]Mount, error) {
 }
 
 // errBadMountinfo is a mountinfo line without its fields.
-var errBadMountinfo = fmt.Errorf("malformed mountinfo line")
+const errBadMountinfo Error = "malformed mountinfo line"
 
 func parseMountLine(line string) (Mount, error) {
 	// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS

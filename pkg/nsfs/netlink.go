@@ -2,7 +2,6 @@ package nsfs
 
 import (
 	"encoding/binary"
-	"errors"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,7 +39,7 @@ func (r *Route) Close() error {
 	return err
 }
 
-var errNoNSID = errors.New("no NETNSA_NSID in the RTM_GETNSID reply")
+const errNoNSID Error = "no NETNSA_NSID in the RTM_GETNSID reply"
 
 // NSID asks the id of the network namespace open as nsfd, as seen from the
 // caller's network namespace: a number, or NSIDUnassigned.

@@ -1,7 +1,6 @@
 package nsfs
 
 import (
-	"errors"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -14,7 +13,7 @@ type Stat struct {
 	PPid  int
 }
 
-var errBadStat = errors.New("malformed /proc/PID/stat")
+const errBadStat Error = "malformed /proc/PID/stat"
 
 // ParseStat parses the first line of /proc/PID/stat: "PID (COMM) S PPID
 // ...". COMM may hold spaces and parentheses; like util-linux (and ps) the

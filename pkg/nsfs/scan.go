@@ -316,12 +316,7 @@ func parseUintBytes(b []byte) (uint64, bool) {
 	return n, true
 }
 
-var nsLinks = func() (l [NTypes]string) {
-	for t := range l {
-		l[t] = "ns/" + typeNames[t]
-	}
-	return l
-}()
+var nsLinks = [NTypes]string{"ns/mnt", "ns/net", "ns/pid", "ns/uts", "ns/ipc", "ns/user", "ns/cgroup", "ns/time"}
 
 // OpenFD opens a process's namespace file descriptor (through
 // /proc/PID/fd/N) and checks it is namespace ino.

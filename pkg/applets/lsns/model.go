@@ -1,0 +1,430 @@
+package lsns
+
+import (
+	"sort"
+	"strconv"
+
+	"github.com/nsbox/nsbox/pkg/nsfs"
+)
+
+// This file builds what lsns lists from the scan, as util-linux 2.43 does:
+// the namespaces of processes (/proc/PID/ns), those held only by an open
+// file descriptor or a socket, those held only by an nsfs bind mount, and,
+// for the -T trees, the parent and owner namespaces nothing else shows
+// ("ghosts"). A namespace found through a file (fd, socket, pin) brings
+// its owner and parent chain with it, as far as the types asked for go.
+
+const (
+	relParent = 0
+	relOwner  = 1
+)
+
+type proc struct {
+	pid int
+	ns  [nsfs.NTypes]uint64
+
+	statRead bool
+	ppid     int
+	uidRead  bool
+	uid      uint32
+	outline  *line
+}
+
+type namespace struct {
+	id     uint64
+	typ    nsfs.Type
+	nprocs int
+	proc   *proc   // the lowest PID
+	procs  []*proc // ascending PID
+
+	relID    [2]uint64 // parent (pid, user), owner; 0: none
+	relKnown bool
+	rel      [2]*namespace
+	outline  *line
+
+	uidFallback uint32 // NS_GET_OWNER_UID, for a user namespace without processes
+	viaFile     bool   // added through an opened file (fd, socket, pin)
+
+	fds  []nsfs.FD // processes' descriptors that hold it
+	pins []string  // its nsfs mount points, mountinfo order
+}
+
+type model struct {
+	types [nsfs.NTypes]bool
+
+	procs []*proc
+	byPid map[int]*proc
+
+	list []*namespace // in the order found
+	byID map[uint64]*namespace
+
+	pins  []nsfs.Pin
+	route *nsfs.Route
+	nsids map[uint64]int32 // netns inode -> RTM_GETNSID answer (or nsidUnusable)
+	users users
+}
+
+const nsidUnusable = -2
+
+// build scans /proc and the mounts.
+func build(types [nsfs.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
+	m := &model{types: types, byPid: map[int]*proc{}, byID: map[uint64]*namespace{}, nsids: map[uint64]int32{}}
+	snap, err := nsfs.Scan(nsfs.ScanOptions{Types: types, FDs: true})
+	if err != nil {
+		return nil, err
+	}
+	m.procs = make([]*proc, len(snap.Procs))
+	backing := make([]proc, len(snap.Procs))
+	for i := range snap.Procs {
+		p := &backing[i]
+		p.pid, p.ns = snap.Procs[i].Pid, snap.Procs[i].Ns
+		m.procs[i] = p
+		m.byPid[p.pid] = p
+	}
+	// namespaces of processes (read_assigned_namespaces)
+	for _, p := range m.procs {
+		for t := nsfs.Type(0); t < nsfs.NTypes; t++ {
+			id := p.ns[t]
+			if id == 0 {
+				continue
+			}
+			ns := m.byID[id]
+			if ns == nil {
+				ns = m.add(t, id)
+			}
+			ns.nprocs++
+			ns.procs = append(ns.procs, p)
+			if ns.proc == nil || ns.proc.pid > p.pid {
+				ns.proc = p
+			}
+		}
+	}
+	// descriptors: nsfs files, then the network namespaces of sockets
+	var socks nsfs.Sockets
+	seenSock := map[uint64]bool{}
+	for _, fd := range snap.FDs {
+		if fd.Socket != 0 {
+			continue
+		}
+		if !types[fd.Type] {
+			continue
+		}
+		if ns := m.byID[fd.Ino]; ns != nil && ns.viaFile {
+			ns.fds = append(ns.fds, fd)
+			continue
+		}
+		f, err := nsfs.OpenFD(fd.Pid, fd.Fd, fd.Ino)
+		if err != nil {
+			continue
+		}
+		if ns := m.addFromFile(f, fd.Type, true); ns != nil {
+			ns.fds = append(ns.fds, fd)
+		}
+		f.Close()
+	}
+	if types[nsfs.Net] {
+		for _, fd := range snap.FDs {
+			if fd.Socket == 0 || seenSock[fd.Socket] {
+				continue
+			}
+			seenSock[fd.Socket] = true
+			f, err := socks.Netns(fd.Pid, fd.Fd, fd.Socket)
+			if err != nil {
+				continue
+			}
+			ns := m.byID[f.Ino()]
+			if ns == nil || !ns.viaFile {
+				ns = m.addFromFile(f, nsfs.Net, true)
+			}
+			if ns != nil && ns.nprocs == 0 {
+				ns.fds = append(ns.fds, fd)
+			}
+			f.Close()
+		}
+		socks.Close()
+	}
+	// nsfs bind mounts (read_persistent_namespaces)
+	m.pins = nsfs.Pins(mounts)
+	for _, pin := range m.pins {
+		if ns := m.byID[pin.Ino]; ns != nil {
+			continue
+		}
+		if !types[pin.Type] {
+			continue
+		}
+		f, err := nsfs.Open(pin.Target, pin.Ino)
+		if err != nil {
+			continue
+		}
+		m.addFromFile(f, pin.Type, false)
+		f.Close()
+	}
+	for _, pin := range m.pins {
+		if ns := m.byID[pin.Ino]; ns != nil && ns.typ == pin.Type {
+			ns.pins = append(ns.pins, pin.Target)
+		}
+	}
+	return m, nil
+}
+
+func (m *model) add(t nsfs.Type, id uint64) *namespace {
+	ns := &namespace{id: id, typ: t}
+	m.list = append(m.list, ns)
+	m.byID[id] = ns
+	return ns
+}
+
+// lookup is get_namespace; viaFileOnly sees only the namespaces added
+// through files, as util-linux does while it still reads processes.
+func (m *model) lookup(id uint64, viaFileOnly bool) *namespace {
+	ns := m.byID[id]
+	if ns == nil || (viaFileOnly && !ns.viaFile) {
+		return nil
+	}
+	return ns
+}
+
+// addFromFile is add_namespace_for_nsfd: the namespace open as f, of type
+// t, with its parent (pid, user) and owner, recursively; nil when t was
+// not asked for.
+func (m *model) addFromFile(f *nsfs.File, t nsfs.Type, viaFileOnly bool) *namespace {
+	if !m.types[t] {
+		return nil
+	}
+	id := f.Ino()
+	ns := m.byID[id]
+	if ns == nil {
+		ns = m.add(t, id)
+	}
+	ns.viaFile = true
+	var pf, of *nsfs.File
+	var pino, oino uint64
+	if t == nsfs.Pid || t == nsfs.User {
+		if p, err := f.Parent(); err == nil {
+			pf, pino = p, p.Ino()
+			defer p.Close()
+		}
+	}
+	if o, err := f.Owner(); err == nil {
+		of, oino = o, o.Ino()
+		defer o.Close()
+	}
+	ns.relID, ns.relKnown = [2]uint64{pino, oino}, true
+	if t == nsfs.User {
+		if uid, err := f.OwnerUID(); err == nil {
+			ns.uidFallback = uid
+		}
+	}
+	if (t == nsfs.User || t == nsfs.Pid) && pino != id && pino != 0 {
+		ns.rel[relParent] = m.lookup(pino, viaFileOnly)
+		if ns.rel[relParent] == nil {
+			ns.rel[relParent] = m.addFromFile(pf, t, viaFileOnly)
+			if pino == oino {
+				ns.rel[relOwner] = ns.rel[relParent]
+			}
+		}
+	}
+	if ns.rel[relOwner] == nil && oino != 0 {
+		ns.rel[relOwner] = m.lookup(oino, viaFileOnly)
+		if ns.rel[relOwner] == nil {
+			ns.rel[relOwner] = m.addFromFile(of, nsfs.User, viaFileOnly)
+		}
+	}
+	return ns
+}
+
+// related fills ns.relID from a process's namespace file: PNS and ONS.
+func (m *model) related(ns *namespace) {
+	if ns.relKnown {
+		return
+	}
+	ns.relKnown = true
+	try := func(p *proc) bool {
+		f, err := nsfs.OpenProcNs(p.pid, ns.typ, ns.id)
+		if err != nil {
+			return false
+		}
+		defer f.Close()
+		pino, oino, _ := f.Related(ns.typ)
+		ns.relID = [2]uint64{pino, oino}
+		return true
+	}
+	if ns.proc != nil && try(ns.proc) {
+		return
+	}
+	for _, p := range ns.procs {
+		if p != ns.proc && try(p) {
+			return
+		}
+	}
+}
+
+// connect links every namespace to its parent and owner for the -T trees,
+// reading the missing ones through the kernel (connect_namespaces and
+// read_ghost_namespaces).
+func (m *model) connect() {
+	for _, ns := range m.list {
+		m.related(ns)
+	}
+	var orphans [2][]*namespace
+	for _, ns := range m.list {
+		if ns.typ == nsfs.User || ns.typ == nsfs.Pid {
+			if r := m.byID[ns.relID[relParent]]; r != nil && ns.relID[relParent] != 0 {
+				ns.rel[relParent] = r
+			}
+		}
+		if r := m.byID[ns.relID[relOwner]]; r != nil && ns.relID[relOwner] != 0 {
+			ns.rel[relOwner] = r
+		}
+		for r := 0; r < 2; r++ {
+			if ns.relID[r] != 0 && ns.rel[r] == nil {
+				orphans[r] = append(orphans[r], ns)
+			}
+		}
+	}
+	for r := 0; r < 2; r++ {
+		for i := len(orphans[r]) - 1; i >= 0; i-- {
+			m.ghost(orphans[r][i], r)
+		}
+	}
+}
+
+func (m *model) ghost(orphan *namespace, r int) {
+	if orphan.proc == nil {
+		return
+	}
+	if orphan.rel[r] = m.byID[orphan.relID[r]]; orphan.rel[r] != nil {
+		return
+	}
+	f, err := nsfs.OpenProcNs(orphan.proc.pid, orphan.typ, orphan.id)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	var g *nsfs.File
+	t := nsfs.User
+	if r == relParent {
+		if orphan.typ != nsfs.Pid && orphan.typ != nsfs.User {
+			return
+		}
+		t = orphan.typ
+		g, err = f.Parent()
+	} else {
+		g, err = f.Owner()
+	}
+	if err != nil {
+		return
+	}
+	defer g.Close()
+	if g.Ino() != orphan.relID[r] {
+		return
+	}
+	orphan.rel[r] = m.addFromFile(g, t, false)
+}
+
+// sorted is the namespaces by inode.
+func (m *model) sorted() []*namespace {
+	s := append([]*namespace(nil), m.list...)
+	sort.SliceStable(s, func(i, j int) bool { return s[i].id < s[j].id })
+	return s
+}
+
+// readStat reads p's parent PID once.
+func (m *model) readStat(p *proc) {
+	if p.statRead {
+		return
+	}
+	p.statRead = true
+	if st, err := nsfs.ReadStat(p.pid); err == nil {
+		p.ppid = st.PPid
+	}
+}
+
+// parent is the process's parent, when lsns saw it.
+func (m *model) parent(p *proc) *proc {
+	m.readStat(p)
+	if p.ppid <= 0 {
+		return nil
+	}
+	return m.byPid[p.ppid]
+}
+
+func (m *model) uid(p *proc) uint32 {
+	if !p.uidRead {
+		p.uidRead = true
+		p.uid, _ = nsfs.ProcUID(p.pid)
+	}
+	return p.uid
+}
+
+// netnsid is the RTM_GETNSID id of the network namespace p is in.
+func (m *model) netnsid(p *proc) int32 {
+	ino := p.ns[nsfs.Net]
+	if id, ok := m.nsids[ino]; ok {
+		return id
+	}
+	id := int32(nsidUnusable)
+	if m.route == nil {
+		if r, err := nsfs.OpenRoute(); err == nil {
+			m.route = r
+		}
+	}
+	if m.route != nil && ino != 0 {
+		if f, err := nsfs.OpenProcNs(p.pid, nsfs.Net, ino); err == nil {
+			if n, err := m.route.NSID(f.Fd()); err == nil {
+				id = n
+			}
+			f.Close()
+		}
+	}
+	m.nsids[ino] = id
+	return id
+}
+
+// nsfsPaths is the NSFS column: the mount points of the namespace, each
+// once, joined by sep.
+func (m *model) nsfsPaths(ns *namespace, sep byte) (string, bool) {
+	s := ""
+	for i, p := range ns.pins {
+		if i == 0 {
+			s = p
+			continue
+		}
+		if !pathIncluded(s, p, sep) {
+			s += string(sep) + p
+		}
+	}
+	return s, len(ns.pins) > 0
+}
+
+// pathIncluded is util-linux's is_path_included: elt is one of the
+// sep-separated elements of set (by its first occurrence as a substring).
+func pathIncluded(set, elt string, sep byte) bool {
+	i := indexOf(set, elt)
+	if i < 0 {
+		return false
+	}
+	end := i + len(elt)
+	if i == 0 {
+		return len(set) == len(elt) || set[len(elt)] == sep
+	}
+	return set[i-1] == sep && (end == len(set) || set[end] == sep)
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *model) close() {
+	if m.route != nil {
+		m.route.Close()
+	}
+}
+
+func itoa(n int) string    { return strconv.Itoa(n) }
+func utoa(n uint64) string { return strconv.FormatUint(n, 10) }
