@@ -156,7 +156,8 @@ func writeDot(e *applet.Env, o *options, m *model) error {
 		}
 	}
 	fmt.Fprintf(w, "}\n")
-	return w.Flush()
+	w.Flush() // a write error is the applet wrapper's to report
+	return nil
 }
 
 // dotQuote is a Graphviz double-quoted string; "\n" in s becomes a line

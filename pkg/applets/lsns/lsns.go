@@ -130,9 +130,25 @@ type options struct {
 	filter                                                         *filter
 }
 
-// excl is util-linux's ul_excl_t table for lsns: each group's options are
-// mutually exclusive.
-var excl = [][]string{{"json", "raw"}, {"persistent", "task"}, {"list", "tree"}}
+// excl is util-linux's ul_excl_t table for lsns, checked as
+// err_exclusive_options checks it: the scan stops at the first group (and
+// option) past the option's character in ASCII order. The third group is
+// not in ASCII order ('l' > 'T'), so util-linux never refuses -l with -T,
+// whatever BEHAVIOUR.md §4 says; nor does nsbox.
+var excl = [][]byte{{'J', 'r'}, {'P', 'p'}, {'l', 'T'}}
+
+// exclLong names the options of excl.
+var exclLong = map[byte]string{'J': "json", 'r': "raw", 'P': "persistent", 'p': "task", 'l': "list", 'T': "tree"}
+
+// exclShort is the option character of a long option in excl.
+func exclShort(name string) byte {
+	for c, n := range exclLong {
+		if n == name {
+			return c
+		}
+	}
+	return 0
+}
 
 func run(e *applet.Env) error {
 	var o options
@@ -156,18 +172,27 @@ func run(e *applet.Env) error {
 	fs.Bool("dot", false, "")
 
 	// Each option acts as it is read, after util-linux's exclusivity check.
-	exclSeen := make([]string, len(excl))
+	var exclSeen [3]byte
 	act := func(name string, f func(v string) error) {
 		applet.Check(fs, name, func(v string) error {
-			for g, group := range excl {
-				for _, n := range group {
-					if n != name {
-						continue
-					}
-					if exclSeen[g] == "" {
-						exclSeen[g] = name
-					} else if exclSeen[g] != name {
-						return applet.Errorf("mutually exclusive arguments: --%s", strings.Join(group, " --"))
+			if c := exclShort(name); c != 0 {
+				for g := 0; g < len(excl) && excl[g][0] <= c; g++ {
+					for _, op := range excl[g] {
+						if op > c {
+							break
+						}
+						if op != c {
+							continue
+						}
+						if exclSeen[g] == 0 {
+							exclSeen[g] = c
+						} else if exclSeen[g] != c {
+							var b strings.Builder
+							for _, o := range excl[g] {
+								b.WriteString(" --" + exclLong[o])
+							}
+							return applet.Errorf("mutually exclusive arguments:%s", b.String())
+						}
 					}
 				}
 			}

@@ -140,7 +140,9 @@ func (t *table) isLastColumn(c *column) bool {
 	return next.is(flHidden) && t.isLastColumn(next)
 }
 
-// print writes the table and flushes.
+// print writes the table and flushes. A write error is left to the
+// applet's standard output wrapper, which reports it as util-linux's
+// close_stdout does ("write error: ...").
 func (t *table) print() error {
 	if len(t.lines) == 0 {
 		if t.format == fmtJSON {
@@ -150,7 +152,8 @@ func (t *table) print() error {
 			t.js.close(jArray)
 			t.js.close(jObject)
 		}
-		return t.w.Flush()
+		t.w.Flush()
+		return nil
 	}
 	if t.format == fmtJSON {
 		t.js = jsonWriter{w: t.w}
@@ -184,7 +187,8 @@ func (t *table) print() error {
 	} else {
 		t.w.WriteByte('\n')
 	}
-	return t.w.Flush()
+	t.w.Flush()
+	return nil
 }
 
 // walk calls f for every line, depth first, roots in the order they were
