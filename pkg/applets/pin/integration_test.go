@@ -162,6 +162,16 @@ func TestPinEachType(t *testing.T) {
 			}
 		}
 	}
+	// Files outlive the process: util-linux nsenter enters them.
+	net, mnt := filepath.Join(tmp, "net"), filepath.Join(tmp, "mnt")
+	must(t, testutil.Run(t, bin, "pin", "-t", strconv.Itoa(p.Pid()), "--net="+net, "--mount="+mnt), 0)
+	want := fmt.Sprintf("net:[%d]\nmnt:[%d]\n", testutil.NsInode(t, p.Pid(), "net"), testutil.NsInode(t, p.Pid(), "mnt"))
+	kill(t, p)
+	r := testutil.Run(t, nsenter, "--net="+net, "--mount="+mnt, "readlink", "/proc/self/ns/net", "/proc/self/ns/mnt")
+	if r.Code != 0 || r.Stdout != want {
+		t.Errorf("nsenter into the pins of a dead process: %s\nwant %q", r, want)
+	}
+	must(t, testutil.Run(t, bin, "pin", "-d", net, mnt), 0)
 }
 
 // TestPinForChildren: util-linux "unshare -p -T -f" unshares pid and time
@@ -594,6 +604,25 @@ func TestPinUnprivileged(t *testing.T) {
 		{[]string{"-t", pid, "--netns", "nsboxtestu"}, "pin: cannot make /run/netns a shared mount: Operation not permitted\n"},
 		{[]string{"-t", strconv.Itoa(os.Getpid()), "--net=" + home + "/net"}, "pin: cannot open /proc/" + strconv.Itoa(os.Getpid()) + "/ns/net: Permission denied\n"},
 	}
+	// Every type onto a file, and every type into a handle.
+	for _, o := range typeOpts {
+		f := home + "/" + o.file
+		cases = append(cases, struct {
+			args []string
+			err  string
+		}{[]string{"-t", pid, o.opt + "=" + f}, "pin: mount /proc/" + pid + "/ns/" + o.file + " on " + f + " failed: Operation not permitted\n"})
+	}
+	cases = append(cases, []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"-t", pid, "-a", home + "/h"}, "pin: cannot bind " + home + "/h onto itself: Operation not permitted\n"},
+		{[]string{"-t", pid, home + "/h"}, "pin: cannot bind " + home + "/h onto itself: Operation not permitted\n"},
+		{[]string{"-t", pid, "-U", "-C", "-i", "-p", "-T", home + "/h"}, "pin: mount /proc/" + pid + "/ns/user on " + home + "/h/user failed: Operation not permitted\n"},
+		{[]string{"-t", pid, "--for-children", "-p", "-T", home + "/h"}, "pin: mount /proc/" + pid + "/ns/pid_for_children on " + home + "/h/pid failed: Operation not permitted\n"},
+		{[]string{"-d", home}, "pin: " + home + ": not a pin directory\n"},
+		{[]string{"-d", "--netns", "nsboxtestu"}, "pin: cannot open /run/netns/nsboxtestu: No such file or directory\n"},
+	}...)
 	for _, tc := range cases {
 		r := testutil.RunAs(t, u, append([]string{bin, "pin"}, tc.args...)...)
 		if r.Code != 1 || r.Stderr != tc.err {
@@ -602,6 +631,11 @@ func TestPinUnprivileged(t *testing.T) {
 	}
 	if e, _ := os.ReadDir(home); len(e) != 0 {
 		t.Errorf("left in %s: %v", home, e)
+	}
+	for _, args := range [][]string{{"--help"}, {"-V"}} {
+		if r := testutil.RunAs(t, u, bin, "pin", args[0]); r.Code != 0 || r.Stdout == "" || r.Stderr != "" {
+			t.Errorf("as %s: pin %s: %s", u.Name, args[0], r)
+		}
 	}
 	// Root pins into the user's home; the user can neither release it
 	// nor anything else.
@@ -642,7 +676,7 @@ func TestPinPureGo(t *testing.T) {
 
 // TestPinHelpVersion: the CLI contract.
 func TestPinHelpVersion(t *testing.T) {
-	testutil.CheckNoLeaks(t)
+	testutil.CheckNoLeaks(t, "/run/netns")
 	bin := testutil.Binary(t)
 	r := testutil.Run(t, bin, "pin", "--help")
 	if r.Code != 0 || !strings.HasPrefix(r.Stdout, "\nUsage:\n pin [options] -t <pid> <dir>\n") || r.Stderr != "" {
