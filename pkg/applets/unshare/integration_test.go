@@ -54,6 +54,14 @@ func pinFiles(t *testing.T, dir string, names ...string) []string {
 			t.Fatal(err)
 		}
 		paths = append(paths, p)
+		// A test that fails half-way must not leave its pins mounted.
+		t.Cleanup(func() {
+			for isNsfs(p) {
+				if unix.Unmount(p, unix.MNT_DETACH) != nil {
+					break
+				}
+			}
+		})
 	}
 	return paths
 }
