@@ -235,6 +235,13 @@ func (j *JoinPlan) forkExec(path string, lookErr error) error {
 		attr.Sys.Credential = cred
 	}
 	pid, err := syscall.ForkExec(path, j.Argv, attr)
+	if errors.Is(err, unix.ENOMEM) || errors.Is(err, unix.EAGAIN) {
+		// ForkExec does not say whether the fork or the exec failed. The
+		// program was found and is executable (LookPath), and these are
+		// what fork gives: a pid namespace whose init has exited
+		// (ENOMEM), the process limit (EAGAIN). util-linux forks first.
+		return fail(err, "fork failed")
+	}
 	if err != nil {
 		return execError(j.Path, err)
 	}

@@ -41,6 +41,40 @@ extern char **environ;
 
 static const char *name = "nsbox";
 
+// errtext is strerror(errnum) as glibc spells it, which is what util-linux
+// and the Go half print: musl's texts differ for some errnos ("Out of
+// memory" for ENOMEM, "Symbolic link loop" for ELOOP...). The list covers
+// the errnos the stages' system calls can return; the rest are the same in
+// both libraries.
+static const char *errtext(int errnum)
+{
+	switch (errnum) {
+	case EIO: return "Input/output error";
+	case ECHILD: return "No child processes";
+	case ENOMEM: return "Cannot allocate memory";
+	case EBUSY: return "Device or resource busy";
+	case EXDEV: return "Invalid cross-device link";
+	case EMFILE: return "Too many open files";
+	case ENOTTY: return "Inappropriate ioctl for device";
+	case ESPIPE: return "Illegal seek";
+	case EDOM: return "Numerical argument out of domain";
+	case ERANGE: return "Numerical result out of range";
+	case EDEADLK: return "Resource deadlock avoided";
+	case ENAMETOOLONG: return "File name too long";
+	case ELOOP: return "Too many levels of symbolic links";
+	case EOVERFLOW: return "Value too large for defined data type";
+	case ELIBBAD: return "Accessing a corrupted shared library";
+	case ELIBEXEC: return "Cannot exec a shared library directly";
+	case EILSEQ: return "Invalid or incomplete multibyte or wide character";
+	case EUSERS: return "Too many users";
+	case ENOTSOCK: return "Socket operation on non-socket";
+	case EOPNOTSUPP: return "Operation not supported";
+	case ETIMEDOUT: return "Connection timed out";
+	case EDQUOT: return "Disk quota exceeded";
+	}
+	return strerror(errnum);
+}
+
 static void die(int code, int errnum, const char *fmt, ...)
 {
 	char buf[4096];
@@ -50,7 +84,7 @@ static void die(int code, int errnum, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (errnum)
-		dprintf(2, "%s: %s: %s\n", name, buf, strerror(errnum));
+		dprintf(2, "%s: %s: %s\n", name, buf, errtext(errnum));
 	else
 		dprintf(2, "%s: %s\n", name, buf);
 	_exit(code);
