@@ -39,6 +39,13 @@ type JoinPlan struct {
 	Uid, Gid   int  // -1: keep
 	KeepCaps   bool
 
+	// FollowFd (-1: none) is /proc/PID of the target, opened before
+	// entering anything; FollowUid and FollowGid take the uid and gid from
+	// its fstat after entering, so they are the target's ids as the
+	// entered user namespace sees them (util-linux -S/-G follow).
+	FollowFd             int
+	FollowUid, FollowGid bool
+
 	Path string
 	Argv []string
 	Env  []string
@@ -46,7 +53,7 @@ type JoinPlan struct {
 
 // NewJoinPlan returns an empty plan for applet name.
 func NewJoinPlan(name string) *JoinPlan {
-	return &JoinPlan{Name: name, PidFd: -1, RootFd: -1, WdFd: -1, Uid: -1, Gid: -1}
+	return &JoinPlan{Name: name, PidFd: -1, RootFd: -1, WdFd: -1, Uid: -1, Gid: -1, FollowFd: -1}
 }
 
 // NeedsConstructor tells whether the plan enters a user or time namespace,
@@ -87,6 +94,9 @@ func (j *JoinPlan) Exec() error {
 		unix.Close(x.Fd)
 	}
 	if err := j.chroot(); err != nil {
+		return err
+	}
+	if err := j.follow(); err != nil {
 		return err
 	}
 	path, err := execpath.LookPath(j.Path, j.Env)
@@ -149,38 +159,61 @@ func (j *JoinPlan) twoPass() error {
 	return nil
 }
 
-// chroot: -r (root opened before entering), then -w or -W, as util-linux.
+// chroot: -r (root opened before entering), then -w or -W, as util-linux
+// (and with its messages).
 func (j *JoinPlan) chroot() error {
 	wd := j.WdFd
 	if j.RootFd >= 0 && wd < 0 && j.WdNs == "" {
 		fd, err := unix.Open(".", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err == nil {
-			wd = fd
+		if err != nil {
+			return fail(err, "cannot open current working directory")
 		}
+		wd = fd
 	}
 	if j.RootFd >= 0 {
 		if err := unix.Fchdir(j.RootFd); err != nil {
-			return fail(err, "unable to change directory by root file descriptor")
+			return fail(err, "change directory by root file descriptor failed")
 		}
 		if err := unix.Chroot("."); err != nil {
 			return fail(err, "chroot failed")
 		}
-		if j.WdNs == "" {
-			if err := unix.Chdir("/"); err != nil {
-				return fail(err, "cannot change directory to /")
-			}
+		if err := unix.Chdir("/"); err != nil {
+			return fail(err, "cannot change directory to /")
 		}
 		unix.Close(j.RootFd)
 	}
+	if j.WdNs != "" {
+		fd, err := unix.Open(j.WdNs, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fail(err, "cannot open current working directory")
+		}
+		wd = fd
+	}
 	if wd >= 0 {
 		if err := unix.Fchdir(wd); err != nil {
-			return fail(err, "unable to restore working directory")
+			return fail(err, "change directory by working directory file descriptor failed")
 		}
 		unix.Close(wd)
-	} else if j.WdNs != "" {
-		if err := unix.Chdir(j.WdNs); err != nil {
-			return fail(err, "cannot change directory to %s", j.WdNs)
-		}
+	}
+	return nil
+}
+
+// follow: -S/-G follow take the target's ids from an fstat made after
+// entering, in the entered user namespace's terms.
+func (j *JoinPlan) follow() error {
+	if j.FollowFd < 0 {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(j.FollowFd, &st); err != nil {
+		return fail(err, "can not get process stat")
+	}
+	unix.Close(j.FollowFd)
+	if j.FollowUid {
+		j.Uid = int(st.Uid)
+	}
+	if j.FollowGid {
+		j.Gid = int(st.Gid)
 	}
 	return nil
 }
@@ -330,6 +363,11 @@ func (j *JoinPlan) Environ() []string {
 	}
 	if j.KeepCaps {
 		set("KEEPCAPS", "1")
+	}
+	if j.FollowFd >= 0 {
+		// fd:uid:gid, the last two 1 to follow that id.
+		b := map[bool]int{false: 0, true: 1}
+		set("FOLLOW", fmt.Sprintf("%d:%d:%d", j.FollowFd, b[j.FollowUid], b[j.FollowGid]))
 	}
 	set("EXEC", j.Path)
 	return env

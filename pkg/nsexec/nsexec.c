@@ -18,6 +18,7 @@
 #include <sys/auxv.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -280,6 +281,7 @@ static void join_stage(char **envp, char **argv, char **tenv)
 		char name[16];
 	} js[16];
 	int n = 0, rootfd, wdfd;
+	long uid = num(envp, "UID", -1), gid = num(envp, "GID", -1);
 	char *v, *wdns;
 
 	if ((v = get(envp, "JOIN")))
@@ -305,30 +307,44 @@ static void join_stage(char **envp, char **argv, char **tenv)
 	rootfd = num(envp, "ROOTFD", -1);
 	wdfd = num(envp, "WDFD", -1);
 	wdns = get(envp, "WDNS");
-	if (rootfd >= 0 && wdfd < 0 && !wdns)
-		wdfd = open(".", O_RDONLY | O_CLOEXEC);
+	if (rootfd >= 0 && wdfd < 0 && !wdns && (wdfd = open(".", O_RDONLY | O_CLOEXEC)) < 0)
+		die(1, errno, "cannot open current working directory");
 	if (rootfd >= 0) {
 		if (fchdir(rootfd) != 0)
-			die(1, errno, "unable to change directory by root file descriptor");
+			die(1, errno, "change directory by root file descriptor failed");
 		if (chroot(".") != 0)
 			die(1, errno, "chroot failed");
-		if (!wdns && chdir("/") != 0)
+		if (chdir("/") != 0)
 			die(1, errno, "cannot change directory to /");
 		close(rootfd);
 	}
+	if (wdns && (wdfd = open(wdns, O_RDONLY | O_CLOEXEC)) < 0)
+		die(1, errno, "cannot open current working directory");
 	if (wdfd >= 0) {
 		if (fchdir(wdfd) != 0)
-			die(1, errno, "unable to restore working directory");
+			die(1, errno, "change directory by working directory file descriptor failed");
 		close(wdfd);
-	} else if (wdns && chdir(wdns) != 0)
-		die(1, errno, "cannot change directory to %s", wdns);
+	}
+	// -S/-G follow: the target's ids as the entered user namespace sees them.
+	if ((v = get(envp, "FOLLOW"))) {
+		int fd = -1, fu = 0, fg = 0;
+		struct stat st;
+		sscanf(v, "%d:%d:%d", &fd, &fu, &fg);
+		if (fstat(fd, &st) != 0)
+			die(1, errno, "can not get process stat");
+		close(fd);
+		if (fu)
+			uid = st.st_uid;
+		if (fg)
+			gid = st.st_gid;
+	}
 	if (get(envp, "FORK"))
 		continue_as_child();
 	if (get(envp, "DROPGROUPS") && setgroups(0, NULL) != 0 && !(errno == EPERM && setgroups_denied()))
 		die(1, errno, "setgroups failed (--preserve-credentials keeps the caller's groups)");
-	if ((v = get(envp, "GID")) && setgid(atoi(v)) != 0)
+	if (gid >= 0 && setgid(gid) != 0)
 		die(1, errno, "setgid failed");
-	if ((v = get(envp, "UID")) && setuid(atoi(v)) != 0)
+	if (uid >= 0 && setuid(uid) != 0)
 		die(1, errno, "setuid failed");
 	if (get(envp, "KEEPCAPS"))
 		keep_caps();

@@ -317,14 +317,18 @@ func run(e *applet.Env) error {
 			if pid == 0 {
 				return applet.Errorf("--set%s follow requires --target", c.what)
 			}
-			var st unix.Stat_t
-			if err := unix.Stat(procPath(""), &st); err != nil {
-				return applet.Errorf("cannot stat %s: %s", procPath(""), applet.Strerror(err))
+			// Opened now, looked at after entering (see FollowFd).
+			if jp.FollowFd < 0 {
+				fd, err := unix.Open(procPath(""), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+				if err != nil {
+					return applet.Errorf("cannot open %s: %s", procPath(""), applet.Strerror(err))
+				}
+				jp.FollowFd = fd
 			}
 			if c.what == "uid" {
-				*c.dst = int(st.Uid)
+				jp.FollowUid = true
 			} else {
-				*c.dst = int(st.Gid)
+				jp.FollowGid = true
 			}
 		} else {
 			id, _ := idmap.ParseID(c.val)
@@ -391,7 +395,7 @@ func run(e *applet.Env) error {
 // constructor re-executes nsbox with the open descriptors for the C stage,
 // which enters user and time namespaces while single-threaded.
 func constructor(jp *nsexec.JoinPlan) error {
-	fds := []int{jp.RootFd, jp.WdFd}
+	fds := []int{jp.RootFd, jp.WdFd, jp.FollowFd}
 	for _, x := range jp.Joins {
 		fds = append(fds, x.Fd)
 	}
