@@ -127,14 +127,17 @@ func run(e *applet.Env) error {
 
 	pid := 0
 	applet.Check(fs, "target", func(v string) error {
-		n, err := strconv.Atoi(v)
+		n, err := strconv.ParseInt(v, 10, 32)
+		if errors.Is(err, strconv.ErrRange) {
+			return applet.Errorf("failed to parse PID argument '%s': %s", v, applet.Strerror(syscall.ERANGE))
+		}
 		if err != nil {
 			return applet.Errorf("failed to parse PID argument '%s': %s", v, applet.Strerror(syscall.EINVAL))
 		}
 		if n <= 0 {
 			return applet.Errorf("failed to parse PID argument '%s': %s", v, applet.Strerror(syscall.ERANGE))
 		}
-		pid = n
+		pid = int(n)
 		return nil
 	})
 	applet.Check(fs, "net-socket", func(v string) error {
@@ -197,14 +200,18 @@ func run(e *applet.Env) error {
 			if _, ok := want[t.Flag]; ok {
 				continue
 			}
-			p := procPath("ns/" + t.Name)
-			if _, err := os.Lstat(p); err != nil {
+			var self, tgt unix.Stat_t
+			if unix.Stat("/proc/self/ns/"+t.Name, &self) != nil {
 				continue // a namespace type this kernel lacks
+			}
+			p := procPath("ns/" + t.Name)
+			if err := unix.Stat(p, &tgt); err != nil {
+				return applet.Errorf("stat of %s failed: %s", p, applet.Strerror(err))
 			}
 			// Entering a namespace one is already in changes nothing, but
 			// needs privilege the owner of a rootless container lacks;
 			// util-linux skips only the user namespace.
-			if !differs(p, t) {
+			if self.Ino == tgt.Ino && self.Dev == tgt.Dev {
 				continue
 			}
 			want[t.Flag] = &target{typ: t, path: p, fd: -1}
@@ -212,19 +219,18 @@ func run(e *applet.Env) error {
 	}
 
 	// Everything is opened before anything is entered.
+	// Without a pidfd (the target is gone, or an old kernel) the files
+	// under /proc/PID are opened one by one, and say what is missing.
 	var pidfd = -1
+	var pidfdErr error
 	if pid != 0 {
-		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
-			pidfd = fd
-		} else if errors.Is(err, unix.ESRCH) {
-			return applet.Errorf("cannot open %s: %s", procPath("ns"), applet.Strerror(unix.ENOENT))
-		}
+		pidfd, pidfdErr = unix.PidfdOpen(pid, 0)
 	}
 	if fs.Changed("net-socket") {
 		if pid == 0 {
 			return applet.Errorf("--net-socket requires --target")
 		}
-		fd, err := netnsOfSocket(pidfd, *netSocket)
+		fd, err := netnsOfSocket(pid, pidfd, pidfdErr, *netSocket)
 		if err != nil {
 			return err
 		}
@@ -426,10 +432,10 @@ func isNsfs(p string) bool {
 
 // netnsOfSocket: the network namespace of the target's socket fd, through
 // pidfd_getfd and SIOCGSKNS.
-func netnsOfSocket(pidfd int, fdArg string) (int, error) {
+func netnsOfSocket(pid, pidfd int, pidfdErr error, fdArg string) (int, error) {
 	n, _ := strconv.Atoi(fdArg)
 	if pidfd < 0 {
-		return -1, applet.Errorf("pidfd_open failed")
+		return -1, applet.Errorf("failed to pidfd_open() for %d: %s", pid, applet.Strerror(pidfdErr))
 	}
 	sock, err := unix.PidfdGetfd(pidfd, n, 0)
 	if err != nil {
