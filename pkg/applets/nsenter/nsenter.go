@@ -181,6 +181,11 @@ func run(e *applet.Env) error {
 		}
 	}
 	if *dir != "" {
+		fd, err := unix.Open(*dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return applet.Errorf("cannot open %s: %s", *dir, applet.Strerror(err))
+		}
+		unix.Close(fd)
 		for _, t := range ns.Types {
 			p := filepath.Join(*dir, t.Name)
 			if _, ok := want[t.Flag]; ok || !isNsfs(p) {
@@ -238,7 +243,7 @@ func run(e *applet.Env) error {
 		want[netT.Flag] = &target{typ: netT, fd: fd}
 	}
 	if *userParent {
-		if err := userParentTarget(want); err != nil {
+		if err := userParentTarget(want, pid); err != nil {
 			return err
 		}
 	}
@@ -450,8 +455,9 @@ func netnsOfSocket(pid, pidfd int, pidfdErr error, fdArg string) (int, error) {
 }
 
 // userParentTarget: --user-parent enters the parent of the user namespace
-// to enter, or the owner of any other namespace to enter.
-func userParentTarget(want map[uintptr]*target) error {
+// to enter, or the owner of any other namespace to enter, or else the
+// parent of the target's user namespace.
+func userParentTarget(want map[uintptr]*target, pid int) error {
 	var from *target
 	req := uintptr(unix.NS_GET_USERNS)
 	if u := want[unix.CLONE_NEWUSER]; u != nil {
@@ -463,6 +469,9 @@ func userParentTarget(want map[uintptr]*target) error {
 				break
 			}
 		}
+	}
+	if from == nil && pid != 0 {
+		from, req = &target{path: fmt.Sprintf("/proc/%d/ns/user", pid), fd: -1}, unix.NS_GET_PARENT
 	}
 	if from == nil {
 		return applet.Errorf("no namespace specified for --user-parent")
