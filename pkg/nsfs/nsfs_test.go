@@ -3,7 +3,9 @@ package nsfs
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -467,5 +469,49 @@ func TestCommandAndStat(t *testing.T) {
 	pids, err := ListPids()
 	if err != nil || len(pids) == 0 {
 		t.Fatalf("ListPids: %v, %v", pids, err)
+	}
+}
+
+// TestScanFDProbe covers both ways of reading a process's descriptors:
+// probing 0..N-1 when they are dense, listing the directory after a gap.
+func TestScanFDProbe(t *testing.T) {
+	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/uts", os.Getpid()))
+	if err != nil {
+		t.Skipf("open own uts namespace: %v", err)
+	}
+	defer ns.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(ns.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		extra []*os.File
+		fd    int
+	}{
+		{"dense", []*os.File{ns}, 3},
+		{"gap", []*os.File{ns, nil, ns}, 5},
+	} {
+		cmd := exec.Command("sleep", "30")
+		cmd.ExtraFiles = tc.extra
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var types [NTypes]bool
+		snap, err := Scan(ScanOptions{Types: types, FDs: true, Workers: 1})
+		cmd.Process.Kill()
+		cmd.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, fd := range snap.FDs {
+			if fd.Pid == cmd.Process.Pid && fd.Fd == tc.fd && fd.Type == Uts && fd.Ino == st.Ino {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: fd %d of the child not found in %+v", tc.name, tc.fd, snap.FDs)
+		}
 	}
 }
