@@ -13,6 +13,8 @@
 #                                                           pin and unpin a netns
 #   bench/pinnetns.sh NSBOX                                 nsbox pin + pin -d beside
 #                                                           ip netns add + del
+#   lsns.sh util-linux nsbox=NSBOX                          lsns and lsns -J with 0 and
+#                                                           3000 extra processes
 # then prints, per workload, nsbox's ratio to util-linux, and pin's to
 # iproute2. EXTRA-SPEC is any kit spec, e.g. purego=out/nsbox-purego. Run as
 # root.
@@ -20,9 +22,11 @@
 # Knobs: ROUNDS (10) x RUNS (10) timed runs per command and WARMUP (2), for
 # start.sh; MEMRUNS (7) for --mem; INITTRACE_RUNS (20); PIN_ROUNDS (5) x
 # PIN_RUNS (3), PIN_WARMUP (1) and PIN_K (5 cycles per timed loop) for the
-# two pin parts; every other knob of the kit (lib.sh) passes through. Results
-# are kept in BENCH_OUT (default out/bench/DATE-TIME). The defaults take 2 to
-# 3 minutes on 2 cores; ROUNDS=20 (the kit's default) or 40 narrows the
+# two pin parts; LSNS_ROUNDS (5) x LSNS_RUNS (3), LSNS_WARMUP (1) and
+# LSNS_LEVELS (LEVELS, else "0 3000") for lsns; every other knob of the kit
+# (lib.sh) passes through. Results
+# are kept in BENCH_OUT (default out/bench/DATE-TIME). The defaults take 4 to
+# 5 minutes on 2 cores (lsns's part about 2); ROUNDS=20 (the kit's default) or 40 narrows the
 # ratios, at 2x or 4x the time.
 set -euo pipefail
 
@@ -33,7 +37,7 @@ export ROUNDS=${ROUNDS:-10} RUNS=${RUNS:-10} MEMRUNS=${MEMRUNS:-7}
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
-for f in start.sh sizes.sh lib.sh pin.sh; do
+for f in start.sh sizes.sh lib.sh pin.sh lsns.sh; do
 	[ -f "$KIT/$f" ] || die "benchmark kit not found: no $KIT/$f (it lives in shared/bench beside the repository; set NSB_KIT=DIR to use another copy)"
 done
 KIT=$(cd "$KIT" && pwd)
@@ -45,10 +49,10 @@ case $NSBOX in *' '*) die "$NSBOX: the kit does not support paths with spaces" ;
 # The reference must be util-linux itself: after "make install" the applet
 # links in /usr/local/bin come first on PATH and would be timed as util-linux.
 is_util_linux() { "$1" --version 2>/dev/null | grep -q 'util-linux'; }
-if ! is_util_linux unshare || ! is_util_linux nsenter; then
+if ! is_util_linux unshare || ! is_util_linux nsenter || ! is_util_linux lsns; then
 	export PATH=/usr/bin:/bin:/usr/sbin:/sbin:$PATH
-	is_util_linux unshare && is_util_linux nsenter ||
-		die "util-linux unshare and nsenter not found on PATH (apt-get install util-linux)"
+	is_util_linux unshare && is_util_linux nsenter && is_util_linux lsns ||
+		die "util-linux unshare, nsenter and lsns not found on PATH (apt-get install util-linux)"
 	printf 'bench: note: PATH starts with /usr/bin so that util-linux is the reference\n' >&2
 fi
 
@@ -101,13 +105,22 @@ section "pin and unpin a network namespace (per cycle)"
 piece pin "${PIN_ENV[@]}" "$KIT/pin.sh" -k "${PIN_K:-5}" -c "$NSBOX pin -t PID --net=FILE" util-linux "nsbox=$NSBOX"
 section "pin + unpin: nsbox pin beside iproute2 (per cycle)"
 piece pinnetns "${PIN_ENV[@]}" "$REPO/bench/pinnetns.sh" "$NSBOX"
+# lsns: 0 and 3000 extra sleeping processes in 200 namespaces; fewer rounds
+# and runs than the kit's 6 x 5 (util-linux lsns takes most of a second a run
+# at 3000 processes); about a minute on 2 cores
+LSNS_ENV=(env ROUNDS="${LSNS_ROUNDS:-5}" RUNS="${LSNS_RUNS:-3}" WARMUP="${LSNS_WARMUP:-1}" LEVELS="${LSNS_LEVELS:-${LEVELS:-0 3000}}")
+section "lsns and lsns -J with extra processes in 200 namespaces"
+piece lsns "${LSNS_ENV[@]}" "$KIT/lsns.sh" util-linux "nsbox=$NSBOX"
 
 # ---- summary: nsbox against util-linux, workload by workload ----
 # start.txt rows: WORKLOAD... IMPL MEDIAN UNIT (MIN-MAX) XRAW XREF CPU CPURAW
 #                 WORKLOAD... IMPL n/a - - - # failed: ...
 # mem.txt rows:   WORKLOAD... IMPL KIB KiB (MIN-MAX)  |  WORKLOAD... IMPL n/a
 section "summary: nsbox / util-linux (below 1.00: nsbox is faster or smaller)"
-touch "$OUT/start.txt" "$OUT/mem.txt" "$OUT/pin.txt" "$OUT/pinnetns.txt"
+touch "$OUT/start.txt" "$OUT/mem.txt" "$OUT/pin.txt" "$OUT/pinnetns.txt" "$OUT/lsns.txt"
+# lsns.txt also has "cost per extra process" rows (WORKLOAD IMPL US): the
+# timing rows are those with a (min-max) field
+grep -F '(' "$OUT/lsns.txt" >"$OUT/lsns-times.txt" || true
 awk '
 	function key(i,   k, w) { w = $1; for (k = 2; k < i; k++) w = w " " $k; return w }
 	function row(file,   i) {
@@ -140,7 +153,7 @@ awk '
 		}
 		print "# time: median of per-round wall-time ratios (the kit'"'"'s x ref); cpu, rss: ratio of the medians"
 	}
-' "$OUT/start.txt" "$OUT/pin.txt" "$OUT/mem.txt" | tee "$OUT/summary.txt"
+' "$OUT/start.txt" "$OUT/pin.txt" "$OUT/lsns-times.txt" "$OUT/mem.txt" | tee "$OUT/summary.txt"
 # pin's target: pin + unpin at least as fast as "ip netns add" + "ip netns del"
 # (pinnetns.txt rows: WORKLOAD(2 words) IMPL MEDIAN UNIT (MIN-MAX) XRAW XREF CPU CPURAW)
 awk '
@@ -152,6 +165,25 @@ awk '
 			"pin+unpin netns (pin -d)", x, (ipc > 0 ? sprintf("%.2f", c / ipc) : "-"), "-", m, ipm
 	}
 ' "$OUT/pinnetns.txt" | tee -a "$OUT/summary.txt"
+# lsns's target: at least 3x faster than util-linux (median wall time) at +3000
+# (lsns-times.txt rows: lsns [-J] +LEVEL IMPL MEDIAN UNIT (MIN-MAX) XRAW XREF CPU CPURAW)
+awk '
+	function ms(v, u) { return u == "s" ? v * 1000 : (u == "us" ? v / 1000 : v) }
+	{
+		for (i = 2; i <= NF; i++) if ($i == "util-linux" || $i == "nsbox") break
+		if (i > NF || $(i + 1) == "n/a") next
+		wl = $1; for (k = 2; k < i; k++) wl = wl " " $k
+		t[wl, $i] = ms($(i + 1), $(i + 2)); if (!(wl in seen)) { seen[wl] = 1; order[++n] = wl }
+	}
+	END {
+		for (k = 1; k <= n; k++) {
+			wl = order[k]
+			if (wl !~ /[+][1-9]/ || !((wl, "nsbox") in t) || !((wl, "util-linux") in t) || t[wl, "nsbox"] <= 0) continue
+			printf "# %s: util-linux %.1f ms, nsbox %.1f ms: nsbox %.2fx faster (the target: >= 3)\n",
+				wl, t[wl, "util-linux"], t[wl, "nsbox"], t[wl, "util-linux"] / t[wl, "nsbox"]
+		}
+	}
+' "$OUT/lsns-times.txt" | tee -a "$OUT/summary.txt"
 grep -m1 '^init total' "$OUT/inittrace.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u: /' | tee -a "$OUT/summary.txt" || true
 
 if [ -f "$TMPBASE/start/results.tsv" ]; then cp "$TMPBASE/start/results.tsv" "$OUT/"; fi
