@@ -14,10 +14,12 @@ import (
 	"github.com/nsbox/nsbox/pkg/ns"
 )
 
-// Join is one namespace to enter: an open namespace file of type Type.
+// Join is one namespace to enter: an open namespace file of type Type, or
+// (Fd -1) the file at Path, opened only if the pidfd join is not taken.
 type Join struct {
 	Type ns.Type
 	Fd   int
+	Path string
 }
 
 // JoinPlan is what nsenter does after it has opened every file it needs:
@@ -91,7 +93,9 @@ func (j *JoinPlan) Exec() error {
 		}
 	}
 	for _, x := range j.Joins {
-		unix.Close(x.Fd)
+		if x.Fd >= 0 {
+			unix.Close(x.Fd)
+		}
 	}
 	if err := j.chroot(); err != nil {
 		return err
@@ -141,6 +145,16 @@ func Errno(err error) error {
 // twoPass enters every namespace but user, ignoring errors, then all that
 // are left, user first, failing on the first error: util-linux's order.
 func (j *JoinPlan) twoPass() error {
+	for i, x := range j.Joins {
+		if x.Fd >= 0 {
+			continue
+		}
+		fd, err := unix.Open(x.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fail(err, "cannot open %s", x.Path)
+		}
+		j.Joins[i].Fd = fd
+	}
 	done := make([]bool, len(j.Joins))
 	for pass := 0; pass < 2; pass++ {
 		for i, x := range j.Joins {

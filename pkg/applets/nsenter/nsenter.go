@@ -252,25 +252,18 @@ func run(e *applet.Env) error {
 	}
 	jp := nsexec.NewJoinPlan(e.Name)
 	for _, t := range ns.Types {
-		w, ok := want[t.Flag]
-		if !ok {
-			continue
-		}
-		if w.fd < 0 {
-			fd, err := unix.Open(w.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-			if err != nil {
-				return applet.Errorf("cannot open %s: %s", w.path, applet.Strerror(err))
+		if w, ok := want[t.Flag]; ok {
+			jp.Joins = append(jp.Joins, nsexec.Join{Type: t, Fd: w.fd, Path: w.path})
+			if t.Flag == unix.CLONE_NEWPID && !*noFork {
+				jp.Fork = true
 			}
-			w.fd = fd
-		}
-		jp.Joins = append(jp.Joins, nsexec.Join{Type: t, Fd: w.fd})
-		if t.Flag == unix.CLONE_NEWPID && !*noFork {
-			jp.Fork = true
 		}
 	}
 	// One setns on the pidfd enters them all when every one is the
-	// target's own (no files, no socket): the kernel orders them.
-	if pidfd >= 0 && len(jp.Joins) > 0 && *dir == "" && !fs.Changed("net-socket") && !*userParent {
+	// target's own (no files, no socket): the kernel orders them. The Go
+	// half takes it (user and time go through the constructor, which
+	// enters file by file), and opens the files only if it fails.
+	if pidfd >= 0 && len(jp.Joins) > 0 && *dir == "" && !fs.Changed("net-socket") && !*userParent && !jp.NeedsConstructor() {
 		own := true
 		for _, o := range opts {
 			if fs.Changed(o.long) && o.val != noFile {
@@ -282,6 +275,18 @@ func run(e *applet.Env) error {
 			for _, x := range jp.Joins {
 				jp.PidMask |= x.Type.Flag
 			}
+		}
+	}
+	if jp.PidFd < 0 {
+		for i, x := range jp.Joins {
+			if x.Fd >= 0 {
+				continue
+			}
+			fd, err := unix.Open(x.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return applet.Errorf("cannot open %s: %s", x.Path, applet.Strerror(err))
+			}
+			jp.Joins[i].Fd = fd
 		}
 	}
 	openDir := func(opt, val, def string) (int, error) {
