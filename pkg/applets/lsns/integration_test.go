@@ -584,3 +584,34 @@ func TestWriteError(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareGhost: a user namespace no process is in any more (its only
+// process exec'd an unshare -U), read from the kernel for the trees.
+func TestCompareGhost(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t)
+	ipid := target(t, testutil.Opts{}, "unshare", "-U", "-r", "-n", "sh", "-c", "exec unshare -U -r sleep 120")
+	// wait for the inner unshare's exec
+	for i := 0; i < 500; i++ {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ipid)); strings.TrimSpace(string(b)) == "sleep" {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	pid := strconv.Itoa(ipid)
+	for _, c := range [][]string{
+		{"-p", pid, "-t", "user", "-T", "-o", "NS,TYPE,PID,USER,COMMAND"},
+		{"-p", pid, "-t", "user", "-Tparent", "-o", "NS,TYPE,PID,PNS,ONS"},
+		{"-p", pid, "-t", "user", "-t", "net", "-T", "-J", "-o", "NS,TYPE,PID,UID,COMMAND"},
+		{"-p", pid, "-t", "user", "-o", "NS,TYPE,PID,PNS,ONS,UID,USER"},
+	} {
+		compare(t, nil, 3, c...)
+	}
+	// the ghost has no process: NPROCS 0, and its creator (root) as USER
+	for _, nb := range nsboxes(t) {
+		r := run(t, nil, nb.cmd("-p", pid, "-t", "user", "-T", "-r", "-n", "-o", "TYPE,NPROCS,USER"))
+		if !strings.Contains(r.out, "user 0 root\n") || r.code != 0 {
+			t.Errorf("%s: no ghost row in\n%s%s", nb.name, r.out, r.err)
+		}
+	}
+}
