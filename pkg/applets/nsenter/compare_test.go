@@ -158,6 +158,9 @@ func TestCompareUtilLinux(t *testing.T) {
 		{name: "-m -u -i -n -p -C", args: []string{"-t", "$R", "-m", "-u", "-i", "-n", "-p", "-C", "sh", "-c", "hostname; ls; pwd"}},
 		{name: "-a", args: []string{"-t", "$R", "-a", "sh", "-c", all + "; hostname; pwd"}},
 		{name: "--all", args: []string{"--all", "--target", "$R", "sh", "-c", all}},
+		// Nothing left to enter: the program runs all the same.
+		{name: "-a on oneself", args: []string{"-t", "$SELF", "-a", "echo", "ok"}},
+		{name: "-a -p on oneself", args: []string{"-t", "$SELF", "-a", "-p", "sh", "-c", "exit 3"}},
 		{name: "-a -w", args: []string{"-t", "$R", "-a", "-w", "sh", "-c", "pwd; ls"}},
 		// -r, -w, -W.
 		{name: "-m -w", args: []string{"-t", "$R", "-m", "-w", "pwd"}},

@@ -247,7 +247,10 @@ func run(e *applet.Env) error {
 			return err
 		}
 	}
-	if len(want) == 0 && !fs.Changed("root") && !fs.Changed("wd") {
+	// -a on a target that shares every namespace with the caller leaves
+	// nothing to enter: the program runs, as with util-linux (which enters
+	// them again).
+	if len(want) == 0 && !*all && !fs.Changed("root") && !fs.Changed("wd") {
 		return applet.Errorf("no namespace specified")
 	}
 	jp := nsexec.NewJoinPlan(e.Name)
