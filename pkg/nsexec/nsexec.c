@@ -209,11 +209,14 @@ static char **initial_argv(char **env)
 	return NULL;
 }
 
-// setgroups_denied: /proc/self/setgroups says "deny".
-static int setgroups_denied(void)
+// setgroups_denied: this process's setgroups file says "deny" (for the user
+// namespace it is in now). selfdir is /proc/self opened before entering
+// anything: after a mount namespace or a root is entered, /proc may be
+// another PID namespace's, where /proc/self is not this process.
+static int setgroups_denied(int selfdir)
 {
 	char buf[16] = "";
-	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	int fd = openat(selfdir, selfdir >= 0 ? "setgroups" : "/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return 0;
@@ -280,7 +283,8 @@ static void join_stage(char **envp, char **argv, char **tenv)
 		int fd;
 		char name[16];
 	} js[16];
-	int n = 0, rootfd, wdfd;
+	int n = 0, rootfd, wdfd, e = 0;
+	int selfdir = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	long uid = num(envp, "UID", -1), gid = num(envp, "GID", -1);
 	char *v, *wdns;
 
@@ -340,8 +344,10 @@ static void join_stage(char **envp, char **argv, char **tenv)
 	}
 	if (get(envp, "FORK"))
 		continue_as_child();
-	if (get(envp, "DROPGROUPS") && setgroups(0, NULL) != 0 && !(errno == EPERM && setgroups_denied()))
-		die(1, errno, "setgroups failed (--preserve-credentials keeps the caller's groups)");
+	if (get(envp, "DROPGROUPS") && setgroups(0, NULL) != 0 && !((e = errno) == EPERM && setgroups_denied(selfdir)))
+		die(1, e, "setgroups failed (--preserve-credentials keeps the caller's groups)");
+	if (selfdir >= 0)
+		close(selfdir);
 	if (gid >= 0 && setgid(gid) != 0)
 		die(1, errno, "setgid failed");
 	if (uid >= 0 && setuid(uid) != 0)

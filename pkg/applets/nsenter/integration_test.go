@@ -251,6 +251,19 @@ func TestRootlessOwner(t *testing.T) {
 			r := run(t, b.bin+" nsenter", "-U", "-n", "-u", "sh", "-c", "hostname; id -u")
 			expectCgo(t, b, r, "rl\n0\n", "", 0)
 		})
+		// The container's mount namespace without its pid namespace: its
+		// /proc has no /proc/self for the program (a constructor stage
+		// that read /proc/self/setgroups there failed).
+		t.Run("-U -m", func(t *testing.T) {
+			testutil.CheckNoLeaks(t)
+			r := run(t, b.bin+" nsenter", "-U", "-m", "sh", "-c", "id -u; id -g")
+			expectCgo(t, b, r, "0\n0\n", "", 0)
+		})
+		t.Run("-U -m -r -w follow", func(t *testing.T) {
+			testutil.CheckNoLeaks(t)
+			r := run(t, b.bin+" nsenter", "-U", "-m", "-r", "-w", "-S", "follow", "-G", "follow", "sh", "-c", `id -u; id -g; [ "$(pwd)" = "$HOME" ] && echo home`)
+			expectCgo(t, b, r, "0\n0\nhome\n", "", 0)
+		})
 		t.Run("-n without -U", func(t *testing.T) {
 			testutil.CheckNoLeaks(t)
 			// The caller lacks privilege over the container's net
