@@ -30,7 +30,7 @@ GO_SRC := $(shell find . \( -path ./out -o -path ./.git -o -name testdata \) -pr
 		-type f \( -name '*.go' -o -name '*.c' -o -name '*.h' -o -name '*.s' \) ! -name '*_test.go' -print 2>/dev/null) \
 	go.mod $(wildcard go.sum)
 
-BINS := out/nsbox out/nsbox-purego out/unshare
+BINS := out/nsbox out/nsbox-purego out/cmds/.built
 
 # apt-get, only for what is missing; "apt-get update" only then.
 APT_GET = DEBIAN_FRONTEND=noninteractive apt-get
@@ -66,9 +66,12 @@ out/nsbox: $(GO_SRC) out/.version
 out/nsbox-purego: $(GO_SRC) out/.version
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmds/nsbox
 
-# The standalone applet builds without cgo (as u-root builds it).
-out/unshare: $(GO_SRC) out/.version
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmds/unshare
+# Every applet also builds alone without cgo, as u-root builds it:
+# out/cmds/<applet>.
+out/cmds/.built: $(GO_SRC) out/.version
+	@mkdir -p out/cmds
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o out/cmds/ ./cmds/...
+	@touch $@
 
 # ---- dependencies ----
 # gcc and musl (the static cgo build), newuidmap/newgidmap (uidmap: the
