@@ -262,10 +262,20 @@ func (s *scanner) record(pid, fd int, l []byte) {
 
 // fdCountKnown tells whether this kernel reports the number of open fds as
 // the size of /proc/PID/fd: ours is never 0 (the Go runtime holds some).
-var fdCountKnown = sync.OnceValue(func() bool {
-	var st unix.Stat_t
-	return unix.Stat("/proc/self/fd", &st) == nil && st.Size > 0
-})
+func fdCountKnown() bool {
+	fdCount.once.Do(func() {
+		var st unix.Stat_t
+		fdCount.known = unix.Stat("/proc/self/fd", &st) == nil && st.Size > 0
+	})
+	return fdCount.known
+}
+
+// fdCount is fdCountKnown's answer, found once (a zero sync.Once: no
+// package init).
+var fdCount struct {
+	once  sync.Once
+	known bool
+}
 
 // readDirRaw calls f with each entry name of the open directory fd except
 // . and .., NUL included (the name can be passed to the *at calls as it

@@ -137,14 +137,27 @@ type options struct {
 // whatever BEHAVIOUR.md §4 says; nor does nsbox.
 var excl = [][]byte{{'J', 'r'}, {'P', 'p'}, {'l', 'T'}}
 
-// exclLong names the options of excl.
-var exclLong = map[byte]string{'J': "json", 'r': "raw", 'P': "persistent", 'p': "task", 'l': "list", 'T': "tree"}
+// exclNames are the long names of the options of excl, by character.
+var exclNames = [...]struct {
+	c    byte
+	name string
+}{{'J', "json"}, {'r', "raw"}, {'P', "persistent"}, {'p', "task"}, {'l', "list"}, {'T', "tree"}}
+
+// exclLong is the long name of option c of excl.
+func exclLong(c byte) string {
+	for _, e := range exclNames {
+		if e.c == c {
+			return e.name
+		}
+	}
+	return ""
+}
 
 // exclShort is the option character of a long option in excl.
 func exclShort(name string) byte {
-	for c, n := range exclLong {
-		if n == name {
-			return c
+	for _, e := range exclNames {
+		if e.name == name {
+			return e.c
 		}
 	}
 	return 0
@@ -189,7 +202,7 @@ func run(e *applet.Env) error {
 						} else if exclSeen[g] != c {
 							var b strings.Builder
 							for _, o := range excl[g] {
-								b.WriteString(" --" + exclLong[o])
+								b.WriteString(" --" + exclLong(o))
 							}
 							return applet.Errorf("mutually exclusive arguments:%s", b.String())
 						}
