@@ -19,9 +19,9 @@ type ScanOptions struct {
 	// FDs also lists every process's open file descriptors and reports
 	// those that are namespace files or sockets (see FD).
 	FDs bool
-	// Workers is the number of goroutines that read /proc; 0 means
-	// GOMAXPROCS, at most 4. Scan works alone below a few hundred
-	// processes, where goroutines cost more than they save.
+	// Workers is the number of goroutines (and threads) that read /proc;
+	// 0 means twice the CPUs, at most 4. Scan works alone below a few
+	// hundred processes, where goroutines cost more than they save.
 	Workers int
 }
 
@@ -61,10 +61,21 @@ func Scan(o ScanOptions) (*Snapshot, error) {
 	}
 	workers := o.Workers
 	if workers <= 0 {
-		workers = min(runtime.GOMAXPROCS(0), 4)
+		// Twice the CPUs, at most 4: the work is system calls on /proc,
+		// and on a busy machine each thread gets its share of the CPUs
+		// (measured on 2 cores under load: 4 threads held ~110 ms where
+		// 2 varied from 106 to 212 ms).
+		workers = min(2*runtime.NumCPU(), 4)
 	}
 	if len(pids) < 400 {
 		workers = 1
+	}
+	if workers > 1 {
+		// The workers' raw system calls keep their Ps: give each one.
+		if prev := runtime.GOMAXPROCS(0); prev < workers {
+			runtime.GOMAXPROCS(workers)
+			defer runtime.GOMAXPROCS(prev)
+		}
 	}
 	procs := make([]Proc, len(pids))
 	ok := make([]bool, len(pids))
