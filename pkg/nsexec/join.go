@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/execpath"
+	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/ns"
 )
 
@@ -126,20 +127,7 @@ func execError(path string, err error) error {
 	if errors.Is(err, unix.ENOENT) {
 		code = 127
 	}
-	return &Error{Code: code, Msg: "failed to execute " + path, Err: Errno(err)}
-}
-
-// Errno strips *os.PathError and *os.SyscallError.
-func Errno(err error) error {
-	var pe *os.PathError
-	var se *os.SyscallError
-	switch {
-	case errors.As(err, &pe):
-		return pe.Err
-	case errors.As(err, &se):
-		return se.Err
-	}
-	return err
+	return &Error{Code: code, Msg: "failed to execute " + path, Err: idmap.Errno(err)}
 }
 
 // twoPass enters every namespace but user, ignoring errors, then all that

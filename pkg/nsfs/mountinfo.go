@@ -16,8 +16,19 @@ type Mount struct {
 	ID, ParentID int
 	Root         string // the mount's root within its filesystem; for nsfs "net:[INO]"
 	MountPoint   string
+	Optional     []string // "shared:N", "master:N", "propagate_from:N", "unbindable"
 	FSType       string
 	Source       string
+}
+
+// Shared tells whether the mount is in a peer group (propagation shared).
+func (m Mount) Shared() bool {
+	for _, o := range m.Optional {
+		if strings.HasPrefix(o, "shared:") {
+			return true
+		}
+	}
+	return false
 }
 
 // Pin is an nsfs bind mount: a namespace kept alive by a mount point.
@@ -40,7 +51,7 @@ func ParseMountinfo(r io.Reader) ([]Mount, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		m, err := parseMountLine(string(line))
+		m, err := ParseMountLine(string(line))
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
@@ -66,7 +77,10 @@ func ReadMountinfo(path string) ([]Mount, error) {
 // errBadMountinfo is a mountinfo line without its fields.
 const errBadMountinfo Error = "malformed mountinfo line"
 
-func parseMountLine(line string) (Mount, error) {
+// ParseMountLine parses one mountinfo line:
+//
+//	36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+func ParseMountLine(line string) (Mount, error) {
 	// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
 	f := strings.Fields(line)
 	if len(f) < 9 {
@@ -92,6 +106,7 @@ func parseMountLine(line string) (Mount, error) {
 		ParentID:   parent,
 		Root:       unescapeOctal(f[3]),
 		MountPoint: unescapeOctal(f[4]),
+		Optional:   f[6:sep],
 		FSType:     unescapeOctal(f[sep+1]),
 		Source:     unescapeOctal(f[sep+2]),
 	}, nil

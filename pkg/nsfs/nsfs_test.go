@@ -118,7 +118,7 @@ func TestParseMountinfo(t *testing.T) {
 	if len(m) != 8 {
 		t.Fatalf("%d mounts, want 8", len(m))
 	}
-	if got := m[1]; got != (Mount{ID: 23, ParentID: 22, Root: "/", MountPoint: "/proc", FSType: "proc", Source: "proc"}) {
+	if got := m[1]; !reflect.DeepEqual(got, Mount{ID: 23, ParentID: 22, Root: "/", MountPoint: "/proc", Optional: []string{"shared:12"}, FSType: "proc", Source: "proc"}) {
 		t.Errorf("mount 1 = %+v", got)
 	}
 	if got := m[3].MountPoint; got != "/run/netns/with space" {

@@ -3,6 +3,7 @@ package pin
 import (
 	"bufio"
 	"fmt"
+	"github.com/nsbox/nsbox/pkg/nsfs"
 	"io"
 	"os"
 	"strconv"
@@ -98,26 +99,26 @@ func mountIdentRoot(fd int) (mountIdent, bool, error) {
 }
 
 // mountInfoOf returns the /proc/self/mountinfo entry of the mount fd is on.
-func mountInfoOf(fd int) (mountEntry, bool, error) {
+func mountInfoOf(fd int) (nsfs.Mount, bool, error) {
 	var stx unix.Statx_t
 	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, unix.STATX_MNT_ID, &stx); err != nil {
-		return mountEntry{}, false, err
+		return nsfs.Mount{}, false, err
 	}
 	if stx.Mask&unix.STATX_MNT_ID == 0 {
-		return mountEntry{}, false, unix.ENOSYS
+		return nsfs.Mount{}, false, unix.ENOSYS
 	}
 	root := stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return mountEntry{}, false, err
+		return nsfs.Mount{}, false, err
 	}
 	defer f.Close()
 	m, ok, err := findMount(f, stx.Mnt_id)
 	if err != nil {
-		return mountEntry{}, false, err
+		return nsfs.Mount{}, false, err
 	}
 	if !ok {
-		return mountEntry{}, false, fmt.Errorf("mount %d not in /proc/self/mountinfo", stx.Mnt_id)
+		return nsfs.Mount{}, false, fmt.Errorf("mount %d not in /proc/self/mountinfo", stx.Mnt_id)
 	}
 	return m, root, nil
 }
@@ -129,26 +130,17 @@ func privateMountPoint(fd int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return root && !m.Shared, nil
+	return root && !m.Shared(), nil
 }
 
 // sharedMount reports whether the mount fd is on is shared.
 func sharedMount(fd int) (bool, error) {
 	m, _, err := mountInfoOf(fd)
-	return m.Shared, err
-}
-
-// mountEntry is what pin needs from a line of mountinfo (proc(5)).
-type mountEntry struct {
-	ID       uint64
-	Point    string
-	Optional []string // "shared:N", "master:N", "propagate_from:N", "unbindable"
-	FSType   string
-	Shared   bool
+	return m.Shared(), err
 }
 
 // findMount returns the mountinfo entry with mount ID id.
-func findMount(r io.Reader, id uint64) (mountEntry, bool, error) {
+func findMount(r io.Reader, id uint64) (nsfs.Mount, bool, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	want := strconv.FormatUint(id, 10) + " "
@@ -157,55 +149,11 @@ func findMount(r io.Reader, id uint64) (mountEntry, bool, error) {
 		if !strings.HasPrefix(line, want) {
 			continue
 		}
-		m, err := parseMountLine(line)
-		return m, err == nil, err
-	}
-	return mountEntry{}, false, sc.Err()
-}
-
-// parseMountLine parses one mountinfo line:
-//
-//	36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
-func parseMountLine(line string) (mountEntry, error) {
-	f := strings.Fields(line)
-	sep := -1
-	for i := 6; i < len(f); i++ {
-		if f[i] == "-" {
-			sep = i
-			break
+		m, err := nsfs.ParseMountLine(line)
+		if err != nil {
+			return m, false, fmt.Errorf("malformed mountinfo line %q", line)
 		}
+		return m, true, nil
 	}
-	if len(f) < 7 || sep < 0 || sep+1 >= len(f) {
-		return mountEntry{}, fmt.Errorf("malformed mountinfo line %q", line)
-	}
-	id, err := strconv.ParseUint(f[0], 10, 64)
-	if err != nil {
-		return mountEntry{}, fmt.Errorf("malformed mountinfo line %q", line)
-	}
-	m := mountEntry{ID: id, Point: unescape(f[4]), Optional: f[6:sep], FSType: f[sep+1]}
-	for _, o := range m.Optional {
-		if strings.HasPrefix(o, "shared:") {
-			m.Shared = true
-		}
-	}
-	return m, nil
-}
-
-// unescape undoes mountinfo's octal escapes (\040 for a space).
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return nsfs.Mount{}, false, sc.Err()
 }

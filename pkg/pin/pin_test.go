@@ -35,34 +35,6 @@ func TestNames(t *testing.T) {
 	}
 }
 
-func TestParseMountLine(t *testing.T) {
-	tests := []struct {
-		line string
-		want mountEntry
-		err  bool
-	}{
-		{"36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue",
-			mountEntry{ID: 36, Point: "/mnt2", Optional: []string{"master:1"}, FSType: "ext3"}, false},
-		{"117 26 254:0 /tmp/ph /tmp/ph rw,relatime - ext4 /dev/vda rw",
-			mountEntry{ID: 117, Point: "/tmp/ph", Optional: []string{}, FSType: "ext4"}, false},
-		{"29 1 0:26 / /run rw shared:12 master:3 - tmpfs tmpfs rw",
-			mountEntry{ID: 29, Point: "/run", Optional: []string{"shared:12", "master:3"}, FSType: "tmpfs", Shared: true}, false},
-		{`41 26 0:4 net:[4026532177] /tmp/a\040b/net rw - nsfs nsfs rw`,
-			mountEntry{ID: 41, Point: "/tmp/a b/net", Optional: []string{}, FSType: "nsfs"}, false},
-		{"50 1 0:5 / /x rw propagate_from:2 unbindable - tmpfs none rw",
-			mountEntry{ID: 50, Point: "/x", Optional: []string{"propagate_from:2", "unbindable"}, FSType: "tmpfs"}, false},
-		{"36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 ext3 /dev/root", mountEntry{}, true}, // no separator
-		{"x 35 98:0 / /m rw - ext3 /dev/root rw", mountEntry{}, true},
-		{"36 35", mountEntry{}, true},
-	}
-	for _, tc := range tests {
-		got, err := parseMountLine(tc.line)
-		if (err != nil) != tc.err || (!tc.err && !reflect.DeepEqual(got, tc.want)) {
-			t.Errorf("parseMountLine(%q) = %+v, %v; want %+v, error %v", tc.line, got, err, tc.want, tc.err)
-		}
-	}
-}
-
 func TestFindMount(t *testing.T) {
 	info := "21 26 0:20 / /proc rw,relatime - proc proc rw\n" +
 		"2 1 0:2 / / rw shared:1 - ext4 /dev/vda rw\n" +
@@ -82,7 +54,7 @@ func TestFindMount(t *testing.T) {
 		{99, "", false, false},
 	} {
 		m, ok, err := findMount(strings.NewReader(info), tc.id)
-		if err != nil || ok != tc.ok || m.Point != tc.point || m.Shared != tc.shared {
+		if err != nil || ok != tc.ok || m.MountPoint != tc.point || m.Shared() != tc.shared {
 			t.Errorf("findMount(%d) = %+v, %v, %v", tc.id, m, ok, err)
 		}
 	}

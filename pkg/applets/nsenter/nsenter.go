@@ -5,7 +5,6 @@
 package nsenter
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsexec"
+	"github.com/nsbox/nsbox/pkg/nsfs"
 )
 
 func init() {
@@ -73,13 +73,7 @@ nsbox extras:
 For more details see nsenter(1) and docs/nsenter.md.
 `
 
-const noFile = "\x00"
-
-type nsOpt struct {
-	long, short string
-	typ         ns.Type
-	val         string
-}
+const noFile = applet.NoFile
 
 // target is one namespace to enter and where its file comes from.
 type target struct {
@@ -90,19 +84,7 @@ type target struct {
 
 func run(e *applet.Env) error {
 	fs := applet.NewFlags(e)
-	var opts []*nsOpt
-	for _, o := range []struct{ long, short, typ string }{
-		{"mount", "m", "mnt"}, {"uts", "u", "uts"}, {"ipc", "i", "ipc"}, {"net", "n", "net"},
-		{"pid", "p", "pid"}, {"cgroup", "C", "cgroup"}, {"user", "U", "user"}, {"time", "T", "time"},
-	} {
-		t, _ := ns.ByName(o.typ)
-		n := &nsOpt{long: o.long, short: o.short, typ: t}
-		fs.StringVarP(&n.val, o.long, o.short, "", "")
-		f := fs.Lookup(o.long)
-		f.NoOptDefVal = noFile
-		f.Annotations = map[string][]string{applet.OptionalShort: nil}
-		opts = append(opts, n)
-	}
+	opts := applet.NamespaceFlags(fs, []string{"mount", "uts", "ipc", "net", "pid", "cgroup", "user", "time"}, true)
 	all := fs.BoolP("all", "a", false, "")
 	fs.StringP("target", "t", "", "")
 	netSocket := fs.StringP("net-socket", "N", "", "")
@@ -166,18 +148,18 @@ func run(e *applet.Env) error {
 	// The namespaces to enter, in util-linux's order (user first).
 	want := map[uintptr]*target{}
 	for _, o := range opts {
-		if !fs.Changed(o.long) {
+		if !fs.Changed(o.Long) {
 			continue
 		}
 		switch {
-		case o.val != noFile:
-			want[o.typ.Flag] = &target{typ: o.typ, path: o.val, fd: -1}
+		case o.Val != noFile:
+			want[o.Type.Flag] = &target{typ: o.Type, path: o.Val, fd: -1}
 		case pid != 0:
-			want[o.typ.Flag] = &target{typ: o.typ, path: procPath("ns/" + o.typ.Name), fd: -1}
+			want[o.Type.Flag] = &target{typ: o.Type, path: procPath("ns/" + o.Type.Name), fd: -1}
 		case *dir != "":
-			want[o.typ.Flag] = &target{typ: o.typ, path: filepath.Join(*dir, o.typ.Name), fd: -1}
+			want[o.Type.Flag] = &target{typ: o.Type, path: filepath.Join(*dir, o.Type.Name), fd: -1}
 		default:
-			return applet.Errorf("neither filename nor target pid supplied for ns/%s", o.typ.Name)
+			return applet.Errorf("neither filename nor target pid supplied for ns/%s", o.Type.Name)
 		}
 	}
 	if *dir != "" {
@@ -269,7 +251,7 @@ func run(e *applet.Env) error {
 	if pidfd >= 0 && len(jp.Joins) > 0 && *dir == "" && !fs.Changed("net-socket") && !*userParent && !jp.NeedsConstructor() {
 		own := true
 		for _, o := range opts {
-			if fs.Changed(o.long) && o.val != noFile {
+			if fs.Changed(o.Long) && o.Val != noFile {
 				own = false
 			}
 		}
@@ -525,43 +507,16 @@ func joinCgroupOf(pid int) error {
 }
 
 func cgroup2Mount() string {
-	f, err := os.Open("/proc/self/mountinfo")
+	mounts, err := nsfs.ReadMountinfo("/proc/self/mountinfo")
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		l := sc.Text()
-		left, right, ok := strings.Cut(l, " - ")
-		if !ok || !strings.HasPrefix(right, "cgroup2 ") {
-			continue
-		}
-		fields := strings.Fields(left)
-		if len(fields) >= 5 {
-			return unescape(fields[4])
+	for _, m := range mounts {
+		if m.FSType == "cgroup2" {
+			return m.MountPoint
 		}
 	}
 	return ""
-}
-
-// unescape undoes mountinfo's octal escapes (\040 for a space).
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // shell: $SHELL, the caller's passwd shell, /bin/sh.

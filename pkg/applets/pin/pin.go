@@ -65,31 +65,13 @@ For more details see docs/pin.md.
 `
 
 // noFile is the value of a type option given without =FILE.
-const noFile = "\x00"
-
-// typeOpt is one namespace option: -m/--mount[=FILE] and its kin.
-type typeOpt struct {
-	long, short string
-	typ         ns.Type
-	val         string
-}
+const noFile = applet.NoFile
 
 func run(e *applet.Env) error {
 	fs := applet.NewFlags(e)
 	fs.StringP("target", "t", "", "")
 	all := fs.BoolP("all", "a", false, "")
-	var opts []*typeOpt
-	for _, o := range []struct{ long, short, typ string }{
-		{"mount", "m", "mnt"}, {"uts", "u", "uts"}, {"ipc", "i", "ipc"}, {"net", "n", "net"},
-		{"pid", "p", "pid"}, {"user", "U", "user"}, {"cgroup", "C", "cgroup"}, {"time", "T", "time"},
-	} {
-		t, _ := ns.ByName(o.typ)
-		to := &typeOpt{long: o.long, short: o.short, typ: t}
-		fs.StringVarP(&to.val, o.long, o.short, "", "")
-		fs.Lookup(o.long).NoOptDefVal = noFile
-		fs.SetAnnotation(o.long, applet.OptionalShort, []string{"yes"})
-		opts = append(opts, to)
-	}
+	opts := applet.NamespaceFlags(fs, []string{"mount", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}, true)
 	forChildren := fs.Bool("for-children", false, "")
 	netns := fs.String("netns", "", "")
 	del := fs.BoolP("delete", "d", false, "")
@@ -107,9 +89,9 @@ func run(e *applet.Env) error {
 		return nil
 	})
 	for _, o := range opts {
-		applet.Check(fs, o.long, func(v string) error {
+		applet.Check(fs, o.Long, func(v string) error {
 			if v == "" {
-				return applet.Errorf("--%s: empty file name", o.long)
+				return applet.Errorf("--%s: empty file name", o.Long)
 			}
 			return nil
 		})
@@ -121,7 +103,7 @@ func run(e *applet.Env) error {
 	}
 	typesGiven := false
 	for _, o := range opts {
-		typesGiven = typesGiven || fs.Changed(o.long)
+		typesGiven = typesGiven || fs.Changed(o.Long)
 	}
 
 	if *del {
@@ -154,19 +136,19 @@ func run(e *applet.Env) error {
 
 	b := &pin.Batch{PID: pid, ForChildren: *forChildren, Dir: dir, Netns: *netns}
 	for _, t := range ns.Types { // user first: the order of ns.Types
-		var o *typeOpt
+		var o *applet.NsFlag
 		for _, x := range opts {
-			if x.typ.Name == t.Name {
+			if x.Type.Name == t.Name {
 				o = x
 			}
 		}
 		switch {
-		case fs.Changed(o.long):
+		case fs.Changed(o.Long):
 			tg := pin.Target{Type: t}
-			if o.val != noFile {
-				tg.Path = o.val
+			if o.Val != noFile {
+				tg.Path = o.Val
 			} else if dir == "" {
-				return applet.Errorf("no file or directory for the %s namespace: use --%s=<file> or give a <dir>", t.Name, o.long)
+				return applet.Errorf("no file or directory for the %s namespace: use --%s=<file> or give a <dir>", t.Name, o.Long)
 			}
 			b.Targets = append(b.Targets, tg)
 		case every:

@@ -15,7 +15,6 @@ import (
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/idmap"
-	"github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsexec"
 )
 
@@ -93,29 +92,9 @@ nsbox extras:
 For more details see unshare(1) and docs/unshare.md.
 `
 
-// noFile is the value a namespace option has when given without =FILE.
-const noFile = "\x00"
-
-// nsOpt is one namespace option: -m/--mount[=FILE] and its kin.
-type nsOpt struct {
-	long, short string
-	typ         ns.Type
-	val         string
-}
-
 func run(e *applet.Env) error {
 	fs := applet.NewFlags(e)
-	var nsopts []*nsOpt
-	for _, o := range []struct{ long, short, typ string }{
-		{"mount", "m", "mnt"}, {"uts", "u", "uts"}, {"ipc", "i", "ipc"}, {"net", "n", "net"},
-		{"pid", "p", "pid"}, {"user", "U", "user"}, {"cgroup", "C", "cgroup"}, {"time", "T", "time"},
-	} {
-		t, _ := ns.ByName(o.typ)
-		n := &nsOpt{long: o.long, short: o.short, typ: t}
-		fs.StringVarP(&n.val, o.long, o.short, "", "")
-		fs.Lookup(o.long).NoOptDefVal = noFile
-		nsopts = append(nsopts, n)
-	}
+	nsopts := applet.NamespaceFlags(fs, []string{"mount", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}, false)
 	fork := fs.BoolP("fork", "f", false, "")
 	mapUser := fs.String("map-user", "", "")
 	mapGroup := fs.String("map-group", "", "")
@@ -199,11 +178,11 @@ func run(e *applet.Env) error {
 
 	p := nsexec.NewPlan(e.Name)
 	var flags uintptr
-	var pins []*nsOpt
+	var pins []*applet.NsFlag
 	for _, n := range nsopts {
-		if fs.Changed(n.long) {
-			flags |= n.typ.Flag
-			if n.val != noFile {
+		if fs.Changed(n.Long) {
+			flags |= n.Type.Flag
+			if n.Val != applet.NoFile {
 				pins = append(pins, n)
 			}
 		}
@@ -319,7 +298,7 @@ func run(e *applet.Env) error {
 
 	l := &launch{plan: p, flags: flags, fork: *fork, forward: *forward, uidMap: uidMap, gidMap: gidMap, notify: notify}
 	for _, n := range pins {
-		l.pins = append(l.pins, pinReq{typ: n.typ, path: n.val})
+		l.pins = append(l.pins, pinReq{typ: n.Type, path: n.Val})
 	}
 	return l.run()
 }

@@ -1,10 +1,10 @@
-package nsenter
+package nsfs
 
 import "testing"
 
-// TestUnescape: mountinfo's octal escapes, as cgroup2Mount reads the mount
-// point of the cgroup v2 hierarchy.
-func TestUnescape(t *testing.T) {
+// TestUnescapeOctal: mountinfo's octal escapes (nsenter reads the cgroup v2
+// mount point through them).
+func TestUnescapeOctalCases(t *testing.T) {
 	for in, want := range map[string]string{
 		"/sys/fs/cgroup":         "/sys/fs/cgroup",
 		`/mnt/a\040b`:            "/mnt/a b",
@@ -16,8 +16,8 @@ func TestUnescape(t *testing.T) {
 		`/x\040/`:                "/x /",
 		`/sys/fs/cgroup/unified`: "/sys/fs/cgroup/unified",
 	} {
-		if got := unescape(in); got != want {
-			t.Errorf("unescape(%q) = %q, want %q", in, got, want)
+		if got := unescapeOctal(in); got != want {
+			t.Errorf("unescapeOctal(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
