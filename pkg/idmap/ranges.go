@@ -1,0 +1,274 @@
+package idmap
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// MaxRanges is the most lines the kernel takes in one uid_map or gid_map
+// (user_namespaces(7), since Linux 4.15).
+const MaxRanges = 340
+
+// Range maps Count ids from Outside (the parent namespace) onto Count ids
+// from Inside: one line of uid_map or gid_map.
+type Range struct{ Inside, Outside, Count uint32 }
+
+// String is the line the kernel expects: "inside outside count\n".
+func (r Range) String() string { return fmt.Sprintf("%d %d %d\n", r.Inside, r.Outside, r.Count) }
+
+// Spec is r as setuidmap's options spell it: "inside:outside:count".
+func (r Range) Spec() string { return fmt.Sprintf("%d:%d:%d", r.Inside, r.Outside, r.Count) }
+
+// Render is the whole map file, one line per range, for a single write.
+func Render(rs []Range) string {
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString(r.String())
+	}
+	return b.String()
+}
+
+// RangeError is a range refused by strict parsing or validation.
+type RangeError struct{ Msg string }
+
+func (e *RangeError) Error() string { return e.Msg }
+
+func rangeErrorf(format string, args ...any) error {
+	return &RangeError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// parseU32 is strict: ASCII decimal digits only (no sign, no spaces, no
+// 0x), at most 4294967295.
+func parseU32(s string) (uint32, bool) {
+	if s == "" || len(s) > 10 {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	return uint32(n), err == nil
+}
+
+// NewRange checks one range from its three fields: decimal u32 each, count
+// at least 1, and neither inside+count nor outside+count past 4294967295
+// (4294967295 itself is the kernel's "no id": CVE-2016-6252's check).
+func NewRange(inside, outside, count string) (Range, error) {
+	spec := inside + ":" + outside + ":" + count
+	var r Range
+	var ok bool
+	for _, f := range []struct {
+		s string
+		p *uint32
+	}{{inside, &r.Inside}, {outside, &r.Outside}, {count, &r.Count}} {
+		if *f.p, ok = parseU32(f.s); !ok {
+			return Range{}, rangeErrorf("invalid range '%s': '%s' is not a decimal 32-bit number", spec, f.s)
+		}
+	}
+	if r.Count == 0 {
+		return Range{}, rangeErrorf("invalid range '%s': count must be at least 1", spec)
+	}
+	if uint64(r.Inside)+uint64(r.Count) > 1<<32-1 || uint64(r.Outside)+uint64(r.Count) > 1<<32-1 {
+		return Range{}, rangeErrorf("invalid range '%s': overflow: ids end at 4294967294", spec)
+	}
+	return r, nil
+}
+
+// ParseRange parses "inside:outside:count".
+func ParseRange(s string) (Range, error) {
+	f := strings.Split(s, ":")
+	if len(f) != 3 {
+		return Range{}, rangeErrorf("invalid range '%s': expected inside:outside:count", s)
+	}
+	return NewRange(f[0], f[1], f[2])
+}
+
+// ParseRanges parses each of specs with ParseRange, then checks the set
+// with CheckRanges.
+func ParseRanges(specs []string) ([]Range, error) {
+	var rs []Range
+	for _, s := range specs {
+		r, err := ParseRange(s)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, CheckRanges(rs)
+}
+
+// ParseTriples parses newuidmap's form: "inside outside count" as three
+// arguments each, then checks the set with CheckRanges.
+func ParseTriples(args []string) ([]Range, error) {
+	if len(args) == 0 || len(args)%3 != 0 {
+		return nil, rangeErrorf("Not enough arguments to form %d mappings", (len(args)+2)/3)
+	}
+	var rs []Range
+	for i := 0; i < len(args); i += 3 {
+		r, err := NewRange(args[i], args[i+1], args[i+2])
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, CheckRanges(rs)
+}
+
+// CheckRanges checks a whole map: at least one range, at most MaxRanges,
+// and no two ranges overlapping inside or outside (the kernel refuses
+// overlaps too, but with a bare EINVAL and only at write time).
+func CheckRanges(rs []Range) error {
+	if len(rs) == 0 {
+		return rangeErrorf("no ranges")
+	}
+	if len(rs) > MaxRanges {
+		return rangeErrorf("too many ranges: %d (the kernel takes at most %d)", len(rs), MaxRanges)
+	}
+	for i, a := range rs {
+		if a.Count == 0 || uint64(a.Inside)+uint64(a.Count) > 1<<32-1 || uint64(a.Outside)+uint64(a.Count) > 1<<32-1 {
+			return rangeErrorf("invalid range '%s': empty or past 4294967294", a.Spec())
+		}
+		for _, b := range rs[:i] {
+			if overlap(a.Inside, b.Inside, a.Count, b.Count) {
+				return rangeErrorf("ranges %s and %s overlap inside", b.Spec(), a.Spec())
+			}
+			if overlap(a.Outside, b.Outside, a.Count, b.Count) {
+				return rangeErrorf("ranges %s and %s overlap outside", b.Spec(), a.Spec())
+			}
+		}
+	}
+	return nil
+}
+
+func overlap(a, b, ac, bc uint32) bool {
+	return uint64(a) < uint64(b)+uint64(bc) && uint64(b) < uint64(a)+uint64(ac)
+}
+
+// SubRange is one block of /etc/subuid or /etc/subgid.
+type SubRange struct {
+	Owner        string // the first field, a name or a decimal id
+	Start, Count uint32
+}
+
+func (s SubRange) String() string { return fmt.Sprintf("%s:%d:%d", s.Owner, s.Start, s.Count) }
+
+func (s SubRange) end() uint64 { return uint64(s.Start) + uint64(s.Count) }
+
+// SubUIDFile and SubGIDFile are read by SubIDs; tests point them elsewhere.
+var (
+	SubUIDFile = "/etc/subuid"
+	SubGIDFile = "/etc/subgid"
+)
+
+// SubIDs returns the blocks of file that belong to the user called name
+// (if not empty) or to the decimal id, in file order: the lines matching
+// the name first, then those matching the id, as shadow's subordinate-id
+// lookup does. Malformed lines (not three fields, count 0, past 2^32) are
+// skipped.
+func SubIDs(file, name string, id uint32) ([]SubRange, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseSubIDs(bufio.NewScanner(f), name, id)
+}
+
+func parseSubIDs(sc *bufio.Scanner, name string, id uint32) ([]SubRange, error) {
+	var byName, byID []SubRange
+	ids := strconv.FormatUint(uint64(id), 10)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Split(line, ":")
+		if len(f) != 3 {
+			continue
+		}
+		start, ok1 := parseU32(f[1])
+		count, ok2 := parseU32(f[2])
+		if !ok1 || !ok2 || count == 0 || uint64(start)+uint64(count) > 1<<32-1 {
+			continue
+		}
+		s := SubRange{Owner: f[0], Start: start, Count: count}
+		switch {
+		case name != "" && f[0] == name:
+			byName = append(byName, s)
+		case f[0] == ids:
+			byID = append(byID, s)
+		}
+	}
+	return append(byName, byID...), sc.Err()
+}
+
+// Covered reports whether [start, start+count) lies inside the union of
+// subs (adjacent or overlapping blocks chain), and the blocks it used.
+func Covered(subs []SubRange, start, count uint32) ([]SubRange, bool) {
+	cur, end := uint64(start), uint64(start)+uint64(count)
+	var used []SubRange
+	for cur < end {
+		found := false
+		for _, s := range subs {
+			if uint64(s.Start) <= cur && cur < s.end() {
+				used = append(used, s)
+				cur = s.end()
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	return used, true
+}
+
+// Reason says why a range may be written; FromSub is true when it came from
+// the subordinate-id file (what decides setgroups for gid maps).
+type Reason struct {
+	Why     string
+	FromSub bool
+}
+
+// Authorize checks r against the caller: allowed when its outside range is
+// covered by subs, or when it is count 1 with outside == own (the caller's
+// real uid, or real gid for a gid map). kind is "uid" or "gid" and file the
+// subordinate-id file, both for the messages. The refusal is newuidmap's:
+// "uid range [0-10) -> [200000-200010) not allowed".
+func Authorize(kind, file string, r Range, subs []SubRange, own uint32) (Reason, error) {
+	if used, ok := Covered(subs, r.Outside, r.Count); ok {
+		var blocks []string
+		for _, s := range used {
+			blocks = append(blocks, s.String())
+		}
+		return Reason{Why: fmt.Sprintf("outside %d-%d is in %s %s", r.Outside, uint64(r.Outside)+uint64(r.Count)-1,
+			file, strings.Join(blocks, " + ")), FromSub: true}, nil
+	}
+	if r.Count == 1 && r.Outside == own {
+		return Reason{Why: fmt.Sprintf("count 1 and outside %d is your own %s", own, kind)}, nil
+	}
+	return Reason{}, fmt.Errorf("%s range [%d-%d) -> [%d-%d) not allowed", kind,
+		r.Inside, uint64(r.Inside)+uint64(r.Count), r.Outside, uint64(r.Outside)+uint64(r.Count))
+}
+
+// Auto is util-linux's --map-auto: the first block mapped from 0.
+func Auto(subs []SubRange) []Range {
+	return []Range{{0, subs[0].Start, subs[0].Count}}
+}
+
+// Subids is the identity map of the first block (--map-subids).
+func Subids(subs []SubRange) []Range {
+	return []Range{{subs[0].Start, subs[0].Start, subs[0].Count}}
+}
+
+// Rootless is the rootless-container layout: 0 is the caller's own id,
+// 1..N the first block.
+func Rootless(own uint32, subs []SubRange) []Range {
+	return []Range{{0, own, 1}, {1, subs[0].Start, subs[0].Count}}
+}

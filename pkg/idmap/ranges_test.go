@@ -1,0 +1,181 @@
+package idmap
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestParseRange(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Range
+		err  string
+	}{
+		{"0:1000:1", Range{0, 1000, 1}, ""},
+		{"1:200000:65536", Range{1, 200000, 65536}, ""},
+		{"0:4294967294:1", Range{0, 4294967294, 1}, ""},
+		{"0:4294967295:1", Range{}, "overflow"},
+		{"4294967295:0:1", Range{}, "overflow"},
+		{"0:1:4294967295", Range{}, "overflow"},
+		{"0:1000:0", Range{}, "count must be at least 1"},
+		{"0:1000", Range{}, "expected inside:outside:count"},
+		{"0:1000:1:1", Range{}, "expected inside:outside:count"},
+		{"+0:1000:1", Range{}, "'+0' is not a decimal"},
+		{"-1:1000:1", Range{}, "'-1' is not a decimal"},
+		{"0x1:1000:1", Range{}, "not a decimal"},
+		{" 0:1000:1", Range{}, "not a decimal"},
+		{"0:4294967296:1", Range{}, "not a decimal"},
+		{"0::1", Range{}, "'' is not a decimal"},
+	} {
+		got, err := ParseRange(c.in)
+		if c.err == "" && (err != nil || got != c.want) {
+			t.Errorf("ParseRange(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+		if c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("ParseRange(%q) error %v; want %q", c.in, err, c.err)
+		}
+	}
+}
+
+func TestCheckRanges(t *testing.T) {
+	many := make([]Range, MaxRanges+1)
+	for i := range many {
+		many[i] = Range{uint32(i), uint32(100000 + i), 1}
+	}
+	for _, c := range []struct {
+		rs  []Range
+		err string
+	}{
+		{[]Range{{0, 1000, 1}, {1, 200000, 65536}}, ""},
+		{many[:MaxRanges], ""},
+		{many, "too many ranges: 341"},
+		{nil, "no ranges"},
+		{[]Range{{0, 1000, 1}, {0, 200000, 10}}, "overlap inside"},
+		{[]Range{{0, 200000, 10}, {100, 200009, 10}}, "overlap outside"},
+		{[]Range{{0, 200000, 10}, {10, 200010, 10}}, ""}, // adjacent
+	} {
+		err := CheckRanges(c.rs)
+		if (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("CheckRanges(%d ranges) = %v; want %q", len(c.rs), err, c.err)
+		}
+	}
+}
+
+func TestParseTriples(t *testing.T) {
+	rs, err := ParseTriples([]string{"0", "1000", "1", "1", "200000", "65536"})
+	if err != nil || Render(rs) != "0 1000 1\n1 200000 65536\n" {
+		t.Fatalf("got %q, %v", Render(rs), err)
+	}
+	if _, err := ParseTriples([]string{"0", "1000"}); err == nil || err.Error() != "Not enough arguments to form 1 mappings" {
+		t.Errorf("two args: %v", err)
+	}
+}
+
+const subFixture = `# comment
+alice:100000:65536
+bob:165536:65536
+1001:300000:10
+alice:165536:10
+bad line
+carol:x:1
+carol:1:0
+alice:400000:65536
+`
+
+func subs(t *testing.T, name string, id uint32) []SubRange {
+	s, err := parseSubIDs(bufio.NewScanner(strings.NewReader(subFixture)), name, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSubIDs(t *testing.T) {
+	got := fmt.Sprint(subs(t, "alice", 1001))
+	want := "[alice:100000:65536 alice:165536:10 alice:400000:65536 1001:300000:10]"
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if s := subs(t, "carol", 7); len(s) != 0 {
+		t.Errorf("carol: %v", s)
+	}
+}
+
+func TestAuthorize(t *testing.T) {
+	a := subs(t, "alice", 1001)
+	for _, c := range []struct {
+		r   Range
+		ok  bool
+		sub bool
+	}{
+		{Range{0, 100000, 65536}, true, true},
+		{Range{0, 100000, 65546}, true, true},   // chains into the adjacent alice:165536:10
+		{Range{0, 100000, 65547}, false, false}, // one past the end
+		{Range{0, 165536, 11}, false, false},    // bob's
+		{Range{0, 300000, 10}, true, true},      // matched by uid
+		{Range{0, 1001, 1}, true, false},        // own id
+		{Range{0, 1001, 2}, false, false},
+		{Range{0, 1002, 1}, false, false},
+	} {
+		why, err := Authorize("uid", "/etc/subuid", c.r, a, 1001)
+		if (err == nil) != c.ok || why.FromSub != c.sub {
+			t.Errorf("Authorize(%v) = %v, %v", c.r, why, err)
+		}
+	}
+	_, err := Authorize("uid", "/etc/subuid", Range{0, 200000, 10}, a, 1001)
+	if err == nil || err.Error() != "uid range [0-10) -> [200000-200010) not allowed" {
+		t.Errorf("message: %v", err)
+	}
+}
+
+func TestLayouts(t *testing.T) {
+	a := subs(t, "alice", 1001)
+	if got := Render(Auto(a)); got != "0 100000 65536\n" {
+		t.Errorf("auto %q", got)
+	}
+	if got := Render(Subids(a)); got != "100000 100000 65536\n" {
+		t.Errorf("subids %q", got)
+	}
+	if got := Render(Rootless(1001, a)); got != "0 1001 1\n1 100000 65536\n" {
+		t.Errorf("rootless %q", got)
+	}
+}
+
+// FuzzParseRanges: whatever the input, an accepted map has 1..340 ranges,
+// none empty, none past 4294967294, none overlapping, and renders to lines
+// that parse back to the same ranges.
+func FuzzParseRanges(f *testing.F) {
+	for _, s := range []string{"0:1000:1 1:200000:65536", "0:4294967295:1", "0:1:0", "0:1:10 5:100:1",
+		"0:0:4294967294", "1:1:1 2:2:1", "x", "", "0:1:1:1", "00:01:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rs, err := ParseRanges(strings.Fields(s))
+		if err != nil {
+			return
+		}
+		if len(rs) == 0 || len(rs) > MaxRanges {
+			t.Fatalf("%q: %d ranges", s, len(rs))
+		}
+		for i, a := range rs {
+			if a.Count == 0 || uint64(a.Inside)+uint64(a.Count) > 1<<32-1 || uint64(a.Outside)+uint64(a.Count) > 1<<32-1 {
+				t.Fatalf("%q: bad range %v", s, a)
+			}
+			for _, b := range rs[:i] {
+				if overlap(a.Inside, b.Inside, a.Count, b.Count) || overlap(a.Outside, b.Outside, a.Count, b.Count) {
+					t.Fatalf("%q: overlap %v %v", s, a, b)
+				}
+			}
+		}
+		var args []string
+		for _, l := range strings.Split(strings.TrimSuffix(Render(rs), "\n"), "\n") {
+			args = append(args, strings.Fields(l)...)
+		}
+		back, err := ParseTriples(args)
+		if err != nil || fmt.Sprint(back) != fmt.Sprint(rs) {
+			t.Fatalf("%q: round trip %v, %v", s, back, err)
+		}
+	})
+}
