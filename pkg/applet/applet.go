@@ -43,6 +43,11 @@ type Applet struct {
 	// Hidden applets are internal stages: reachable by name, never listed
 	// or installed.
 	Hidden bool
+	// Privileged applets (setuidmap) run with the privileges of a
+	// set-user-ID or file-capability install and must drop them
+	// themselves; every other applet has them dropped before it runs (see
+	// dropSecure).
+	Privileged bool
 }
 
 var table = map[string]*Applet{}
@@ -172,6 +177,13 @@ func run(a *Applet, args []string, stdin io.Reader, stdout, stderr io.Writer) (c
 			return code, 0
 		}
 	}
+	if !a.Privileged {
+		if err := dropSecure(); err != nil {
+			msg, code := Status(a.Name, err)
+			io.WriteString(stderr, msg)
+			return code, 0
+		}
+	}
 	ow := &errWriter{w: stdout}
 	err := a.Run(&Env{Name: a.Name, Args: args, Stdin: stdin, Stdout: ow, Stderr: stderr})
 	msg, code := Status(a.Name, err)
@@ -228,10 +240,13 @@ func main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		args = args[1:]
 	}
 	if strings.HasPrefix(name, "nsbox") {
-		if len(args) == 0 {
-			return multicall(args, stdout, stderr)
-		}
-		if len(args[0]) > 1 && args[0][0] == '-' {
+		if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-') {
+			// --install, --list...: never with a privileged install's rights.
+			if err := dropSecure(); err != nil {
+				msg, code := Status("nsbox", err)
+				io.WriteString(stderr, msg)
+				return code
+			}
 			return multicall(args, stdout, stderr)
 		}
 		name, args = filepath.Base(args[0]), args[1:]

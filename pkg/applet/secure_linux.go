@@ -1,0 +1,57 @@
+package applet
+
+import (
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Secure reports whether the process runs with privileges its caller does
+// not have: set-user-ID or set-group-ID (effective ids differ from the real
+// ones) or file capabilities (AT_SECURE in the auxiliary vector).
+func Secure() bool {
+	if os.Getuid() != os.Geteuid() || os.Getgid() != os.Getegid() {
+		return true
+	}
+	auxv, err := unix.Auxv()
+	if err != nil {
+		return true // cannot tell: assume the worst
+	}
+	for _, kv := range auxv {
+		if kv[0] == 23 { // AT_SECURE
+			return kv[1] != 0
+		}
+	}
+	return false
+}
+
+// dropSecure gives an applet that is not Privileged nothing more than its
+// caller has when nsbox is installed set-user-ID or with file capabilities
+// (for setuidmap): every id is set back to the real one on every thread,
+// which clears a set-user-ID root's capabilities too. File capabilities
+// that would survive that (a non-root caller still holding some) are
+// refused rather than cleared thread by thread.
+func dropSecure() error {
+	if !Secure() {
+		return nil
+	}
+	uid, gid := os.Getuid(), os.Getgid()
+	if err := syscall.Setresgid(gid, gid, gid); err != nil {
+		return Errorf("cannot drop set-group-ID privileges: %s", Strerror(err))
+	}
+	if err := syscall.Setresuid(uid, uid, uid); err != nil {
+		return Errorf("cannot drop set-user-ID privileges: %s", Strerror(err))
+	}
+	if uid != 0 {
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var data [2]unix.CapUserData
+		if err := unix.Capget(&hdr, &data[0]); err != nil {
+			return Errorf("capget failed: %s", Strerror(err))
+		}
+		if data[0].Permitted|data[1].Permitted|data[0].Effective|data[1].Effective != 0 {
+			return Errorf("refusing to run with file capabilities: only setuidmap may be installed privileged")
+		}
+	}
+	return nil
+}
