@@ -1,0 +1,12 @@
+// Command setuidmap is nsbox's setuidmap applet as a program of its own
+// (for u-root and gobusybox builds, which take one main package per
+// command).
+package main
+
+import (
+	"github.com/nsbox/nsbox/pkg/applet"
+
+	_ "github.com/nsbox/nsbox/pkg/applets/setuidmap"
+)
+
+func main() { applet.MainOne("setuidmap") }

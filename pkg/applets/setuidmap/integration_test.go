@@ -1,0 +1,385 @@
+package setuidmap_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nsbox/nsbox/internal/testutil"
+)
+
+func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
+
+// suidCopy is a set-user-ID root copy of bin in a directory every user
+// reaches (a copy made for the user by RunAs would lose the bit), with the
+// applet names linked to it. It is removed at cleanup.
+func suidCopy(t *testing.T, bin string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nsbox-setuidmap-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suid := filepath.Join(dir, "nsbox")
+	if err := os.WriteFile(suid, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(suid, os.ModeSetuid|0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"setuidmap", "newuidmap", "newgidmap", "unshare", "nsenter"} {
+		if err := os.Symlink("nsbox", filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// target starts "unshare -U sleep" (util-linux) as u and returns its PID
+// once it is in its new user namespace.
+func target(t *testing.T, u *testutil.User) int {
+	t.Helper()
+	p := testutil.Start(t, testutil.Opts{User: u}, "unshare", "-U", "sleep", "1000")
+	self, _ := os.Readlink("/proc/self/ns/user")
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", p.Pid())); err == nil && ns != self {
+			if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", p.Pid())); strings.HasSuffix(exe, "/sleep") {
+				return p.Pid()
+			}
+		}
+	}
+	t.Fatalf("target %d never entered a user namespace", p.Pid())
+	return 0
+}
+
+// file is /proc/PID/NAME with each line's fields joined by one space.
+func file(t *testing.T, pid int, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines = append(lines, strings.Join(f, " "))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+type fixture struct {
+	u                   *testutil.User
+	dir                 string // the set-user-ID copy and its links
+	uid, gid, sub, subg string
+}
+
+func setup(t *testing.T) *fixture {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t)
+	u := testutil.Unprivileged(t)
+	return &fixture{u: u, dir: suidCopy(t, testutil.Binary(t)), uid: itoa(u.UID), gid: itoa(u.GID),
+		sub: itoa(u.SubUIDStart), subg: itoa(u.SubGIDStart)}
+}
+
+func (f *fixture) run(t *testing.T, applet string, args ...string) testutil.Result {
+	t.Helper()
+	return testutil.RunAs(t, f.u, append([]string{filepath.Join(f.dir, applet)}, args...)...)
+}
+
+// TestAccepted: the maps an unprivileged user may write through the
+// set-user-ID install, and what they leave in the target.
+func TestAccepted(t *testing.T) {
+	f := setup(t)
+	sub, subg := f.u.SubUIDStart, f.u.SubGIDStart
+	own := "0 " + f.uid + " 1\n1 " + f.sub + " 65536"
+	for _, c := range []struct {
+		name               string
+		applet             string
+		args               []string // PID is appended (setuidmap) or put first (newuidmap)
+		uidMap, gidMap, sg string
+	}{
+		{"own+block", "setuidmap", []string{"-u", "0:" + f.uid + ":1", "-u", "1:" + f.sub + ":65536"}, own, "", "allow"},
+		{"newuidmap", "newuidmap", []string{"0", f.uid, "1", "1", f.sub, "65536"}, own, "", "allow"},
+		{"auto", "setuidmap", []string{"-u", "auto", "-g", "auto"}, "0 " + f.sub + " 65536", "0 " + f.subg + " 65536", "allow"},
+		{"subids", "setuidmap", []string{"-u", "subids", "-g", "subids"}, f.sub + " " + f.sub + " 65536", f.subg + " " + f.subg + " 65536", "allow"},
+		{"rootless", "setuidmap", []string{"--rootless"}, own, "0 " + f.gid + " 1\n1 " + f.subg + " 65536", "allow"},
+		{"gid own: deny", "setuidmap", []string{"-g", "0:" + f.gid + ":1"}, "", "0 " + f.gid + " 1", "deny"},
+		{"newgidmap own: deny", "newgidmap", []string{"0", f.gid, "1"}, "", "0 " + f.gid + " 1", "deny"},
+		{"gid block: allow", "setuidmap", []string{"-g", "0:" + itoa(subg+10) + ":100"}, "", "0 " + itoa(subg+10) + " 100", "allow"},
+		{"gid block, --setgroups deny", "setuidmap", []string{"--setgroups=deny", "-g", "0:" + f.subg + ":65536"}, "", "0 " + f.subg + " 65536", "deny"},
+		{"uid outside 0 is refused, not a crash", "setuidmap", []string{"-u", "0:" + itoa(sub+65535) + ":1"}, "0 " + itoa(sub+65535) + " 1", "", "allow"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pid := target(t, f.u)
+			args := append(append([]string{}, c.args...), itoa(pid))
+			if c.applet != "setuidmap" {
+				args = append([]string{itoa(pid)}, c.args...)
+			}
+			r := f.run(t, c.applet, args...)
+			if r.Code != 0 || r.Stderr != "" || r.Stdout != "" {
+				t.Fatalf("%s %v: %s", c.applet, args, r)
+			}
+			if got := file(t, pid, "uid_map"); got != c.uidMap {
+				t.Errorf("uid_map %q, want %q", got, c.uidMap)
+			}
+			if got := file(t, pid, "gid_map"); got != c.gidMap {
+				t.Errorf("gid_map %q, want %q", got, c.gidMap)
+			}
+			if got := file(t, pid, "setgroups"); got != c.sg {
+				t.Errorf("setgroups %q, want %q", got, c.sg)
+			}
+		})
+	}
+}
+
+// TestAcceptedPureGo: the CGO_ENABLED=0 build, set-user-ID, writes the
+// rootless maps too (no C constructor; the Go runtime's own threads).
+func TestAcceptedPureGo(t *testing.T) {
+	f := setup(t)
+	f.dir = suidCopy(t, testutil.PureGoBinary(t))
+	pid := target(t, f.u)
+	if r := f.run(t, "setuidmap", "--rootless", itoa(pid)); r.Code != 0 || r.Stderr != "" {
+		t.Fatal(r)
+	}
+	if got := file(t, pid, "uid_map"); got != "0 "+f.uid+" 1\n1 "+f.sub+" 65536" {
+		t.Errorf("uid_map %q", got)
+	}
+	if got := file(t, pid, "gid_map"); got != "0 "+f.gid+" 1\n1 "+f.subg+" 65536" {
+		t.Errorf("gid_map %q", got)
+	}
+}
+
+// TestDryRun: the exact lines and the reasons; nothing written.
+func TestDryRun(t *testing.T) {
+	f := setup(t)
+	pid := target(t, f.u)
+	r := f.run(t, "setuidmap", "--dry-run", "-u", "0:"+f.uid+":1", "-u", "1:"+f.sub+":65536", "-g", "0:"+f.gid+":1", itoa(pid))
+	want := "uid_map:\n0 " + f.uid + " 1\n1 " + f.sub + " 65536\n" +
+		"# 0 " + f.uid + " 1: count 1 and outside " + f.uid + " is your own uid\n" +
+		"# 1 " + f.sub + " 65536: outside " + f.sub + "-" + itoa(f.u.SubUIDStart+65535) + " is in /etc/subuid nsboxtest:" + f.sub + ":65536\n" +
+		"setgroups:\ndeny\n# the gid map uses no /etc/subgid range\n" +
+		"gid_map:\n0 " + f.gid + " 1\n# 0 " + f.gid + " 1: count 1 and outside " + f.gid + " is your own gid\n"
+	if r.Code != 0 || r.Stdout != want || r.Stderr != "" {
+		t.Fatalf("got %s\nwant stdout:\n%s", r, want)
+	}
+	if file(t, pid, "uid_map") != "" || file(t, pid, "gid_map") != "" || file(t, pid, "setgroups") != "allow" {
+		t.Errorf("--dry-run wrote something")
+	}
+}
+
+// TestRefused: every refusal of BEHAVIOUR.md §9, exact message, exit 1,
+// nothing written; where newuidmap behaves the same, its message is
+// compared too.
+func TestRefused(t *testing.T) {
+	f := setup(t)
+	sub := f.u.SubUIDStart
+	end := itoa(sub + 65536)
+	many := []string{}
+	for i := 0; i < 341; i++ {
+		many = append(many, "-u", fmt.Sprintf("%d:%d:1", i, sub+i))
+	}
+	for _, c := range []struct {
+		name   string
+		args   []string // setuidmap's; the PID is appended
+		msg    string   // after "setuidmap: "; PID is replaced
+		triple []string // newuidmap's equivalent, if it says the same
+		theirs string   // newuidmap's message when it differs from ours
+	}{
+		{"another user's range", []string{"-u", "0:" + end + ":10"},
+			"uid range [0-10) -> [" + end + "-" + itoa(sub+65546) + ") not allowed", []string{"0", end, "10"}, ""},
+		{"one past the end", []string{"-u", "0:" + f.sub + ":65537"},
+			"uid range [0-65537) -> [" + f.sub + "-" + itoa(sub+65537) + ") not allowed", []string{"0", f.sub, "65537"}, ""},
+		{"not own uid", []string{"-u", "0:" + itoa(f.u.UID+1) + ":1"},
+			"uid range [0-1) -> [" + itoa(f.u.UID+1) + "-" + itoa(f.u.UID+2) + ") not allowed", []string{"0", itoa(f.u.UID + 1), "1"}, ""},
+		{"own uid count 2", []string{"-u", "0:" + f.uid + ":2"},
+			"uid range [0-2) -> [" + f.uid + "-" + itoa(f.u.UID+2) + ") not allowed", []string{"0", f.uid, "2"}, ""},
+		{"count 0", []string{"-u", "0:" + f.uid + ":0"},
+			"invalid range '0:" + f.uid + ":0': count must be at least 1", []string{"0", f.uid, "0"},
+			"uid range [0-0) -> [" + f.uid + "-" + f.uid + ") not allowed"},
+		{"overflow", []string{"-u", "0:4294967295:1"},
+			"invalid range '0:4294967295:1': overflow: ids end at 4294967294", []string{"0", "4294967295", "1"}, "subuid overflow detected."},
+		{"not decimal", []string{"-u", "0:0x10:1"}, "invalid range '0:0x10:1': '0x10' is not a decimal 32-bit number", nil, ""},
+		{"overlap inside", []string{"-u", "0:" + f.uid + ":1", "-u", "0:" + f.sub + ":10"},
+			"uid map: ranges 0:" + f.uid + ":1 and 0:" + f.sub + ":10 overlap inside", nil, ""},
+		{"overlap outside", []string{"-u", "0:" + f.sub + ":10", "-u", "100:" + itoa(sub+5) + ":10"},
+			"uid map: ranges 0:" + f.sub + ":10 and 100:" + itoa(sub+5) + ":10 overlap outside", nil, ""},
+		{"341 ranges", many, "uid map: too many ranges: 341 (the kernel takes at most 340)", nil, ""},
+		{"gid of another", []string{"-g", "0:" + itoa(f.u.GID+1) + ":1"},
+			"gid range [0-1) -> [" + itoa(f.u.GID+1) + "-" + itoa(f.u.GID+2) + ") not allowed", nil, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pid := target(t, f.u)
+			r := f.run(t, "setuidmap", append(append([]string{}, c.args...), itoa(pid))...)
+			if r.Code != 1 || r.Stdout != "" || r.Stderr != "setuidmap: "+c.msg+"\n" {
+				t.Errorf("got %s\nwant: setuidmap: %s", r, c.msg)
+			}
+			if c.triple != nil {
+				theirs := c.msg
+				if c.theirs != "" {
+					theirs = c.theirs
+				}
+				args := append([]string{itoa(pid)}, c.triple...)
+				ours := f.run(t, "newuidmap", args...)
+				real := testutil.RunAs(t, f.u, append([]string{"/usr/bin/newuidmap"}, args...)...)
+				if real.Code != 1 || real.Stderr != "newuidmap: "+theirs+"\n" {
+					t.Errorf("shadow's newuidmap: %s\nwant: newuidmap: %s", real, theirs)
+				}
+				if c.theirs == "" && (ours.Code != real.Code || ours.Stderr != real.Stderr) {
+					t.Errorf("nsbox newuidmap: %s\nshadow's: %s", ours, real)
+				}
+				if c.theirs != "" && (ours.Code != 1 || ours.Stderr != "newuidmap: "+c.msg+"\n") && ours.Stderr != "newuidmap: "+c.theirs+"\n" {
+					t.Errorf("nsbox newuidmap: %s", ours)
+				}
+			}
+			if file(t, pid, "uid_map") != "" || file(t, pid, "gid_map") != "" || file(t, pid, "setgroups") != "allow" {
+				t.Errorf("a refused call wrote something")
+			}
+		})
+	}
+}
+
+// TestRefusedTarget: the target checks: a second write, a PID that went
+// away, another owner (root's process; root against the user's process),
+// fd:N that is not a /proc/PID directory.
+func TestRefusedTarget(t *testing.T) {
+	f := setup(t)
+	own := []string{"-u", "0:" + f.uid + ":1"}
+	want := func(t *testing.T, r testutil.Result, msg string) {
+		t.Helper()
+		if r.Code != 1 || r.Stdout != "" || r.Stderr != msg+"\n" {
+			t.Errorf("got %s\nwant: %s", r, msg)
+		}
+	}
+
+	t.Run("second write", func(t *testing.T) {
+		pid := target(t, f.u)
+		if r := f.run(t, "setuidmap", append(own, itoa(pid))...); r.Code != 0 {
+			t.Fatal(r)
+		}
+		want(t, f.run(t, "setuidmap", append(own, itoa(pid))...), "setuidmap: write to uid_map failed: Operation not permitted")
+		real := testutil.RunAs(t, f.u, "/usr/bin/newuidmap", itoa(pid), "0", f.uid, "1")
+		want(t, real, "newuidmap: write to uid_map failed: Operation not permitted")
+		want(t, f.run(t, "newuidmap", itoa(pid), "0", f.uid, "1"), "newuidmap: write to uid_map failed: Operation not permitted")
+	})
+	t.Run("pid went away", func(t *testing.T) {
+		p := testutil.Start(t, testutil.Opts{User: f.u}, "sleep", "1000")
+		pid := p.Pid()
+		p.Stop()
+		want(t, f.run(t, "setuidmap", append(own, itoa(pid))...),
+			"setuidmap: could not open proc directory for target "+itoa(pid)+": No such file or directory")
+	})
+	t.Run("root's process", func(t *testing.T) {
+		p := testutil.Start(t, testutil.Opts{}, "unshare", "-U", "sleep", "1000")
+		pid := itoa(p.Pid())
+		want(t, f.run(t, "setuidmap", append(own, pid)...), "setuidmap: target "+pid+" is owned by a different user: uid:"+
+			f.uid+" st_uid:0, gid:"+f.gid+" st_gid:0")
+		theirs := "newuidmap: Target process " + pid + " is owned by a different user: uid:" + f.uid + " pw_uid:" + f.uid +
+			" st_uid:0, gid:" + f.gid + " pw_gid:" + f.gid + " st_gid:0"
+		want(t, testutil.RunAs(t, f.u, "/usr/bin/newuidmap", pid, "0", f.uid, "1"), theirs)
+		want(t, f.run(t, "newuidmap", pid, "0", f.uid, "1"), theirs)
+	})
+	t.Run("root against the user's process", func(t *testing.T) {
+		pid := target(t, f.u)
+		bin := testutil.Binary(t)
+		want(t, testutil.Run(t, bin, "setuidmap", "-u", "0:0:1", itoa(pid)), "setuidmap: target "+itoa(pid)+
+			" is owned by a different user: uid:0 st_uid:"+f.uid+", gid:0 st_gid:"+f.gid)
+		real := testutil.Run(t, "/usr/bin/newuidmap", itoa(pid), "0", "0", "1")
+		theirs := "newuidmap: Target process " + itoa(pid) + " is owned by a different user: uid:0 pw_uid:0 st_uid:" + f.uid +
+			", gid:0 pw_gid:0 st_gid:" + f.gid
+		want(t, real, theirs)
+		want(t, testutil.Run(t, bin, "newuidmap", itoa(pid), "0", "0", "1"), theirs)
+		// The documented exception, root only.
+		want(t, f.run(t, "setuidmap", "--allow-root-target", "-u", "0:0:1", itoa(pid)),
+			"setuidmap: --allow-root-target is for root only")
+		if r := testutil.Run(t, bin, "setuidmap", "--allow-root-target", "-u", "0:"+f.uid+":1", itoa(pid)); r.Code != 0 {
+			t.Errorf("--allow-root-target as root: %s", r)
+		}
+		if got := file(t, pid, "uid_map"); got != "0 "+f.uid+" 1" {
+			t.Errorf("uid_map %q", got)
+		}
+	})
+	t.Run("fd", func(t *testing.T) {
+		pid := target(t, f.u)
+		bad := filepath.Join(f.u.Home, "fake")
+		if err := os.Mkdir(bad, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/etc/passwd", filepath.Join(bad, "uid_map")); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(f.u.Home, "proclink")
+		if err := os.Symlink(fmt.Sprintf("/proc/%d", pid), link); err != nil {
+			t.Fatal(err)
+		}
+		sm := filepath.Join(f.dir, "setuidmap")
+		for _, c := range []struct{ open, msg string }{
+			{bad, "setuidmap: fd:3 is not a /proc/PID directory"},           // a directory with a symlinked uid_map
+			{"/etc/passwd", "setuidmap: fd:3 is not a /proc/PID directory"}, // not a directory
+			{"/proc", "setuidmap: fd:3 is not a /proc/PID directory"},       // procfs, not a process
+			{"/proc/self/fd", "setuidmap: fd:3 is not a /proc/PID directory"},
+		} {
+			want(t, testutil.RunAs(t, f.u, "sh", "-c", `exec 3<"$1"; shift; exec "$@"`, "sh", c.open, sm, "-u", "0:"+f.uid+":1", "fd:3"), c.msg)
+		}
+		want(t, f.run(t, "setuidmap", "-u", "0:"+f.uid+":1", "fd:9"), "setuidmap: fd:9: Bad file descriptor")
+		if got := file(t, pid, "uid_map"); got != "" {
+			t.Fatalf("uid_map %q", got)
+		}
+		// A real /proc/PID directory, even reached through a symlink, is fine.
+		if r := testutil.RunAs(t, f.u, "sh", "-c", `exec 3<"$1"; shift; exec "$@"`, "sh", link, sm, "-u", "0:"+f.uid+":1", "fd:3"); r.Code != 0 {
+			t.Fatal(r)
+		}
+		if got := file(t, pid, "uid_map"); got != "0 "+f.uid+" 1" {
+			t.Errorf("uid_map %q", got)
+		}
+		if b, _ := os.ReadFile("/etc/passwd"); !strings.Contains(string(b), "root:") {
+			t.Errorf("/etc/passwd damaged")
+		}
+	})
+	t.Run("usage", func(t *testing.T) {
+		want(t, f.run(t, "setuidmap", "-u", "0:"+f.uid+":1"), "setuidmap: no target process specified\nTry 'setuidmap --help' for more information.")
+		want(t, f.run(t, "setuidmap", "-u", "0:"+f.uid+":1", "12x"), "setuidmap: invalid target '12x': expected a PID or fd:N\nTry 'setuidmap --help' for more information.")
+		want(t, f.run(t, "setuidmap", "1"), "setuidmap: nothing to map: give --uid, --gid or --rootless\nTry 'setuidmap --help' for more information.")
+		want(t, f.run(t, "setuidmap", "--setgroups=allow", "-g", "auto", "1"), "setuidmap: unsupported --setgroups argument 'allow': only deny (setuidmap never writes allow)")
+	})
+}
+
+// TestSetuidInstallGivesNoOtherPrivilege: the set-user-ID copy that makes
+// setuidmap work gives unshare, nsenter and the multi-call options nothing
+// the user does not have.
+func TestSetuidInstallGivesNoOtherPrivilege(t *testing.T) {
+	f := setup(t)
+	for _, argv := range [][]string{
+		{"unshare", "-n", "true"},
+		{"nsbox", "unshare", "-m", "true"},
+		{"nsenter", "-t", "1", "-n", "true"},
+	} {
+		r := f.run(t, argv[0], argv[1:]...)
+		if r.Code != 1 || !strings.Contains(r.Stderr, "Operation not permitted") && !strings.Contains(r.Stderr, "Permission denied") {
+			t.Errorf("%v through the set-user-ID copy: %s", argv, r)
+		}
+	}
+	r := f.run(t, "nsbox", "--install", "/usr/local/sbin")
+	if r.Code == 0 {
+		t.Errorf("nsbox --install into a root directory through the set-user-ID copy: %s", r)
+	}
+	// Its internal stages refuse outright (this is why the set-user-ID
+	// copy is installed apart, as setuidmap only).
+	if r := f.run(t, "unshare", "-U", "id", "-u"); r.Code != 126 || r.Stdout != "" ||
+		r.Stderr != "nsbox: internal stage refused: the process is set-user-ID or has file capabilities\n" {
+		t.Errorf("unshare -U through the set-user-ID copy: %s", r)
+	}
+}
