@@ -4,6 +4,7 @@
 #   make test            deps, binaries, go vet, gofmt check, go test (what .ci/run runs)
 #   make bench           start latency, peak RSS and size against util-linux (bench/run.sh)
 #   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin
+#   make install-setuid  a separate set-user-ID root copy, $(DESTDIR)$(PREFIX)/bin/setuidmap
 #
 # Needs GNU make, Go (go on PATH, else /usr/local/go/bin/go), and gcc with
 # musl (musl-gcc) for the static cgo build (make deps installs what is missing, as root).
@@ -42,7 +43,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build test vet fmt fmt-check deps bench-deps bench install uninstall clean FORCE
+.PHONY: all build test vet fmt fmt-check deps bench-deps bench install install-setuid uninstall uninstall-setuid clean FORCE
 
 all: out/nsbox
 
@@ -132,6 +133,23 @@ else
 		[ -e '$(BINDIR)'/"$$a" ] || [ -L '$(BINDIR)'/"$$a" ] || ln -s nsbox '$(BINDIR)'/"$$a" || exit 1; \
 	done
 endif
+
+# setuidmap needs root's CAP_SETUID/CAP_SETGID to write range maps for an
+# unprivileged user. It gets them from a separate copy of the binary,
+# owned by root and mode 4755, called setuidmap: only setuidmap (and
+# newuidmap/newgidmap) act on the privilege, and drop it at once to the
+# caller with just the capability each write needs; every other applet run
+# through the copy has it dropped before it starts, and the internal
+# stages refuse to run. The ordinary nsbox and its links stay unprivileged.
+# The applet symlink "setuidmap" that "make install" made is removed first,
+# so that install never writes through it onto nsbox itself.
+install-setuid: out/nsbox
+	install -d '$(BINDIR)'
+	rm -f '$(BINDIR)/setuidmap'
+	install -o root -g root -m 4755 out/nsbox '$(BINDIR)/setuidmap'
+
+uninstall-setuid:
+	rm -f '$(BINDIR)/setuidmap'
 
 # Removes the binary and every entry of BINDIR that resolves to it (the
 # applet symlinks, and hard links).
