@@ -272,3 +272,40 @@ func Subids(subs []SubRange) []Range {
 func Rootless(own uint32, subs []SubRange) []Range {
 	return []Range{{0, own, 1}, {1, subs[0].Start, subs[0].Count}}
 }
+
+// Overlaps lists the blocks of file that belong to someone else (another
+// owner field) and share ids with one of mine: two users able to map the
+// same ids can reach each other's files (BEHAVIOUR.md §9, bar item 8).
+func Overlaps(file string, mine []SubRange) ([]string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return overlaps(bufio.NewScanner(f), mine)
+}
+
+func overlaps(sc *bufio.Scanner, mine []SubRange) ([]string, error) {
+	owners := map[string]bool{}
+	for _, m := range mine {
+		owners[m.Owner] = true
+	}
+	var out []string
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), ":")
+		if len(f) != 3 || owners[f[0]] {
+			continue
+		}
+		start, ok1 := parseU32(f[1])
+		count, ok2 := parseU32(f[2])
+		if !ok1 || !ok2 || count == 0 {
+			continue
+		}
+		for _, m := range mine {
+			if overlap(m.Start, start, m.Count, count) {
+				out = append(out, fmt.Sprintf("your block %s overlaps %s", m, sc.Text()))
+			}
+		}
+	}
+	return out, sc.Err()
+}

@@ -179,3 +179,15 @@ func FuzzParseRanges(f *testing.F) {
 		}
 	})
 }
+
+func TestOverlaps(t *testing.T) {
+	a := subs(t, "alice", 1001)
+	got, err := overlaps(bufio.NewScanner(strings.NewReader(subFixture)), a)
+	want := "[your block alice:165536:10 overlaps bob:165536:65536]"
+	if err != nil || fmt.Sprint(got) != want {
+		t.Errorf("got %v, %v; want %s", got, err, want)
+	}
+	if got, _ := overlaps(bufio.NewScanner(strings.NewReader(subFixture)), subs(t, "bob", 7)); fmt.Sprint(got) != "[your block bob:165536:65536 overlaps alice:165536:10]" {
+		t.Errorf("bob: %v", got)
+	}
+}

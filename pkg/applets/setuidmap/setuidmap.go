@@ -132,12 +132,14 @@ func runCompat(e *applet.Env) error {
 	if e.Name == "newgidmap" {
 		kind = "gid"
 	}
-	if len(e.Args) < 1 || e.Args[0] == "--help" || e.Args[0] == "-h" {
-		if len(e.Args) >= 1 {
-			io.WriteString(e.Stdout, compatUsage(e.Name))
-			return nil
-		}
-		return &applet.Exit{Code: 1, Msg: strings.TrimSuffix(strings.TrimPrefix(compatUsage(e.Name), ""), "\n")}
+	switch {
+	case len(e.Args) == 1 && (e.Args[0] == "--help" || e.Args[0] == "-h"):
+		io.WriteString(e.Stdout, compatUsage(e.Name))
+		return nil
+	case len(e.Args) < 1:
+		// shadow prints its usage line, unprefixed, and fails.
+		io.WriteString(e.Stderr, compatUsage(e.Name))
+		return &applet.Exit{Code: 1}
 	}
 	r := &request{compat: true, target: e.Args[0], kindCompat: kind, stdout: e.Stdout}
 	if kind == "uid" {
@@ -183,7 +185,7 @@ func (r *request) openTarget() (int, error) {
 	pid, err := strconv.Atoi(r.target)
 	if err != nil || pid < 1 || r.target != strconv.Itoa(pid) || pid > 1<<31-1 {
 		if r.compat {
-			return -1, &applet.Exit{Code: 1, Msg: strings.TrimSuffix(compatUsage(r.name()), "\n")}
+			return -1, &applet.Exit{Code: 1, Msg: "invalid target '" + r.target + "'"}
 		}
 		return -1, applet.Usagef("invalid target '%s': expected a PID or fd:N", r.target)
 	}
@@ -208,6 +210,7 @@ type mapping struct {
 	kind, file string // "uid", "uid_map"
 	ranges     []idmap.Range
 	why        []idmap.Reason
+	warnings   []string // the caller's blocks shared with other users
 	fromSub    bool
 }
 
@@ -372,6 +375,13 @@ func (r *request) build(kind string, specs []string, file, name string, uid, own
 		m.why = append(m.why, why)
 		m.fromSub = m.fromSub || why.FromSub
 	}
+	if r.dryRun && len(subs) > 0 {
+		if w, err := idmap.Overlaps(file, subs); err == nil {
+			for _, s := range w {
+				m.warnings = append(m.warnings, file+": "+s)
+			}
+		}
+	}
 	return m, nil
 }
 
@@ -388,6 +398,9 @@ func (r *request) print(maps []*mapping, deny string) error {
 		fmt.Fprintf(w, "%s:\n%s", m.file, idmap.Render(m.ranges))
 		for i, rg := range m.ranges {
 			fmt.Fprintf(w, "# %s: %s\n", strings.TrimSuffix(rg.String(), "\n"), m.why[i].Why)
+		}
+		for _, warn := range m.warnings {
+			fmt.Fprintf(w, "# warning: %s\n", warn)
 		}
 	}
 	return nil
