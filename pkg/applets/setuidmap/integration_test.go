@@ -292,6 +292,12 @@ func TestRefusedTarget(t *testing.T) {
 		want(t, testutil.RunAs(t, f.u, "/usr/bin/newuidmap", pid, "0", f.uid, "1"), theirs)
 		want(t, f.run(t, "newuidmap", pid, "0", f.uid, "1"), theirs)
 	})
+	t.Run("the user with another real gid", func(t *testing.T) {
+		pid := itoa(target(t, f.u))
+		want(t, testutil.Run(t, "setpriv", "--reuid", f.uid, "--regid", "65534", "--clear-groups",
+			filepath.Join(f.dir, "setuidmap"), "-u", "0:"+f.uid+":1", pid),
+			"setuidmap: target "+pid+" is owned by a different user: uid:"+f.uid+" st_uid:"+f.uid+", gid:65534 st_gid:"+f.gid)
+	})
 	t.Run("root against the user's process", func(t *testing.T) {
 		pid := target(t, f.u)
 		bin := testutil.Binary(t)
