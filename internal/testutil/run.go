@@ -390,3 +390,19 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Outcome is how a command ended, in a form compared with ==: what the
+// tests that run nsbox beside util-linux compare.
+type Outcome struct {
+	Out, Err  string
+	Code, Sig int
+}
+
+// Outcome returns r's stdout, stderr, exit code and signal.
+func (r Result) Outcome() Outcome {
+	return Outcome{Out: r.Stdout, Err: r.Stderr, Code: r.Code, Sig: r.Signal}
+}
+
+func (o Outcome) String() string {
+	return fmt.Sprintf("%s\n--- stdout:\n%s--- stderr:\n%s", Result{Code: o.Code, Signal: o.Sig}.Status(), o.Out, o.Err)
+}

@@ -99,9 +99,10 @@ func ParseLink(s string) (Type, uint64, bool) {
 	return 0, 0, false
 }
 
-// parseUint parses a plain decimal number (digits only, no sign).
-func parseUint(s string) (uint64, bool) {
-	if s == "" || len(s) > 20 {
+// parseUint parses a plain decimal number (digits only, no sign); the
+// scan calls it on []byte names without converting them.
+func parseUint[T string | []byte](s T) (uint64, bool) {
+	if len(s) == 0 || len(s) > 20 {
 		return 0, false
 	}
 	var n uint64

@@ -126,7 +126,7 @@ func ListPids() ([]int, error) {
 		if name[0] < '1' || name[0] > '9' {
 			return
 		}
-		if n, ok := parseUintBytes(name[:len(name)-1]); ok && n <= 1<<31 {
+		if n, ok := parseUint(name[:len(name)-1]); ok && n <= 1<<31 {
 			pids = append(pids, int(n))
 		}
 	})
@@ -239,7 +239,7 @@ func (s *scanner) listFDs(pid, skip int) bool {
 	}
 	defer unix.Close(fdDir)
 	readDirRaw(fdDir, s.dents, func(name []byte) {
-		num, ok := parseUintBytes(name[:len(name)-1])
+		num, ok := parseUint(name[:len(name)-1])
 		if !ok || num < uint64(skip) {
 			return
 		}
@@ -261,7 +261,7 @@ func (s *scanner) record(pid, fd int, l []byte) {
 		return
 	}
 	if n > 9 && string(l[:8]) == "socket:[" && l[n-1] == ']' {
-		if ino, ok := parseUintBytes(l[8 : n-1]); ok {
+		if ino, ok := parseUint(l[8 : n-1]); ok {
 			s.fds = append(s.fds, FD{Pid: pid, Fd: fd, Socket: ino})
 		}
 		return
@@ -364,7 +364,7 @@ func statRaw(path []byte, st *unix.Stat_t) error {
 func parseLinkBytes(b []byte) (Type, uint64, bool) {
 	for t, n := range typeNames {
 		if len(b) > len(n)+3 && string(b[:len(n)]) == n && b[len(n)] == ':' && b[len(n)+1] == '[' && b[len(b)-1] == ']' {
-			ino, ok := parseUintBytes(b[len(n)+2 : len(b)-1])
+			ino, ok := parseUint(b[len(n)+2 : len(b)-1])
 			if !ok {
 				return 0, 0, false
 			}
@@ -372,24 +372,6 @@ func parseLinkBytes(b []byte) (Type, uint64, bool) {
 		}
 	}
 	return 0, 0, false
-}
-
-func parseUintBytes(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if n > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
-	}
-	return n, true
 }
 
 var nsLinks = [NTypes]string{"ns/mnt", "ns/net", "ns/pid", "ns/uts", "ns/ipc", "ns/user", "ns/cgroup", "ns/time"}

@@ -29,19 +29,10 @@ func (i impl) cmd(args ...string) []string {
 	return append(append([]string(nil), i.argv...), args...)
 }
 
-type cmpWant struct {
-	out, err  string
-	code, sig int
-}
+// cmpWant is an expected end: stdout, stderr, exit code and signal.
+type cmpWant = testutil.Outcome
 
-func (w cmpWant) String() string {
-	return fmt.Sprintf("%s\n--- stdout:\n%s--- stderr:\n%s",
-		testutil.Result{Code: w.code, Signal: w.sig}.Status(), w.out, w.err)
-}
-
-func wantOf(r testutil.Result) cmpWant {
-	return cmpWant{out: r.Stdout, err: r.Stderr, code: r.Code, sig: r.Signal}
-}
+func wantOf(r testutil.Result) cmpWant { return r.Outcome() }
 
 type cmpCase struct {
 	name string
@@ -262,15 +253,15 @@ func TestCompareUtilLinux(t *testing.T) {
 
 		// Where nsbox deliberately differs from 2.38.
 		{name: "no namespace (A18)", args: []string{"true"}, unpriv: true,
-			want: &cmpWant{err: "nsenter: no namespace specified\n", code: 1}, why: "2.41+: 2.38 runs the program"},
+			want: &cmpWant{Err: "nsenter: no namespace specified\n", Code: 1}, why: "2.41+: 2.38 runs the program"},
 		{name: "-t 0", args: []string{"-t", "0", "-u", "true"},
-			want: &cmpWant{err: "nsenter: failed to parse PID argument '0': Numerical result out of range\n", code: 1}, why: "2.43's message"},
+			want: &cmpWant{Err: "nsenter: failed to parse PID argument '0': Numerical result out of range\n", Code: 1}, why: "2.43's message"},
 		{name: "-t abc", args: []string{"-t", "abc", "-u", "true"},
-			want: &cmpWant{err: "nsenter: failed to parse PID argument 'abc': Invalid argument\n", code: 1}, why: "2.43's message"},
+			want: &cmpWant{Err: "nsenter: failed to parse PID argument 'abc': Invalid argument\n", Code: 1}, why: "2.43's message"},
 		{name: "-t too big", args: []string{"-t", "99999999999", "-u", "true"},
-			want: &cmpWant{err: "nsenter: failed to parse PID argument '99999999999': Numerical result out of range\n", code: 1}, why: "2.43's message; 2.38 truncates"},
+			want: &cmpWant{Err: "nsenter: failed to parse PID argument '99999999999': Numerical result out of range\n", Code: 1}, why: "2.43's message; 2.38 truncates"},
 		{name: "-t -1", args: []string{"-t", "-1", "-u", "true"},
-			want: &cmpWant{err: "nsenter: failed to parse PID argument '-1': Numerical result out of range\n", code: 1}, why: "2.43's message; 2.38 takes 4294967295"},
+			want: &cmpWant{Err: "nsenter: failed to parse PID argument '-1': Numerical result out of range\n", Code: 1}, why: "2.43's message; 2.38 takes 4294967295"},
 		{name: "-V", args: []string{"-V"}, want: &cmpWant{}, why: "nsbox's version", stdoutDiffers: "the version",
 			check: func(t *testing.T, r testutil.Result) {
 				if !regexp.MustCompile(`^nsenter from (nsbox|util-linux) \S+\n$`).MatchString(r.Stdout) {
@@ -278,17 +269,17 @@ func TestCompareUtilLinux(t *testing.T) {
 				}
 			}},
 		{name: "-e", args: []string{"-t", "$R", "-u", "-e", "sh", "-c", `echo "${NSBOX_CALLER:-unset}"`},
-			want: &cmpWant{out: "unset\n"}, why: "2.39+ option (the caller's variable is not the target's)"},
+			want: &cmpWant{Out: "unset\n"}, why: "2.39+ option (the caller's variable is not the target's)"},
 		{name: "-S follow", args: []string{"-t", "$L", "-u", "-S", "follow", "-G", "follow", "sh", "-c", "id -u; id -g"},
-			want: &cmpWant{out: fmt.Sprintf("%d\n%d\n", u.UID, u.GID)}, why: "2.39+ option"},
+			want: &cmpWant{Out: fmt.Sprintf("%d\n%d\n", u.UID, u.GID)}, why: "2.39+ option"},
 		{name: "-c", args: []string{"-t", "$R", "-u", "-c", "true"},
 			want: &cmpWant{}, why: "2.40+ option"},
 		{name: "-N", args: []string{"-t", "$R", "-N", "0", "true"},
-			want: &cmpWant{err: "nsenter: ioctl(SIOCGSKNS) failed: Inappropriate ioctl for device\n", code: 1}, why: "2.41+ option; nsbox's message"},
+			want: &cmpWant{Err: "nsenter: ioctl(SIOCGSKNS) failed: Inappropriate ioctl for device\n", Code: 1}, why: "2.41+ option; nsbox's message"},
 		{name: "-U -S follow", args: []string{"-t", "$L", "-U", "-S", "follow", "-G", "follow", "sh", "-c", "id -u; id -g"}, userTime: true,
-			want: &cmpWant{out: "0\n0\n"}, why: "2.39+ option: the target's ids as its user namespace sees them"},
+			want: &cmpWant{Out: "0\n0\n"}, why: "2.39+ option: the target's ids as its user namespace sees them"},
 		{name: "--keep-caps", args: []string{"-t", "$F", "-U", "--keep-caps", "grep", "CapAmb", "/proc/self/status"}, userTime: true,
-			want: &cmpWant{out: "CapAmb:\t000001ffffffffff\n"}, why: "2.40+ option"},
+			want: &cmpWant{Out: "CapAmb:\t000001ffffffffff\n"}, why: "2.40+ option"},
 	}
 	for _, c := range cases {
 		users := []*testutil.User{nil}
@@ -318,7 +309,7 @@ func TestCompareUtilLinux(t *testing.T) {
 					ref = wantOf(run(t, ul))
 				}
 				if c.stdoutDiffers != "" {
-					ref.out = ""
+					ref.Out = ""
 				}
 				for _, b := range bins {
 					t.Run(b.name, func(t *testing.T) {
@@ -328,11 +319,11 @@ func TestCompareUtilLinux(t *testing.T) {
 							what = "nsbox's own: " + c.why
 						}
 						if c.userTime && !b.cgo {
-							want, what = cmpWant{err: needsCgo, code: 1}, "the pure-Go build's refusal"
+							want, what = cmpWant{Err: needsCgo, Code: 1}, "the pure-Go build's refusal"
 						}
 						got := wantOf(run(t, b))
 						if c.stdoutDiffers != "" {
-							got.out = ""
+							got.Out = ""
 						}
 						if got != want {
 							t.Errorf("nsenter %s\n=== want (%s):\n%v\n=== got (%s):\n%v", strings.Join(args, " "), what, want, b.name, got)
@@ -359,13 +350,13 @@ func TestUtilLinuxDiffers(t *testing.T) {
 		want cmpWant
 	}{
 		{[]string{"true"}, cmpWant{}},
-		{[]string{"-t", "0", "-u", "true"}, cmpWant{err: "nsenter: neither filename nor target pid supplied for ns/uts\n", code: 1}},
-		{[]string{"-t", "abc", "-u", "true"}, cmpWant{err: "nsenter: failed to parse pid: 'abc'\n", code: 1}},
-		{[]string{"-t", "1", "-e", "true"}, cmpWant{err: "nsenter: invalid option -- 'e'\nTry 'nsenter --help' for more information.\n", code: 1}},
-		{[]string{"-N", "3", "true"}, cmpWant{err: "nsenter: invalid option -- 'N'\nTry 'nsenter --help' for more information.\n", code: 1}},
-		{[]string{"-c", "true"}, cmpWant{err: "nsenter: invalid option -- 'c'\nTry 'nsenter --help' for more information.\n", code: 1}},
-		{[]string{"--keep-caps", "true"}, cmpWant{err: "nsenter: unrecognized option '--keep-caps'\nTry 'nsenter --help' for more information.\n", code: 1}},
-		{[]string{"--user-parent", "true"}, cmpWant{err: "nsenter: unrecognized option '--user-parent'\nTry 'nsenter --help' for more information.\n", code: 1}},
+		{[]string{"-t", "0", "-u", "true"}, cmpWant{Err: "nsenter: neither filename nor target pid supplied for ns/uts\n", Code: 1}},
+		{[]string{"-t", "abc", "-u", "true"}, cmpWant{Err: "nsenter: failed to parse pid: 'abc'\n", Code: 1}},
+		{[]string{"-t", "1", "-e", "true"}, cmpWant{Err: "nsenter: invalid option -- 'e'\nTry 'nsenter --help' for more information.\n", Code: 1}},
+		{[]string{"-N", "3", "true"}, cmpWant{Err: "nsenter: invalid option -- 'N'\nTry 'nsenter --help' for more information.\n", Code: 1}},
+		{[]string{"-c", "true"}, cmpWant{Err: "nsenter: invalid option -- 'c'\nTry 'nsenter --help' for more information.\n", Code: 1}},
+		{[]string{"--keep-caps", "true"}, cmpWant{Err: "nsenter: unrecognized option '--keep-caps'\nTry 'nsenter --help' for more information.\n", Code: 1}},
+		{[]string{"--user-parent", "true"}, cmpWant{Err: "nsenter: unrecognized option '--user-parent'\nTry 'nsenter --help' for more information.\n", Code: 1}},
 	} {
 		if got := wantOf(testutil.Run(t, append([]string{"nsenter"}, c.args...)...)); got != c.want {
 			t.Errorf("nsenter %s: util-linux changed:\n=== want\n%v\n=== got\n%v", strings.Join(c.args, " "), c.want, got)

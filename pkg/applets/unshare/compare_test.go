@@ -37,19 +37,9 @@ func cmpBuilds(t *testing.T) []cmpImpl {
 }
 
 // cmpWant is an expected end: stdout, stderr, exit code and signal.
-type cmpWant struct {
-	out, err  string
-	code, sig int
-}
+type cmpWant = testutil.Outcome
 
-func (w cmpWant) String() string {
-	return fmt.Sprintf("%s\n--- stdout:\n%s--- stderr:\n%s",
-		testutil.Result{Code: w.code, Signal: w.sig}.Status(), w.out, w.err)
-}
-
-func wantOf(r testutil.Result) cmpWant {
-	return cmpWant{out: r.Stdout, err: r.Stderr, code: r.Code, sig: r.Signal}
-}
+func wantOf(r testutil.Result) cmpWant { return r.Outcome() }
 
 type cmpCase struct {
 	name string
@@ -124,7 +114,7 @@ func TestCompareUtilLinux(t *testing.T) {
 		// init; once it has exited, the namespace cannot fork again.
 		{name: "-p without -f", args: []string{"-p", "sh", "-c", "/bin/true; /bin/true; echo reached"}},
 		{name: "-r -p without -f", args: []string{"-r", "-p", "sh", "-c", "/bin/true; /bin/true; echo reached"}, unpriv: true,
-			pureGo: &cmpWant{out: "reached\n"}}, // documented: the pure-Go build forks for -U
+			pureGo: &cmpWant{Out: "reached\n"}}, // documented: the pure-Go build forks for -U
 		{name: "-m propagation default", args: []string{"-m", "findmnt", "-n", "-o", "PROPAGATION", "/"}},
 		{name: "-m --propagation shared", args: []string{"-m", "--propagation", "shared", "findmnt", "-n", "-o", "PROPAGATION", "/"}},
 		{name: "-m --propagation slave", args: []string{"-m", "--propagation", "slave", "findmnt", "-n", "-o", "PROPAGATION", "/"}},
@@ -173,7 +163,7 @@ func TestCompareUtilLinux(t *testing.T) {
 		{name: "-rf SIGTERM", args: []string{"-rf", "sh", "-c", "kill -TERM $$"}, unpriv: true},
 		// 2.38 cannot unblock SIGKILL: rc 1 and "sigprocmask unblock
 		// failed"; 2.43 (and nsbox) die of SIGKILL.
-		{name: "-f SIGKILL", args: []string{"-f", "sh", "-c", "kill -KILL $$"}, want: &cmpWant{code: -1, sig: 9}},
+		{name: "-f SIGKILL", args: []string{"-f", "sh", "-c", "kill -KILL $$"}, want: &cmpWant{Code: -1, Sig: 9}},
 		{name: "-S 1 -r", args: []string{"-S", "1", "-r", "id", "-u"}, unpriv: true},
 		{name: "-S 1 -G 1 -r", args: []string{"-S", "1", "-G", "1", "-r", "id", "-u"}, unpriv: true},
 		{name: "-r -G 0", args: []string{"-r", "-G", "0", "id", "-g"}, unpriv: true},
@@ -237,10 +227,10 @@ func TestCompareUtilLinux(t *testing.T) {
 		{name: "--clear-env", args: []string{"--clear-env", "env"}, want: &cmpWant{}},
 		{name: "--clear-env -r", args: []string{"--clear-env", "-r", "env"}, want: &cmpWant{}, unpriv: true},
 		{name: "--clear-env -rf", args: []string{"--clear-env", "-rf", "env"}, want: &cmpWant{}, unpriv: true},
-		{name: "--whitelist-env", args: []string{"--whitelist-env", "FOO,NSBOX_CMP_X", "env"}, want: &cmpWant{out: "FOO=bar\n"}},
-		{name: "--whitelist-env -rf", args: []string{"--whitelist-env", "FOO", "-rf", "env"}, want: &cmpWant{out: "FOO=bar\n"}, unpriv: true},
+		{name: "--whitelist-env", args: []string{"--whitelist-env", "FOO,NSBOX_CMP_X", "env"}, want: &cmpWant{Out: "FOO=bar\n"}},
+		{name: "--whitelist-env -rf", args: []string{"--whitelist-env", "FOO", "-rf", "env"}, want: &cmpWant{Out: "FOO=bar\n"}, unpriv: true},
 		{name: "--whitelist-env PATH", args: []string{"--whitelist-env", "PATH,FOO", "sh", "-c", `echo "$FOO"; echo "$PATH"; echo "$HOME"`},
-			want: &cmpWant{out: "bar\n" + os.Getenv("PATH") + "\n\n"}},
+			want: &cmpWant{Out: "bar\n" + os.Getenv("PATH") + "\n\n"}},
 	}
 
 	for _, c := range cases {
@@ -281,10 +271,10 @@ func TestCompareUtilLinux(t *testing.T) {
 					r := run(t, ul)
 					ref = wantOf(r)
 					if c.stdoutDiffers != "" {
-						ref.out = ""
+						ref.Out = ""
 					}
 					if c.stderrDiffers != "" {
-						ref.err = ""
+						ref.Err = ""
 					}
 				}
 				for _, b := range bins {
@@ -295,10 +285,10 @@ func TestCompareUtilLinux(t *testing.T) {
 						}
 						got := wantOf(run(t, b))
 						if c.stdoutDiffers != "" {
-							got.out = ""
+							got.Out = ""
 						}
 						if c.stderrDiffers != "" {
-							got.err = ""
+							got.Err = ""
 						}
 						if got == want {
 							return
