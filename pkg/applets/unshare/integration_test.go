@@ -489,3 +489,72 @@ func TestForkDirect(t *testing.T) {
 		}
 	})
 }
+
+// TestRangeMaps: --map-users/--map-groups/--map-auto/--map-subids give the
+// maps util-linux gives: written directly by root, through a set-user-ID
+// helper (shadow's newuidmap here) for an unprivileged user, whose
+// container can then own files of any mapped id.
+func TestRangeMaps(t *testing.T) {
+	testutil.RequireRoot(t)
+	u := testutil.Unprivileged(t)
+	const show = "cat /proc/self/uid_map /proc/self/gid_map"
+	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		// root: direct writes
+		r := testutil.Run(t, bin, "unshare", "--map-users=0:100000:65536", "--map-groups=0:100000:65536", "-f", "sh", "-c", show)
+		if r.Code != 0 || norm(r.Stdout) != "0 100000 65536 0 100000 65536" {
+			t.Errorf("root --map-users: %s", r.String())
+		}
+		// 2.38's outer,inner,count form
+		r = testutil.Run(t, bin, "unshare", "--map-users=100000,0,10", "--map-groups=100000,0,10", "-f", "sh", "-c", show)
+		if r.Code != 0 || norm(r.Stdout) != "0 100000 10 0 100000 10" {
+			t.Errorf("root --map-users outer,inner,count: %s", r.String())
+		}
+		start := strconv.Itoa(u.SubUIDStart)
+		gstart := strconv.Itoa(u.SubGIDStart)
+		uid := strconv.Itoa(u.UID)
+		gid := strconv.Itoa(u.GID)
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--map-auto"}, "0 " + start + " 65536 0 " + gstart + " 65536"},
+			{[]string{"--map-subids"}, start + " " + start + " 65536 " + gstart + " " + gstart + " 65536"},
+			{[]string{"-r", "--map-users=1:" + start + ":65536", "--map-groups=1:" + gstart + ":65536"},
+				"0 " + uid + " 1 1 " + start + " 65536 0 " + gid + " 1 1 " + gstart + " 65536"},
+		} {
+			args := append(append([]string{bin, "unshare"}, c.args...), "-f", "sh", "-c", show)
+			r := testutil.RunAs(t, u, args...)
+			if r.Code != 0 || norm(r.Stdout) != c.want {
+				t.Errorf("%v as %s: want %q, got %s", c.args, u.Name, c.want, r.String())
+			}
+		}
+		// util-linux gives the same --map-auto maps.
+		if ul := testutil.HaveUtilLinux(t, "unshare"); ul != "" {
+			a := testutil.RunAs(t, u, bin, "unshare", "--map-auto", "-f", "sh", "-c", show)
+			b := testutil.RunAs(t, u, ul, "--map-auto", "-f", "sh", "-c", show)
+			if a.Stdout != b.Stdout || a.Code != b.Code {
+				t.Errorf("--map-auto differs from util-linux:\nnsbox %s\nutil-linux %s", a.String(), b.String())
+			}
+		}
+		// In the rootless layout (the caller is root inside) a file can
+		// belong to any mapped id.
+		r = testutil.RunAs(t, u, bin, "unshare", "-r", "--map-users=1:"+start+":65536", "--map-groups=1:"+gstart+":65536", "-f", "sh", "-c",
+			"cd \"$(mktemp -d)\" && touch f && chown 1000:1000 f && stat -c %u:%g f")
+		if r.Code != 0 || strings.TrimSpace(r.Stdout) != "1000:1000" {
+			t.Errorf("chown inside a rootless container: %s", r.String())
+		}
+		// Another user's range is refused by the helper, and nothing runs.
+		r = testutil.RunAs(t, u, bin, "unshare", "--map-users=0:100:10", "-f", "echo", "ran")
+		if r.Code != 1 || strings.Contains(r.Stdout, "ran") || !strings.Contains(r.Stderr, "not allowed") {
+			t.Errorf("another user's range: %s", r.String())
+		}
+		if cgo {
+			r = testutil.RunAs(t, u, bin, "unshare", "--map-auto", "true")
+			if r.Code != 1 || !strings.Contains(r.Stderr, "need --fork for now") {
+				t.Errorf("--map-auto without --fork: %s", r.String())
+			}
+		}
+	})
+}

@@ -33,6 +33,7 @@ type launch struct {
 	flags          uintptr
 	fork, forward  bool
 	uidMap, gidMap *idmap.Single
+	ranges         *rangeMaps // written from outside (root, or a helper)
 	pins           []pinReq
 	notify         []*os.File
 }
@@ -234,7 +235,11 @@ func (l *launch) forked() error {
 		wait(pid)
 		return err
 	}
-	if user && (l.uidMap != nil || l.gidMap != nil || p.Setgroups != "") {
+	if user && !l.ranges.empty() {
+		if err := l.ranges.write(pid, p.Setgroups); err != nil {
+			return abort(err)
+		}
+	} else if user && (l.uidMap != nil || l.gidMap != nil || p.Setgroups != "") {
 		if err := idmap.Write(pid, l.uidMap, l.gidMap, p.Setgroups); err != nil {
 			return abort(applet.Errorf("%s", applet.Message(err)))
 		}

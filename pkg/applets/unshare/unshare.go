@@ -50,13 +50,14 @@ Options:
  --map-group=<gid>|<name>  map current group to gid (implies --user)
  -r, --map-root-user       map current user to root (implies --user)
  -c, --map-current-user    map current user to itself (implies --user)
- --map-auto                (not yet: arrives with setuidmap)
+ --map-auto                map users and groups automatically (implies --user)
  --map-users=<inneruid>:<outeruid>:<count>
-                           (not yet: arrives with setuidmap)
+                           map count users from outeruid to inneruid (implies --user;
+                             also auto, subids, all; needs --fork for now)
  --map-groups=<innergid>:<outergid>:<count>
-                           (not yet: arrives with setuidmap)
- --map-subids              (not yet: arrives with setuidmap)
- --owner=<uid>:<gid>       (not yet: arrives with setuidmap)
+                           map count groups from outergid to innergid (implies --user)
+ --map-subids              map users and groups using their subordinate ids (implies --user)
+ --owner=<uid>:<gid>       (not yet supported)
 
  --kill-child[=<signame>]  when dying, kill the forked child (implies --fork)
                              defaults to SIGKILL
@@ -100,11 +101,22 @@ func run(e *applet.Env) error {
 	mapGroup := fs.String("map-group", "", "")
 	mapRoot := fs.BoolP("map-root-user", "r", false, "")
 	mapCurrent := fs.BoolP("map-current-user", "c", false, "")
-	notYet := []string{"map-auto", "map-subids"}
-	for _, n := range notYet {
-		fs.Bool(n, false, "")
-	}
-	notYetArg := []string{"map-users", "map-groups", "owner"}
+	mapAuto := fs.Bool("map-auto", false, "")
+	mapSubids := fs.Bool("map-subids", false, "")
+	fs.StringArray("map-users", nil, "")
+	fs.StringArray("map-groups", nil, "")
+	var rm rangeMaps
+	applet.Check(fs, "map-users", func(v string) error {
+		rs, err := parseRangeSpec("uid", v)
+		rm.uid = append(rm.uid, rs...)
+		return err
+	})
+	applet.Check(fs, "map-groups", func(v string) error {
+		rs, err := parseRangeSpec("gid", v)
+		rm.gid = append(rm.gid, rs...)
+		return err
+	})
+	notYetArg := []string{"owner"}
 	for _, n := range notYetArg {
 		fs.String(n, "", "")
 	}
@@ -133,9 +145,9 @@ func run(e *applet.Env) error {
 	readyFd := fs.String("ready-fd", "", "")
 
 	// util-linux checks each value as it reads the option.
-	for _, n := range append(notYet, notYetArg...) {
+	for _, n := range notYetArg {
 		applet.Check(fs, n, func(string) error {
-			return applet.Errorf("--%s is not supported yet: it arrives with setuidmap", n)
+			return applet.Errorf("--%s is not supported yet", n)
 		})
 	}
 	applet.Check(fs, "map-user", func(v string) error { return okOr(idmap.UserID(v))("failed to parse uid: '%s'", v) })
@@ -225,6 +237,37 @@ func run(e *applet.Env) error {
 		uidMap = &idmap.Single{Inside: euid, Outside: euid}
 		gidMap = &idmap.Single{Inside: egid, Outside: egid}
 	}
+	for _, a := range []struct {
+		set  bool
+		spec string
+	}{{*mapAuto, "auto"}, {*mapSubids, "subids"}} {
+		if !a.set {
+			continue
+		}
+		for _, k := range []struct {
+			kind string
+			dst  *[]idmap.Range
+		}{{"uid", &rm.uid}, {"gid", &rm.gid}} {
+			rs, err := parseRangeSpec(k.kind, a.spec)
+			if err != nil {
+				return err
+			}
+			*k.dst = append(*k.dst, rs...)
+		}
+	}
+	var ranges *rangeMaps
+	if !rm.empty() {
+		// Whole ranges are written from outside; the one-id maps join them.
+		if len(rm.gid) == 0 && gidMap != nil && *setgroups == "" {
+			*setgroups = "deny" // as --map-group alone implies
+		}
+		rm.uid, rm.gid = withSingle(rm.uid, uidMap), withSingle(rm.gid, gidMap)
+		uidMap, gidMap, ranges = nil, nil, &rm
+		flags |= unix.CLONE_NEWUSER
+		if !*fork && nsexec.Constructor {
+			return applet.Errorf("--map-users, --map-groups, --map-auto and --map-subids need --fork for now")
+		}
+	}
 	if uidMap != nil || gidMap != nil {
 		flags |= unix.CLONE_NEWUSER
 	}
@@ -296,7 +339,7 @@ func run(e *applet.Env) error {
 		notify = append(notify, f)
 	}
 
-	l := &launch{plan: p, flags: flags, fork: *fork, forward: *forward, uidMap: uidMap, gidMap: gidMap, notify: notify}
+	l := &launch{plan: p, flags: flags, fork: *fork, forward: *forward, uidMap: uidMap, gidMap: gidMap, ranges: ranges, notify: notify}
 	for _, n := range pins {
 		l.pins = append(l.pins, pinReq{typ: n.Type, path: n.Val})
 	}

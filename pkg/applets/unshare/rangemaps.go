@@ -1,0 +1,197 @@
+package unshare
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/pkg/applet"
+	"github.com/nsbox/nsbox/pkg/idmap"
+)
+
+// rangeMaps are --map-users/--map-groups (and --map-auto, --map-subids):
+// whole ranges, written from outside the new user namespace, by this
+// process when it is root, else by a privileged helper: nsbox's
+// set-user-ID setuidmap, or shadow's newuidmap and newgidmap (util-linux's
+// helpers).
+type rangeMaps struct {
+	uid, gid []idmap.Range
+}
+
+func (m *rangeMaps) empty() bool { return m == nil || (len(m.uid) == 0 && len(m.gid) == 0) }
+
+// parseRangeSpec reads one --map-users/--map-groups value: auto, subids,
+// all, inner:outer:count, or util-linux 2.38's outer,inner,count.
+func parseRangeSpec(kind, v string) ([]idmap.Range, error) {
+	file, own, name := idmap.SubUIDFile, uint32(os.Getuid()), ""
+	if kind == "gid" {
+		file, own = idmap.SubGIDFile, uint32(os.Getgid())
+	}
+	if e, ok := idmap.UserByID(uint32(os.Getuid())); ok {
+		name = e.Name
+	}
+	switch v {
+	case "auto", "subids":
+		subs, err := idmap.SubIDs(file, name, uint32(os.Getuid()))
+		if err != nil || len(subs) == 0 {
+			return nil, applet.Errorf("no line matching user %q in %s", name, file)
+		}
+		if v == "auto" {
+			return idmap.Auto(subs), nil
+		}
+		return idmap.Subids(subs), nil
+	case "all":
+		return parentMap(kind)
+	}
+	_ = own
+	if f := strings.Split(v, ","); len(f) == 3 {
+		// util-linux 2.38: outer,inner,count (deprecated since 2.39)
+		r, err := idmap.NewRange(f[1], f[0], f[2])
+		if err != nil {
+			return nil, applet.Errorf("could not parse ID: '%s'", v)
+		}
+		return []idmap.Range{r}, nil
+	}
+	r, err := idmap.ParseRange(v)
+	if err != nil {
+		return nil, applet.Errorf("could not parse ID: '%s'", v)
+	}
+	return []idmap.Range{r}, nil
+}
+
+// parentMap is --map-users=all: every id this namespace has, mapped to
+// itself.
+func parentMap(kind string) ([]idmap.Range, error) {
+	b, err := os.ReadFile("/proc/self/" + kind + "_map")
+	if err != nil {
+		return nil, applet.Errorf("cannot read /proc/self/%s_map: %s", kind, applet.Strerror(err))
+	}
+	var rs []idmap.Range
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			continue
+		}
+		r, err := idmap.NewRange(f[0], f[0], f[2])
+		if err != nil {
+			return nil, applet.Errorf("cannot use /proc/self/%s_map: %v", kind, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+// withSingle adds a --map-user/--map-group/-r style one-id map to ranges.
+func withSingle(rs []idmap.Range, s *idmap.Single) []idmap.Range {
+	if s == nil {
+		return rs
+	}
+	return append([]idmap.Range{{Inside: s.Inside, Outside: s.Outside, Count: 1}}, rs...)
+}
+
+// write writes the maps of process pid: uid first, then setgroups (as
+// given, or deny when only the caller's own gid is mapped), then gid.
+func (m *rangeMaps) write(pid int, setgroups string) error {
+	if len(m.uid) > 0 {
+		if err := idmap.CheckRanges(m.uid); err != nil {
+			return applet.Errorf("uid map: %v", err)
+		}
+	}
+	if len(m.gid) > 0 {
+		if err := idmap.CheckRanges(m.gid); err != nil {
+			return applet.Errorf("gid map: %v", err)
+		}
+	}
+	if os.Geteuid() == 0 {
+		return m.writeDirect(pid, setgroups)
+	}
+	if setgroups != "" {
+		// An unprivileged owner may deny setgroups in its child namespace.
+		if err := idmap.WriteFile(fmt.Sprintf("/proc/%d/setgroups", pid), setgroups); err != nil {
+			return applet.Errorf("write failed /proc/%d/setgroups: %s", pid, applet.Strerror(err))
+		}
+	}
+	if helper := privileged("setuidmap"); helper != "" {
+		args := []string{strconv.Itoa(pid)}
+		for _, r := range m.uid {
+			args = append(args, "-u", r.Spec())
+		}
+		for _, r := range m.gid {
+			args = append(args, "-g", r.Spec())
+		}
+		return runHelper(helper, args)
+	}
+	for _, k := range []struct {
+		prog string
+		rs   []idmap.Range
+	}{{"newuidmap", m.uid}, {"newgidmap", m.gid}} {
+		if len(k.rs) == 0 {
+			continue
+		}
+		path, err := exec.LookPath(k.prog)
+		if err != nil {
+			return applet.Errorf("--map-users/--map-groups need a privileged helper: install nsbox's setuidmap (make install-setuid) or shadow's %s", k.prog)
+		}
+		args := []string{strconv.Itoa(pid)}
+		for _, r := range k.rs {
+			args = append(args, strconv.FormatUint(uint64(r.Inside), 10), strconv.FormatUint(uint64(r.Outside), 10), strconv.FormatUint(uint64(r.Count), 10))
+		}
+		if err := runHelper(path, args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *rangeMaps) writeDirect(pid int, setgroups string) error {
+	dir := fmt.Sprintf("/proc/%d", pid)
+	if len(m.uid) > 0 {
+		if err := idmap.WriteFile(dir+"/uid_map", idmap.Render(m.uid)); err != nil {
+			return applet.Errorf("write failed %s/uid_map: %s", dir, applet.Strerror(err))
+		}
+	}
+	if setgroups != "" {
+		if err := idmap.WriteFile(dir+"/setgroups", setgroups); err != nil {
+			return applet.Errorf("write failed %s/setgroups: %s", dir, applet.Strerror(err))
+		}
+	}
+	if len(m.gid) > 0 {
+		if err := idmap.WriteFile(dir+"/gid_map", idmap.Render(m.gid)); err != nil {
+			return applet.Errorf("write failed %s/gid_map: %s", dir, applet.Strerror(err))
+		}
+	}
+	return nil
+}
+
+// privileged returns the path of prog in PATH when it is set-user-ID root
+// (a helper that can write maps for an unprivileged caller), else "".
+func privileged(prog string) string {
+	path, err := exec.LookPath(prog)
+	if err != nil {
+		return ""
+	}
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil || st.Uid != 0 || st.Mode&unix.S_ISUID == 0 {
+		return ""
+	}
+	return path
+}
+
+// runHelper runs a map helper; its own message explains a refusal.
+func runHelper(path string, args []string) error {
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return &applet.Exit{Code: 1, Msg: fmt.Sprintf("%s failed", path)}
+		}
+		return applet.Errorf("cannot run %s: %s", path, applet.Strerror(err))
+	}
+	return nil
+}
