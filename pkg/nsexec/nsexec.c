@@ -451,6 +451,19 @@ __attribute__((constructor)) static void nsbox_stage(void)
 	flags = num(envp, "UNSHARE", 0);
 	if (flags && unshare(flags) != 0)
 		die(1, errno, "unshare failed");
+	// Range maps are written from outside by a helper the Go half started
+	// before the re-exec (unshare's "maps" stage): release it, wait for it.
+	if ((v = get(envp, "MAPHELPER"))) {
+		pid_t mh = atoi(v);
+		int st, mfd = num(envp, "MAPSYNC", -1);
+		if (write(mfd, "", 1) != 1)
+			die(1, errno, "cannot release the map helper");
+		close(mfd);
+		while (waitpid(mh, &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			_exit(1); // the helper said why
+	}
 	{
 		char *um = get(envp, "UIDMAP"), *gm = get(envp, "GIDMAP"), *sg = get(envp, "SETGROUPS");
 		if (um) {

@@ -41,9 +41,20 @@ func Stage() (code int, handled bool) {
 		}
 		return e.Code, true
 	}
+	if f := stages[stage]; f != nil {
+		return f(p), true
+	}
 	fmt.Fprintf(os.Stderr, "nsbox: unknown internal stage %q\n", stage)
 	return 1, true
 }
+
+// stages are internal stages that applets add (RegisterStage).
+var stages = map[string]func(p *Plan) int{}
+
+// RegisterStage adds a Go stage named name: Stage runs f with the decoded
+// plan (its environment holds the stage's own variables, EnvPrefix
+// included) and exits with what f returns.
+func RegisterStage(name string, f func(p *Plan) int) { stages[name] = f }
 
 // secure reports AT_SECURE from the auxiliary vector the runtime was given
 // (no /proc needed: a stage may run after a chroot): set for set-user-ID,

@@ -550,11 +550,51 @@ func TestRangeMaps(t *testing.T) {
 		if r.Code != 1 || strings.Contains(r.Stdout, "ran") || !strings.Contains(r.Stderr, "not allowed") {
 			t.Errorf("another user's range: %s", r.String())
 		}
-		if cgo {
-			r = testutil.RunAs(t, u, bin, "unshare", "--map-auto", "true")
-			if r.Code != 1 || !strings.Contains(r.Stderr, "need --fork for now") {
-				t.Errorf("--map-auto without --fork: %s", r.String())
-			}
+		// Without --fork the maps come from a helper started before the
+		// namespace exists; the cgo build keeps unshare's PID.
+		p := testutil.Start(t, testutil.Opts{User: u}, bin, "unshare", "--map-auto", "sh", "-c", "echo $$; "+show)
+		res := p.Wait()
+		lines := strings.SplitN(res.Stdout, "\n", 2)
+		if res.Code != 0 || len(lines) < 2 || norm(lines[1]) != "0 "+start+" 65536 0 "+gstart+" 65536" {
+			t.Errorf("--map-auto without --fork: %s", res.String())
+		} else if got, _ := strconv.Atoi(lines[0]); cgo && got != p.Pid() {
+			t.Errorf("--map-auto without --fork: program PID %d, unshare's %d", got, p.Pid())
+		}
+		r = testutil.Run(t, bin, "unshare", "--map-users=0:100000:65536", "--map-groups=0:100000:65536", "--setgroups", "deny", "sh", "-c", show+" /proc/self/setgroups")
+		if r.Code != 0 || norm(r.Stdout) != "0 100000 65536 0 100000 65536 deny" {
+			t.Errorf("root --map-users without --fork: %s", r.String())
 		}
 	})
+}
+
+// TestRangeMapsThroughSetuidmap: with nsbox's set-user-ID setuidmap first
+// in PATH, unshare uses it rather than shadow's newuidmap.
+func TestRangeMapsThroughSetuidmap(t *testing.T) {
+	testutil.RequireRoot(t)
+	u := testutil.Unprivileged(t)
+	bin := testutil.Binary(t)
+	testutil.CheckNoLeaks(t)
+	dir, err := os.MkdirTemp("", "nsbox-setuidmap-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	helper := filepath.Join(dir, "setuidmap")
+	if err := os.WriteFile(helper, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(helper, os.ModeSetuid|0o755)
+	// A newuidmap that must not be used: it fails loudly.
+	os.WriteFile(filepath.Join(dir, "newuidmap"), []byte("#!/bin/sh\necho wrong helper >&2; exit 3\n"), 0o755)
+	path := "PATH=" + dir + ":/usr/sbin:/usr/bin:/sbin:/bin"
+	r := testutil.RunWith(t, testutil.Opts{User: u, Env: []string{path}}, bin, "unshare", "--map-auto", "-f", "cat", "/proc/self/uid_map")
+	want := fmt.Sprintf("0 %d 65536", u.SubUIDStart)
+	if r.Code != 0 || strings.Join(strings.Fields(r.Stdout), " ") != want {
+		t.Errorf("want %q through setuidmap, got %s", want, r.String())
+	}
 }

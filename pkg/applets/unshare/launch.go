@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -101,8 +102,21 @@ func (l *launch) inPlace() error {
 		}
 	}
 	p.NotifyFds = l.notifyFds()
+	setgroups := p.Setgroups
+	if !l.ranges.empty() {
+		p.Setgroups = "" // the helper writes it, before the gid map
+	}
+	env := p.Environ("self")
+	if !l.ranges.empty() {
+		helper, start, err := l.ranges.startHelper(p.Name, setgroups)
+		if err != nil {
+			return err
+		}
+		unix.FcntlInt(uintptr(start), unix.F_SETFD, 0)
+		env = append(env, nsexec.EnvPrefix+"MAPHELPER="+strconv.Itoa(helper), nsexec.EnvPrefix+"MAPSYNC="+strconv.Itoa(start))
+	}
 	argv := append([]string{"unshare"}, p.Argv...)
-	err := syscall.Exec("/proc/self/exe", argv, p.Environ("self"))
+	err := syscall.Exec("/proc/self/exe", argv, env)
 	return applet.Errorf("cannot re-execute /proc/self/exe: %s", applet.Strerror(err))
 }
 
@@ -197,6 +211,12 @@ func (l *launch) forked() error {
 	if user {
 		p.ClearAmbient = true
 	}
+	// With a user namespace this process writes setgroups, with the maps;
+	// the child must not write it again (deny after a gid map: EPERM).
+	setgroups := p.Setgroups
+	if user {
+		p.Setgroups = ""
+	}
 	// The child's ends are inherited at their own numbers, so that the
 	// caller's other descriptors reach the program unchanged.
 	inherit := []int{p.SyncFd}
@@ -236,11 +256,11 @@ func (l *launch) forked() error {
 		return err
 	}
 	if user && !l.ranges.empty() {
-		if err := l.ranges.write(pid, p.Setgroups); err != nil {
+		if err := l.ranges.write(pid, setgroups); err != nil {
 			return abort(err)
 		}
-	} else if user && (l.uidMap != nil || l.gidMap != nil || p.Setgroups != "") {
-		if err := idmap.Write(pid, l.uidMap, l.gidMap, p.Setgroups); err != nil {
+	} else if user && (l.uidMap != nil || l.gidMap != nil || setgroups != "") {
+		if err := idmap.Write(pid, l.uidMap, l.gidMap, setgroups); err != nil {
 			return abort(applet.Errorf("%s", applet.Message(err)))
 		}
 	}

@@ -7,11 +7,13 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/idmap"
+	"github.com/nsbox/nsbox/pkg/nsexec"
 )
 
 // rangeMaps are --map-users/--map-groups (and --map-auto, --map-subids):
@@ -117,14 +119,14 @@ func (m *rangeMaps) write(pid int, setgroups string) error {
 		}
 	}
 	if helper := privileged("setuidmap"); helper != "" {
-		args := []string{strconv.Itoa(pid)}
+		var args []string
 		for _, r := range m.uid {
 			args = append(args, "-u", r.Spec())
 		}
 		for _, r := range m.gid {
 			args = append(args, "-g", r.Spec())
 		}
-		return runHelper(helper, args)
+		return runHelper(helper, append(args, strconv.Itoa(pid)))
 	}
 	for _, k := range []struct {
 		prog string
@@ -194,4 +196,66 @@ func runHelper(path string, args []string) error {
 		return applet.Errorf("cannot run %s: %s", path, applet.Strerror(err))
 	}
 	return nil
+}
+
+// The "maps" stage is the helper of a user namespace made without --fork:
+// started before unshare re-executes itself into the C constructor, it
+// waits until the namespace exists (a byte on fd 3), then writes the maps
+// of its parent, which waits for it.
+func init() {
+	nsexec.RegisterStage("maps", func(p *nsexec.Plan) int {
+		var b [1]byte
+		if n, _ := unix.Read(3, b[:]); n != 1 {
+			return 0 // the parent gave up before unsharing
+		}
+		m := &rangeMaps{}
+		for _, k := range []struct {
+			env string
+			dst *[]idmap.Range
+		}{{"MAPUID", &m.uid}, {"MAPGID", &m.gid}} {
+			if v := os.Getenv(nsexec.EnvPrefix + k.env); v != "" {
+				rs, err := idmap.ParseRanges(strings.Split(v, ","))
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "%s: %v\n", p.Name, err)
+					return 1
+				}
+				*k.dst = rs
+			}
+		}
+		if err := m.write(os.Getppid(), os.Getenv(nsexec.EnvPrefix+"MAPSETGROUPS")); err != nil {
+			msg, code := applet.Status(p.Name, err)
+			fmt.Fprint(os.Stderr, msg)
+			return code
+		}
+		return 0
+	})
+}
+
+// startHelper starts the "maps" stage for a namespace this process is
+// about to make in place; it returns the helper's PID and the write end of
+// its start pipe (inherited across the re-exec, to the C stage).
+func (m *rangeMaps) startHelper(name, setgroups string) (pid, start int, err error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return 0, 0, applet.Errorf("pipe failed: %s", applet.Strerror(err))
+	}
+	spec := func(rs []idmap.Range) string {
+		var s []string
+		for _, r := range rs {
+			s = append(s, r.Spec())
+		}
+		return strings.Join(s, ",")
+	}
+	env := append(os.Environ(), nsexec.EnvStage+"=maps", nsexec.EnvPrefix+"NAME="+name,
+		nsexec.EnvPrefix+"MAPUID="+spec(m.uid), nsexec.EnvPrefix+"MAPGID="+spec(m.gid),
+		nsexec.EnvPrefix+"MAPSETGROUPS="+setgroups)
+	pid, err = syscall.ForkExec("/proc/self/exe", []string{"unshare"}, &syscall.ProcAttr{
+		Env: env, Files: []uintptr{0, 1, 2, uintptr(p[0])},
+	})
+	unix.Close(p[0])
+	if err != nil {
+		unix.Close(p[1])
+		return 0, 0, applet.Errorf("cannot start the map helper: %s", applet.Strerror(err))
+	}
+	return pid, p[1], nil
 }

@@ -53,7 +53,7 @@ Options:
  --map-auto                map users and groups automatically (implies --user)
  --map-users=<inneruid>:<outeruid>:<count>
                            map count users from outeruid to inneruid (implies --user;
-                             also auto, subids, all; needs --fork for now)
+                             also auto, subids, all)
  --map-groups=<innergid>:<outergid>:<count>
                            map count groups from outergid to innergid (implies --user)
  --map-subids              map users and groups using their subordinate ids (implies --user)
@@ -264,9 +264,6 @@ func run(e *applet.Env) error {
 		rm.uid, rm.gid = withSingle(rm.uid, uidMap), withSingle(rm.gid, gidMap)
 		uidMap, gidMap, ranges = nil, nil, &rm
 		flags |= unix.CLONE_NEWUSER
-		if !*fork && nsexec.Constructor {
-			return applet.Errorf("--map-users, --map-groups, --map-auto and --map-subids need --fork for now")
-		}
 	}
 	if uidMap != nil || gidMap != nil {
 		flags |= unix.CLONE_NEWUSER
