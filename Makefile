@@ -114,6 +114,7 @@ test: deps $(BINS)
 	@$(FMT_CHECK)
 	NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_PUREGO_BIN=$(CURDIR)/out/nsbox-purego \
 		$(GO) test -p 1 -count=1 -timeout 20m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRanges$$' -fuzztime 10s ./pkg/idmap/
 
 # ---- benchmarks (root; see bench/run.sh for ROUNDS, RUNS, MEMRUNS) ----
 bench: bench-deps out/nsbox
