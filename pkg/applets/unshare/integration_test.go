@@ -400,24 +400,8 @@ func TestStageRefusesSetuid(t *testing.T) {
 	uid := strconv.Itoa(testutil.Unprivileged(t).UID)
 	builds(t, func(t *testing.T, bin string, cgo bool) {
 		testutil.CheckNoLeaks(t)
-		// A directory the user reaches directly: a copy made for it would
-		// lose the set-user-ID bit.
-		dir, err := os.MkdirTemp("", "nsbox-suid-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		os.Chmod(dir, 0o755)
-		suid := filepath.Join(dir, "nsbox")
-		link := filepath.Join(dir, "unshare") // argv[0] names the applet, as in a re-exec
-		data, err := os.ReadFile(bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(suid, data, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		os.Chmod(suid, os.ModeSetuid|0o755)
+		suid := setuidCopy(t, bin, "nsbox")
+		link := filepath.Join(filepath.Dir(suid), "unshare") // argv[0] names the applet, as in a re-exec
 		if err := os.Symlink(suid, link); err != nil {
 			t.Fatal(err)
 		}
@@ -574,21 +558,7 @@ func TestRangeMapsThroughSetuidmap(t *testing.T) {
 	u := testutil.Unprivileged(t)
 	bin := testutil.Binary(t)
 	testutil.CheckNoLeaks(t)
-	dir, err := os.MkdirTemp("", "nsbox-setuidmap-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755)
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	helper := filepath.Join(dir, "setuidmap")
-	if err := os.WriteFile(helper, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(helper, os.ModeSetuid|0o755)
+	dir := filepath.Dir(setuidCopy(t, bin, "setuidmap"))
 	// A newuidmap that must not be used: it fails loudly.
 	os.WriteFile(filepath.Join(dir, "newuidmap"), []byte("#!/bin/sh\necho wrong helper >&2; exit 3\n"), 0o755)
 	path := "PATH=" + dir + ":/usr/sbin:/usr/bin:/sbin:/bin"
@@ -597,4 +567,29 @@ func TestRangeMapsThroughSetuidmap(t *testing.T) {
 	if r.Code != 0 || strings.Join(strings.Fields(r.Stdout), " ") != want {
 		t.Errorf("want %q through setuidmap, got %s", want, r.String())
 	}
+}
+
+// setuidCopy copies bin, set-user-ID root, as name into a new directory the
+// test user reaches directly (a copy made for it would lose the bit); the
+// directory goes at cleanup.
+func setuidCopy(t *testing.T, bin, name string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nsbox-suid-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, os.ModeSetuid|0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
