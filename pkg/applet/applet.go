@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 )
 
 // Version is the nsbox release, printed by every applet's --version.
@@ -131,17 +130,6 @@ func Status(name string, err error) (msg string, code int) {
 		return "", 128 + sg.Sig
 	}
 	return name + ": " + Message(err) + "\n", 1
-}
-
-// Message is err's text with the errno at its end, if any, spelt as glibc's
-// strerror spells it ("...: Operation not permitted").
-func Message(err error) string {
-	msg := err.Error()
-	var errno syscall.Errno
-	if errors.As(err, &errno) && strings.HasSuffix(msg, errno.Error()) {
-		msg = strings.TrimSuffix(msg, errno.Error()) + Strerror(errno)
-	}
-	return msg
 }
 
 // errWriter remembers the first write error so that Main can report it the

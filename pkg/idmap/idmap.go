@@ -3,8 +3,8 @@
 package idmap
 
 import (
-	"errors"
 	"fmt"
+	"github.com/nsbox/nsbox/pkg/errtext"
 	"os"
 	"strconv"
 )
@@ -28,27 +28,13 @@ func ProcDir(pid int) string {
 func WriteFile(path, data string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
-		return Errno(err)
+		return errtext.Errno(err)
 	}
 	_, err = f.WriteString(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return Errno(err)
-}
-
-// Errno strips *os.PathError and *os.SyscallError from err so that a message
-// built around it names the path once and ends with the errno.
-func Errno(err error) error {
-	var pe *os.PathError
-	var se *os.SyscallError
-	switch {
-	case errors.As(err, &pe):
-		return pe.Err
-	case errors.As(err, &se):
-		return se.Err
-	}
-	return err
+	return errtext.Errno(err)
 }
 
 // Write sets up the user namespace of process pid (0: this process) the way

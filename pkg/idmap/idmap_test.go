@@ -1,7 +1,6 @@
 package idmap
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -256,26 +255,6 @@ func TestProcDir(t *testing.T) {
 	for _, tc := range tests {
 		if got := ProcDir(tc.pid); got != tc.want {
 			t.Errorf("ProcDir(%d) = %q, want %q", tc.pid, got, tc.want)
-		}
-	}
-}
-
-func TestErrno(t *testing.T) {
-	plain := errors.New("plain")
-	tests := []struct {
-		name string
-		err  error
-		want error
-	}{
-		{"nil", nil, nil},
-		{"path error", &os.PathError{Op: "open", Path: "/x", Err: syscall.ENOENT}, syscall.ENOENT},
-		{"syscall error", os.NewSyscallError("write", syscall.EPERM), syscall.EPERM},
-		{"errno", syscall.EINVAL, syscall.EINVAL},
-		{"plain", plain, plain},
-	}
-	for _, tc := range tests {
-		if got := Errno(tc.err); got != tc.want {
-			t.Errorf("Errno(%s) = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsbox/nsbox/pkg/errtext"
 	"github.com/nsbox/nsbox/pkg/execpath"
 )
 
@@ -43,13 +44,7 @@ func Run(name, path string, argv, env []string) int {
 		if errors.Is(err, unix.ENOENT) {
 			code = 127
 		}
-		var errno syscall.Errno
-		msg := err.Error()
-		if errors.As(err, &errno) {
-			s := errno.Error()
-			msg = string(s[0]-'a'+'A') + s[1:]
-		}
-		fmt.Fprintf(os.Stderr, "%s: failed to execute %s: %s\n", name, path, msg)
+		fmt.Fprintf(os.Stderr, "%s: failed to execute %s: %s\n", name, path, errtext.Strerror(err))
 		return code
 	}
 	for s := range sigs {

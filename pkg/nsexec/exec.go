@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsbox/nsbox/pkg/errtext"
 	"github.com/nsbox/nsbox/pkg/execpath"
 	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/initproc"
@@ -42,19 +42,8 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Message is e's text with a trailing errno spelt as strerror spells it.
-func Message(e error) string {
-	msg := e.Error()
-	var errno syscall.Errno
-	if errors.As(e, &errno) && strings.HasSuffix(msg, errno.Error()) {
-		s := errno.Error()
-		msg = strings.TrimSuffix(msg, s) + strings.ToUpper(s[:1]) + s[1:]
-	}
-	return msg
-}
-
 func fail(err error, format string, args ...any) error {
-	return &Error{Code: 1, Msg: fmt.Sprintf(format, args...), Err: idmap.Errno(err)}
+	return &Error{Code: 1, Msg: fmt.Sprintf(format, args...), Err: errtext.Errno(err)}
 }
 
 // Exec carries out p in this process, on the locked main thread, and execs
@@ -310,7 +299,7 @@ func (p *Plan) execProgram() error {
 	if errors.Is(err, unix.ENOENT) {
 		code = 127
 	}
-	return &Error{Code: code, Msg: "failed to execute " + p.Path, Err: idmap.Errno(err)}
+	return &Error{Code: code, Msg: "failed to execute " + p.Path, Err: errtext.Errno(err)}
 }
 
 // clearRaisedCaps undoes what was raised for the stage (ambient and

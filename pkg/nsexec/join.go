@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsbox/nsbox/pkg/errtext"
 	"github.com/nsbox/nsbox/pkg/execpath"
-	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/ns"
 )
 
@@ -127,7 +127,7 @@ func execError(path string, err error) error {
 	if errors.Is(err, unix.ENOENT) {
 		code = 127
 	}
-	return &Error{Code: code, Msg: "failed to execute " + path, Err: idmap.Errno(err)}
+	return &Error{Code: code, Msg: "failed to execute " + path, Err: errtext.Errno(err)}
 }
 
 // twoPass enters every namespace but user, ignoring errors, then all that

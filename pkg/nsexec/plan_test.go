@@ -3,6 +3,7 @@ package nsexec
 import (
 	"errors"
 	"fmt"
+	"github.com/nsbox/nsbox/pkg/errtext"
 	"os"
 	"reflect"
 	"strings"
@@ -330,15 +331,15 @@ func TestErrorAndMessage(t *testing.T) {
 			if got := tc.err.Error(); got != tc.text {
 				t.Errorf("Error() = %q, want %q", got, tc.text)
 			}
-			if got := Message(tc.err); got != tc.msg {
+			if got := errtext.Message(tc.err); got != tc.msg {
 				t.Errorf("Message() = %q, want %q", got, tc.msg)
 			}
 		})
 	}
 	e := fail(&os.PathError{Op: "mount", Path: "/x", Err: syscall.ENOENT}, "mount %s failed", "/x")
 	var ne *Error
-	if !errors.As(e, &ne) || ne.Code != 1 || ne.Err != syscall.ENOENT || Message(e) != "mount /x failed: No such file or directory" {
-		t.Errorf("fail() = %#v (%q)", e, Message(e))
+	if !errors.As(e, &ne) || ne.Code != 1 || ne.Err != syscall.ENOENT || errtext.Message(e) != "mount /x failed: No such file or directory" {
+		t.Errorf("fail() = %#v (%q)", e, errtext.Message(e))
 	}
 	if !errors.Is(e, syscall.ENOENT) {
 		t.Error("fail() does not unwrap to its errno")

@@ -2,6 +2,7 @@ package nsexec
 
 import (
 	"fmt"
+	"github.com/nsbox/nsbox/pkg/errtext"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -37,7 +38,7 @@ func Stage() (code int, handled bool) {
 			return 1, true
 		}
 		if e.Msg != "" || e.Err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %s\n", p.Name, Message(e))
+			fmt.Fprintf(os.Stderr, "%s: %s\n", p.Name, errtext.Message(e))
 		}
 		return e.Code, true
 	}

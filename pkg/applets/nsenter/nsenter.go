@@ -388,7 +388,7 @@ func run(e *applet.Env) error {
 		}
 		return &applet.Exit{Code: ex.Code}
 	case errors.As(err, &se):
-		return &applet.Exit{Code: se.Code, Msg: nsexec.Message(se)}
+		return &applet.Exit{Code: se.Code, Msg: applet.Message(se)}
 	}
 	return err
 }

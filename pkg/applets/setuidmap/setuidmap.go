@@ -308,7 +308,7 @@ func (r *request) build(kind string, specs []string, file, name string, uid, own
 	subs, subErr := idmap.SubIDs(file, name, uid)
 	needSubs := func() error {
 		if subErr != nil {
-			return applet.Errorf("cannot open %s: %s", file, applet.Strerror(idmap.Errno(subErr)))
+			return applet.Errorf("cannot open %s: %s", file, applet.Strerror(subErr))
 		}
 		if len(subs) == 0 {
 			who := name
@@ -368,7 +368,7 @@ func (r *request) build(kind string, specs []string, file, name string, uid, own
 		why, err := idmap.Authorize(kind, file, rg, subs, own)
 		if err != nil {
 			if subErr != nil && !os.IsNotExist(subErr) {
-				return nil, applet.Errorf("cannot open %s: %s", file, applet.Strerror(idmap.Errno(subErr)))
+				return nil, applet.Errorf("cannot open %s: %s", file, applet.Strerror(subErr))
 			}
 			return nil, applet.Errorf("%s", err)
 		}

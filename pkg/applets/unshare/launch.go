@@ -77,7 +77,7 @@ func stepError(err error) error {
 		if e.Msg == "" && e.Err == nil {
 			return &applet.Exit{Code: e.Code}
 		}
-		return &applet.Exit{Code: e.Code, Msg: nsexec.Message(e)}
+		return &applet.Exit{Code: e.Code, Msg: applet.Message(e)}
 	}
 	return err
 }
