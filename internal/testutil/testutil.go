@@ -142,3 +142,17 @@ func lookUtilLinux(prog string) utilLinuxResult {
 	}
 	return utilLinuxResult{path: path}
 }
+
+// Uptime parses the first field of /proc/uptime as a program printed it.
+func Uptime(t testing.TB, s string) float64 {
+	t.Helper()
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		t.Fatalf("no uptime in %q", s)
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		t.Fatalf("uptime %q: %v", s, err)
+	}
+	return v
+}

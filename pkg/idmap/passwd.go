@@ -79,3 +79,15 @@ func GroupID(s string) (uint32, bool) {
 	}
 	return ParseID(s)
 }
+
+// Shell is the program unshare and nsenter run when given none: $SHELL,
+// else the real user's passwd shell, else /bin/sh (util-linux exec_shell).
+func Shell() string {
+	if s := os.Getenv("SHELL"); s != "" {
+		return s
+	}
+	if e, ok := UserByID(uint32(os.Getuid())); ok && e.Shell != "" {
+		return e.Shell
+	}
+	return "/bin/sh"
+}

@@ -104,7 +104,7 @@ func uptimeAtLeast(min float64) func(t *testing.T, r testutil.Result) {
 	return func(t *testing.T, r testutil.Result) {
 		t.Helper()
 		if r.Code == 0 {
-			if up := uptime(t, r.Stdout); up < min {
+			if up := testutil.Uptime(t, r.Stdout); up < min {
 				t.Errorf("uptime %v, want at least %v", up, min)
 			}
 		}

@@ -202,20 +202,6 @@ func fileNs(t *testing.T, typ, path string) string {
 	return fmt.Sprintf("%s:[%d]", typ, st.Ino)
 }
 
-// uptime is the first field of /proc/uptime as printed by the program.
-func uptime(t *testing.T, s string) float64 {
-	t.Helper()
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		t.Fatalf("no uptime in %q", s)
-	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		t.Fatalf("uptime %q: %v", s, err)
-	}
-	return v
-}
-
 // procState is the state letter of /proc/PID/stat ("" when gone).
 func procState(pid int) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))

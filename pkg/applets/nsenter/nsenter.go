@@ -368,7 +368,7 @@ func run(e *applet.Env) error {
 	if len(rest) > 0 {
 		jp.Path, jp.Argv = rest[0], rest
 	} else {
-		jp.Path = shell()
+		jp.Path = idmap.Shell()
 		jp.Argv = []string{"-" + filepath.Base(jp.Path)}
 	}
 
@@ -517,15 +517,4 @@ func cgroup2Mount() string {
 		}
 	}
 	return ""
-}
-
-// shell: $SHELL, the caller's passwd shell, /bin/sh.
-func shell() string {
-	if s := os.Getenv("SHELL"); s != "" {
-		return s
-	}
-	if e, ok := idmap.UserByID(uint32(os.Getuid())); ok && e.Shell != "" {
-		return e.Shell
-	}
-	return "/bin/sh"
 }

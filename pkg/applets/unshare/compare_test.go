@@ -63,23 +63,6 @@ type cmpCase struct {
 	// pureGo is the pure-Go build's expected end where its documented fork
 	// semantics for -U without --fork make it differ.
 	pureGo *cmpWant
-	// bug names, per build ("cgo", "purego", "*": both), a known nsbox bug
-	// or undocumented difference: a mismatch skips the subtest with it.
-	bug map[string]string
-}
-
-// uptime parses the first field of /proc/uptime.
-func uptime(t *testing.T, s string) float64 {
-	t.Helper()
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		t.Fatalf("no uptime in %q", s)
-	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		t.Fatalf("uptime %q: %v", s, err)
-	}
-	return v
 }
 
 // TestCompareUtilLinux runs each case through util-linux unshare and both
@@ -137,22 +120,22 @@ func TestCompareUtilLinux(t *testing.T) {
 		{name: "-T --boottime", args: []string{"-T", "--fork", "--boottime", "100000", "cat", "/proc/uptime"},
 			stdoutDiffers: "the uptime moves on between runs",
 			check: func(t *testing.T, r testutil.Result) {
-				if up := uptime(t, r.Stdout); up < 100000 {
+				if up := testutil.Uptime(t, r.Stdout); up < 100000 {
 					t.Errorf("uptime %v with --boottime 100000", up)
 				}
 			}},
 		{name: "-rT --boottime", args: []string{"-rT", "--fork", "--boottime", "100000", "cat", "/proc/uptime"}, unpriv: true,
 			stdoutDiffers: "the uptime moves on between runs",
 			check: func(t *testing.T, r testutil.Result) {
-				if up := uptime(t, r.Stdout); up < 100000 {
+				if up := testutil.Uptime(t, r.Stdout); up < 100000 {
 					t.Errorf("uptime %v with --boottime 100000", up)
 				}
 			}},
 		{name: "-T --monotonic", args: []string{"-T", "--fork", "--monotonic", "1000", "cat", "/proc/uptime"},
 			stdoutDiffers: "the uptime moves on between runs",
 			check: func(t *testing.T, r testutil.Result) {
-				host := uptime(t, testutil.ReadFile(t, "/proc/uptime"))
-				if up := uptime(t, r.Stdout); up > host+1 || up < host-60 {
+				host := testutil.Uptime(t, testutil.ReadFile(t, "/proc/uptime"))
+				if up := testutil.Uptime(t, r.Stdout); up > host+1 || up < host-60 {
 					t.Errorf("uptime %v with --monotonic 1000, host %v: the boot time moved", up, host)
 				}
 			}},
@@ -299,9 +282,6 @@ func TestCompareUtilLinux(t *testing.T) {
 						}
 						msg := fmt.Sprintf("unshare %s\n=== want (%s):\n%v\n=== got (%s):\n%v",
 							strings.Join(args, " "), refName(c, b), want, b.name, got)
-						if why := bugFor(c.bug, b.name); why != "" {
-							t.Skipf("BUG: %s\n%s", why, msg)
-						}
 						t.Error(msg)
 					})
 				}
@@ -318,13 +298,6 @@ func refName(c cmpCase, b cmpImpl) string {
 		return "nsbox's own"
 	}
 	return "util-linux"
-}
-
-func bugFor(bugs map[string]string, build string) string {
-	if why := bugs[build]; why != "" {
-		return why
-	}
-	return bugs["*"]
 }
 
 func substT(args []string, dir string) []string {

@@ -316,7 +316,7 @@ func run(e *applet.Env) error {
 	if len(rest) > 0 {
 		p.Path, p.Argv = rest[0], rest
 	} else {
-		p.Path = shell()
+		p.Path = idmap.Shell()
 		p.Argv = []string{"-" + filepath.Base(p.Path)}
 	}
 
@@ -363,18 +363,6 @@ func okOr[T any](_ T, ok bool) func(format string, args ...any) error {
 		}
 		return applet.Errorf(format, args...)
 	}
-}
-
-// shell is the program unshare runs when given none: $SHELL, the caller's
-// passwd shell, /bin/sh.
-func shell() string {
-	if s := os.Getenv("SHELL"); s != "" {
-		return s
-	}
-	if e, ok := idmap.UserByID(uint32(os.Getuid())); ok && e.Shell != "" {
-		return e.Shell
-	}
-	return "/bin/sh"
 }
 
 func whitelistEnv(env []string, list string) []string {

@@ -170,8 +170,8 @@ func TestShell(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("SHELL", tc.shell)
 			withPasswd(t, tc.passwd)
-			if got := shell(); got != tc.want {
-				t.Errorf("shell() = %q, want %q", got, tc.want)
+			if got := idmap.Shell(); got != tc.want {
+				t.Errorf("idmap.Shell() = %q, want %q", got, tc.want)
 			}
 		})
 	}
