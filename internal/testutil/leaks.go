@@ -9,8 +9,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // leakSettle is how long CheckNoLeaks keeps re-checking before it reports:
@@ -35,9 +39,13 @@ var leakSettle = 3 * time.Second
 // run last-in first-out, so processes started later are killed and waited
 // for before the check. It is process- and host-wide state: do not use it
 // in tests that run in parallel with others that mount, add links or
-// start processes.
+// start processes. Test processes on one host take turns: the first
+// CheckNoLeaks of a test process waits for the host-wide lock (see
+// hostLock) and holds it until the process exits, so two `go test` runs
+// (two packages, two developers) never see each other's state as a leak.
 func CheckNoLeaks(t testing.TB, extraDirs ...string) {
 	t.Helper()
+	hostLock(t)
 	before := takeSnapshot(extraDirs)
 	t.Cleanup(func() {
 		deadline := time.Now().Add(leakSettle)
@@ -54,6 +62,34 @@ func CheckNoLeaks(t testing.TB, extraDirs ...string) {
 		}
 	})
 }
+
+// hostLockPath is the file whose flock serialises leak-checked test
+// processes on this host.
+const hostLockPath = "/tmp/nsbox-test.lock"
+
+var hostLockOnce sync.Once
+
+// hostLock takes an exclusive flock on hostLockPath once per process and
+// never releases it: the kernel drops it when the process exits, however
+// it exits.
+func hostLock(t testing.TB) {
+	hostLockOnce.Do(func() {
+		f, err := os.OpenFile(hostLockPath, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o666)
+		if err != nil {
+			t.Logf("no host-wide test lock (%v): leak checks may see other test runs", err)
+			return
+		}
+		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+			t.Logf("waiting for %s: another leak-checked test process runs", hostLockPath)
+			if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+				t.Logf("no host-wide test lock (%v)", err)
+			}
+		}
+		hostLockFile = f // kept open (and referenced) for the life of the process
+	})
+}
+
+var hostLockFile *os.File
 
 type snapshot struct {
 	mounts   []string            // "mountpoint fstype source", sorted, may repeat
