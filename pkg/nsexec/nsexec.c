@@ -448,6 +448,19 @@ __attribute__((constructor)) static void nsbox_stage(void)
 		close(pinpipe[0]);
 	}
 
+	// --owner: the user namespace belongs to this user (util-linux: after
+	// the bind and map helpers are forked, which stay privileged).
+	if ((v = get(envp, "OWNER"))) {
+		unsigned long ou, og;
+		if (sscanf(v, "%lu %lu", &ou, &og) != 2)
+			die(1, 0, "bad stage variable OWNER");
+		if (setgroups(0, NULL) != 0)
+			die(1, errno, "setgroups failed");
+		if (setgid((gid_t)og) != 0)
+			die(1, errno, "setgid() failed");
+		if (setuid((uid_t)ou) != 0)
+			die(1, errno, "setuid() failed");
+	}
 	flags = num(envp, "UNSHARE", 0);
 	if (flags && unshare(flags) != 0)
 		die(1, errno, "unshare failed");

@@ -593,3 +593,58 @@ func setuidCopy(t *testing.T, bin, name string) string {
 	}
 	return path
 }
+
+// TestOwner: --owner makes the user namespace belong to another user (root
+// creates a container for it); the maps, written by the privileged side,
+// can still use that user's subordinate ranges, and the owner can enter it
+// later without privilege.
+func TestOwner(t *testing.T) {
+	testutil.RequireRoot(t)
+	u := testutil.Unprivileged(t)
+	owner := fmt.Sprintf("%d:%d", u.UID, u.GID)
+	start, gstart := strconv.Itoa(u.SubUIDStart), strconv.Itoa(u.SubGIDStart)
+	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		for _, mode := range [][]string{{}, {"-f"}} {
+			t.Run(strings.Join(append([]string{"mode"}, mode...), ""), func(t *testing.T) {
+				testutil.CheckNoLeaks(t)
+				args := append([]string{bin, "unshare", "--owner", owner, "--map-users=0:" + start + ":65536", "--map-groups=0:" + gstart + ":65536"}, mode...)
+				p := testutil.Start(t, testutil.Opts{}, append(args, "sh", "-c", "echo $$; cat /proc/self/uid_map /proc/self/gid_map; echo ready; exec sleep 60")...)
+				out := p.WaitOutput("ready", 10*time.Second)
+				lines := strings.SplitN(out, "\n", 2)
+				if len(lines) < 2 || norm(strings.TrimSuffix(lines[1], "ready\n")) != "0 "+start+" 65536 0 "+gstart+" 65536" {
+					t.Fatalf("maps: %q (stderr %q)", out, p.Stderr())
+				}
+				pid, _ := strconv.Atoi(lines[0])
+				fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/user", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ownerUID, err := unix.IoctlGetUint32(fd, unix.NS_GET_OWNER_UID)
+				unix.Close(fd)
+				if err != nil || int(ownerUID) != u.UID {
+					t.Errorf("user namespace owner = %d (%v), want %d", ownerUID, err, u.UID)
+				}
+				// Its owner enters it as an unprivileged user.
+				// (Joining a user namespace needs the cgo build's constructor.)
+				r := testutil.RunAs(t, u, testutil.Binary(t), "nsenter", "-t", strconv.Itoa(pid), "-U", "--preserve-credentials", "cat", "/proc/self/uid_map")
+				if r.Code != 0 || norm(r.Stdout) != "0 "+start+" 65536" {
+					t.Errorf("owner's nsenter -U: %s", r.String())
+				}
+				unix.Kill(pid, unix.SIGKILL)
+				if res := p.Wait(); res.Signal != int(unix.SIGKILL) {
+					t.Errorf("unshare after its program was killed: %s", res.String())
+				}
+			})
+		}
+		// util-linux's refusals.
+		r := testutil.Run(t, bin, "unshare", "--owner", "1:x", "true")
+		if r.Code != 1 || r.Stderr != "unshare: failed to parse owner\n" {
+			t.Errorf("--owner 1:x: %s", r.String())
+		}
+		r = testutil.RunAs(t, u, bin, "unshare", "--owner", "1:1", "-r", "-f", "true")
+		if r.Code != 1 || r.Stderr != "unshare: setgroups failed: Operation not permitted\n" {
+			t.Errorf("--owner as an unprivileged user: %s", r.String())
+		}
+	})
+}

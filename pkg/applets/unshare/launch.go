@@ -37,6 +37,7 @@ type launch struct {
 	ranges         *rangeMaps // written from outside (root, or a helper)
 	pins           []pinReq
 	notify         []*os.File
+	owner          *[2]uint32 // --owner uid, gid
 }
 
 func (l *launch) run() error {
@@ -114,6 +115,11 @@ func (l *launch) inPlace() error {
 		}
 		unix.FcntlInt(uintptr(start), unix.F_SETFD, 0)
 		env = append(env, nsexec.EnvPrefix+"MAPHELPER="+strconv.Itoa(helper), nsexec.EnvPrefix+"MAPSYNC="+strconv.Itoa(start))
+	}
+	if l.owner != nil {
+		// The stage takes the owner's ids after forking its pin helper
+		// and before unsharing, as util-linux does.
+		env = append(env, nsexec.EnvPrefix+"OWNER="+strconv.FormatUint(uint64(l.owner[0]), 10)+" "+strconv.FormatUint(uint64(l.owner[1]), 10))
 	}
 	argv := append([]string{"unshare"}, p.Argv...)
 	err := syscall.Exec("/proc/self/exe", argv, env)
@@ -243,11 +249,15 @@ func (l *launch) forked() error {
 		attr.Sys.AmbientCaps = allCaps()
 	}
 	argv := append([]string{"unshare"}, p.Argv...)
-	pid, err := syscall.ForkExec("/proc/self/exe", argv, attr)
+	pid, err := l.spawn(argv, attr)
 	for _, fd := range inherit {
 		unix.Close(fd)
 	}
 	if err != nil {
+		var exit *applet.Exit
+		if errors.As(err, &exit) {
+			return err
+		}
 		return applet.Errorf("unshare failed: %s", applet.Strerror(err))
 	}
 	abort := func(err error) error {
@@ -281,6 +291,43 @@ func (l *launch) forked() error {
 	}
 	unix.Close(sync[1])
 	return l.supervise(pid, sigs)
+}
+
+// spawn clones the child stage. With --owner the clone is made by a thread
+// that has taken the owner's ids (credentials are per thread in the kernel;
+// a child gets its cloning thread's), so that the new user namespace
+// belongs to the owner while this process keeps its privilege to write
+// the maps and bind the pins. The thread is never given back to the
+// runtime: its goroutine ends locked, which ends the thread.
+func (l *launch) spawn(argv []string, attr *syscall.ProcAttr) (int, error) {
+	if l.owner == nil {
+		return syscall.ForkExec("/proc/self/exe", argv, attr)
+	}
+	type result struct {
+		pid int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked
+		uid, gid := uintptr(l.owner[0]), uintptr(l.owner[1])
+		if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); e != 0 {
+			done <- result{err: applet.Errorf("setgroups failed: %s", applet.Strerror(e))}
+			return
+		}
+		if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, gid, gid, gid); e != 0 {
+			done <- result{err: applet.Errorf("setgid() failed: %s", applet.Strerror(e))}
+			return
+		}
+		if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uid, uid, uid); e != 0 {
+			done <- result{err: applet.Errorf("setuid() failed: %s", applet.Strerror(e))}
+			return
+		}
+		pid, err := syscall.ForkExec("/proc/self/exe", argv, attr)
+		done <- result{pid, err}
+	}()
+	r := <-done
+	return r.pid, r.err
 }
 
 // wait waits for pid and turns its end into this applet's exit.

@@ -57,7 +57,8 @@ Options:
  --map-groups=<innergid>:<outergid>:<count>
                            map count groups from outergid to innergid (implies --user)
  --map-subids              map users and groups using their subordinate ids (implies --user)
- --owner=<uid>:<gid>       (not yet supported)
+ --owner=<uid>:<gid>       the user namespace belongs to this user and group
+                             (as root; implies --user)
 
  --kill-child[=<signame>]  when dying, kill the forked child (implies --fork)
                              defaults to SIGKILL
@@ -116,10 +117,8 @@ func run(e *applet.Env) error {
 		rm.gid = append(rm.gid, rs...)
 		return err
 	})
-	notYetArg := []string{"owner"}
-	for _, n := range notYetArg {
-		fs.String(n, "", "")
-	}
+	fs.String("owner", "", "")
+	var ownerUID, ownerGID uint32
 	killChild := fs.String("kill-child", "", "")
 	fs.Lookup("kill-child").NoOptDefVal = "KILL"
 	forward := fs.Bool("forward-signals", false, "")
@@ -145,11 +144,11 @@ func run(e *applet.Env) error {
 	readyFd := fs.String("ready-fd", "", "")
 
 	// util-linux checks each value as it reads the option.
-	for _, n := range notYetArg {
-		applet.Check(fs, n, func(string) error {
-			return applet.Errorf("--%s is not supported yet", n)
-		})
-	}
+	applet.Check(fs, "owner", func(v string) error {
+		u, g, ok := parseOwner(v)
+		ownerUID, ownerGID = u, g
+		return okOr(0, ok)("failed to parse owner")
+	})
 	applet.Check(fs, "map-user", func(v string) error { return okOr(idmap.UserID(v))("failed to parse uid: '%s'", v) })
 	applet.Check(fs, "map-group", func(v string) error { return okOr(idmap.GroupID(v))("failed to parse gid: '%s'", v) })
 	applet.Check(fs, "setuid", func(v string) error { return okOr(idmap.ParseID(v))("failed to parse uid: '%s'", v) })
@@ -255,6 +254,13 @@ func run(e *applet.Env) error {
 			*k.dst = append(*k.dst, rs...)
 		}
 	}
+	if fs.Changed("owner") {
+		// The privileged parent (or map helper) writes every map: the
+		// new namespace's owner could not map the caller's ids.
+		flags |= unix.CLONE_NEWUSER
+		rm.uid, rm.gid = withSingle(rm.uid, uidMap), withSingle(rm.gid, gidMap)
+		uidMap, gidMap = nil, nil
+	}
 	var ranges *rangeMaps
 	if !rm.empty() {
 		// Whole ranges are written from outside; the one-id maps join them.
@@ -337,6 +343,9 @@ func run(e *applet.Env) error {
 	}
 
 	l := &launch{plan: p, flags: flags, fork: *fork, forward: *forward, uidMap: uidMap, gidMap: gidMap, ranges: ranges, notify: notify}
+	if fs.Changed("owner") {
+		l.owner = &[2]uint32{ownerUID, ownerGID}
+	}
 	for _, n := range pins {
 		l.pins = append(l.pins, pinReq{typ: n.Type, path: n.Val})
 	}
@@ -363,6 +372,15 @@ func okOr[T any](_ T, ok bool) func(format string, args ...any) error {
 		}
 		return applet.Errorf(format, args...)
 	}
+}
+
+// parseOwner reads --owner's uid:gid: two unsigned decimal numbers (util-linux
+// reads them with "%u:%u").
+func parseOwner(v string) (uid, gid uint32, ok bool) {
+	us, gs, found := strings.Cut(v, ":")
+	u, err1 := strconv.ParseUint(us, 10, 32)
+	g, err2 := strconv.ParseUint(gs, 10, 32)
+	return uint32(u), uint32(g), found && err1 == nil && err2 == nil
 }
 
 func whitelistEnv(env []string, list string) []string {
