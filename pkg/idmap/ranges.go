@@ -309,3 +309,48 @@ func overlaps(sc *bufio.Scanner, mine []SubRange) ([]string, error) {
 	}
 	return out, sc.Err()
 }
+
+// WithSingle puts the one-id map inside→outside in front of rs the way
+// util-linux unshare (2.39 and later) joins --map-user/-r/-c to
+// --map-users/--map-auto: a range that contains either id (util-linux's
+// test includes the id just past its end) gives up one id, its topmost,
+// and is split around the single map's ids, so that nothing overlaps.
+// `--map-auto -r` thus gives "0 UID 1" and "1 SUB 65535".
+func WithSingle(rs []Range, inside, outside uint32) []Range {
+	out := []Range{{Inside: inside, Outside: outside, Count: 1}}
+	in, ou := uint64(inside), uint64(outside)
+	for _, m := range rs {
+		mi, mo, n := uint64(m.Inside), uint64(m.Outside), uint64(m.Count)
+		if (ou >= mo && ou <= mo+n) || (in >= mi && in <= mi+n) {
+			n--
+		}
+		offset := func(id, start uint64) uint64 {
+			if id > start {
+				return min(id-start, n)
+			}
+			return 0
+		}
+		oo, io := offset(ou, mo), offset(in, mi)
+		lo := [3]uint64{mi, mo, min(io, oo)}
+		mid := [3]uint64{lo[0] + lo[2], lo[1] + lo[2], max(io, oo) - min(io, oo)}
+		if mid[0] == in {
+			mid[0]++
+		}
+		if mid[1] == ou {
+			mid[1]++
+		}
+		hi := [3]uint64{mid[0] + mid[2], mid[1] + mid[2], n - lo[2] - mid[2]}
+		if hi[0] == in {
+			hi[0]++
+		}
+		if hi[1] == ou {
+			hi[1]++
+		}
+		for _, r := range [][3]uint64{lo, mid, hi} {
+			if r[2] > 0 {
+				out = append(out, Range{Inside: uint32(r[0]), Outside: uint32(r[1]), Count: uint32(r[2])})
+			}
+		}
+	}
+	return out
+}

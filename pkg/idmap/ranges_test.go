@@ -191,3 +191,32 @@ func TestOverlaps(t *testing.T) {
 		t.Errorf("bob: %v", got)
 	}
 }
+
+func TestWithSingle(t *testing.T) {
+	for _, c := range []struct {
+		rs              []Range
+		inside, outside uint32
+		want            string
+	}{
+		// --map-auto -r: root inside is the caller; the block loses its top id.
+		{[]Range{{0, 100000, 65536}}, 0, 1000, "0 1000 1\n1 100000 65535\n"},
+		// The rootless layout spelt out: nothing overlaps, nothing changes.
+		{[]Range{{1, 100000, 65536}}, 0, 1000, "0 1000 1\n1 100000 65536\n"},
+		// --map-subids -c: the caller's own id is inside the identity block.
+		{[]Range{{100000, 100000, 65536}}, 1000, 1000, "1000 1000 1\n100000 100000 65536\n"},
+		// A single map inside the block is cut out of it.
+		{[]Range{{0, 100000, 65536}}, 10, 1000, "10 1000 1\n0 100000 10\n11 100010 65525\n"},
+		// util-linux's test includes the id just past the end.
+		{[]Range{{0, 100000, 10}}, 10, 1000, "10 1000 1\n0 100000 9\n"},
+		// The outside id inside the block (root mapping its own range).
+		{[]Range{{0, 100000, 65536}}, 0, 100005, "0 100005 1\n1 100000 5\n6 100006 65530\n"},
+	} {
+		got := Render(WithSingle(c.rs, c.inside, c.outside))
+		if got != c.want {
+			t.Errorf("WithSingle(%v, %d, %d) =\n%s want\n%s", c.rs, c.inside, c.outside, got, c.want)
+		}
+		if err := CheckRanges(WithSingle(c.rs, c.inside, c.outside)); err != nil {
+			t.Errorf("WithSingle(%v, %d, %d) overlaps: %v", c.rs, c.inside, c.outside, err)
+		}
+	}
+}

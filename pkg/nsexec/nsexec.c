@@ -371,12 +371,17 @@ __attribute__((constructor)) static void nsbox_stage(void)
 	long flags, prop, gid, uid;
 	const char *path;
 
-	if (!stage || (strcmp(stage, "self") && strcmp(stage, "child") && strcmp(stage, "join")))
+	if (!stage || (strcmp(stage, "self") && strcmp(stage, "child") && strcmp(stage, "join") && strcmp(stage, "hold")))
 		return;
 	if (getauxval(AT_SECURE)) {
 		dprintf(2, "nsbox: internal stage refused: the process is set-user-ID or has file capabilities\n");
 		_exit(126);
 	}
+	// A pin holder (pkg/pin, hold.go): keep the inherited namespace
+	// descriptors open until killed, without starting the Go runtime.
+	if (!strcmp(stage, "hold"))
+		for (;;)
+			pause();
 	envp = environ;
 	argv = initial_argv(envp);
 	if (!argv || !argv[0])

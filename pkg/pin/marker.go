@@ -27,9 +27,13 @@ import (
 // 64-bit mount ID that is never reused, else the ordinary one) and DIR
 // device DEV, inode INO. UnpinDir unmounts DIR only when its top mount
 // still has that identity.
+//
+// "holder PID START" (held handles, see hold.go): the holder process and its
+// start time.
 type marker struct {
 	Created bool
 	Bind    mountIdent // zero: no self-bind
+	Holder  holder     // zero: no holder
 }
 
 const markerHeader = "# nsbox pin directory: \"pin -d DIR\" releases it\n"
@@ -42,6 +46,9 @@ func (m marker) String() string {
 	}
 	if m.Bind.ID != 0 {
 		fmt.Fprintf(&b, "bind %s\n", m.Bind)
+	}
+	if m.Holder.PID != 0 {
+		fmt.Fprintf(&b, "holder %d %d\n", m.Holder.PID, m.Holder.Start)
 	}
 	return b.String()
 }
@@ -58,6 +65,16 @@ func parseMarker(r io.Reader) (marker, error) {
 		switch f[0] {
 		case "created":
 			m.Created = true
+		case "holder":
+			if len(f) != 3 {
+				return marker{}, fmt.Errorf("malformed line %q", sc.Text())
+			}
+			pid, err1 := strconv.Atoi(f[1])
+			st, err2 := strconv.ParseUint(f[2], 10, 64)
+			if err1 != nil || err2 != nil || pid <= 0 {
+				return marker{}, fmt.Errorf("malformed line %q", sc.Text())
+			}
+			m.Holder = holder{PID: pid, Start: st}
 		case "bind":
 			if len(f) != 5 || (f[1] != "unique" && f[1] != "id") {
 				return marker{}, fmt.Errorf("malformed line %q", sc.Text())

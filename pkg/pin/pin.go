@@ -165,6 +165,9 @@ type Batch struct {
 	Dir         string   // the directory handle for Targets without a Path
 	Targets     []Target // in the order they are pinned
 	Netns       string   // also pin the network namespace as NetnsDir/Netns
+	// Hold keeps the namespaces alive with a holder process instead of
+	// mounts (see hold.go): Dir handles only, no privilege needed.
+	Hold bool
 }
 
 // Result is what a Batch did.
@@ -173,6 +176,7 @@ type Result struct {
 	Prepared string   // Dir, when the batch made it a private mount point
 	Created  string   // Dir, when the batch created it
 	Skipped  []Skip
+	Holder   int // the holder process of a held handle
 }
 
 // Skip is a target a Batch left out, and why.
@@ -223,6 +227,9 @@ func (b *Batch) do(res *Result, u *undo, srcs *[]source, dirfd *int) error {
 	// anything is created.
 	if err := b.open(res, srcs); err != nil {
 		return err
+	}
+	if b.Hold {
+		return b.hold(res, u, *srcs, dirfd)
 	}
 	needDir, needPrivate, needNetns := false, false, false
 	for _, s := range *srcs {

@@ -69,6 +69,7 @@ func TestMarker(t *testing.T) {
 		{Created: true},
 		{Bind: mountIdent{Unique: true, ID: 2147721586, Dev: 65024, Ino: 9995217}},
 		{Created: true, Bind: mountIdent{ID: 117, Dev: 1, Ino: 2}},
+		{Created: true, Holder: holder{PID: 4242, Start: 828111}},
 	} {
 		s := m.String()
 		if !strings.HasPrefix(s, markerHeader) {
@@ -83,7 +84,7 @@ func TestMarker(t *testing.T) {
 	if want := (marker{Created: true, Bind: mountIdent{ID: 5, Dev: 6, Ino: 7}}); err != nil || got != want {
 		t.Errorf("unknown lines: %+v, %v; want %+v", got, err, want)
 	}
-	for _, bad := range []string{"bind\n", "bind id 1 2\n", "bind foo 1 2 3\n", "bind id x 2 3\n", "bind unique 1 2 3 4\n"} {
+	for _, bad := range []string{"bind\n", "bind id 1 2\n", "bind foo 1 2 3\n", "bind id x 2 3\n", "bind unique 1 2 3 4\n", "holder\n", "holder 1\n", "holder x 2\n", "holder 0 2\n", "holder 1 -2\n"} {
 		if _, err := parseMarker(strings.NewReader(bad)); err == nil {
 			t.Errorf("parseMarker(%q): no error", bad)
 		}

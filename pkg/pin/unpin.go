@@ -145,6 +145,11 @@ func UnpinDir(dir string) error {
 	if !hasMarker {
 		return nil
 	}
+	if m.Holder.PID != 0 {
+		if err := releaseHolder(dirfd, dir, m.Holder); err != nil {
+			return err
+		}
+	}
 	// Files pin made whose mounts are gone already (unmounted by hand).
 	for _, n := range Names() {
 		var st unix.Stat_t

@@ -509,7 +509,7 @@ func TestPinBadInput(t *testing.T) {
 		{[]string{"-n", tmp + "/h"}, "pin: no target process specified (-t <pid>)\n"},
 		{[]string{"-t", pid, tmp + "/h", tmp + "/h2"}, "pin: too many arguments: only one <dir> is allowed\nTry 'pin --help' for more information.\n"},
 		{[]string{"-d"}, "pin: --delete needs a <path> or --netns <name>\n"},
-		{[]string{"-d", "-t", pid, pinned}, "pin: --delete takes no --target, --all, --for-children or namespace options\n"},
+		{[]string{"-d", "-t", pid, pinned}, "pin: --delete takes no --target, --all, --for-children, --hold or namespace options\n"},
 	}
 	for _, tc := range tests {
 		r := testutil.Run(t, append([]string{bin, "pin"}, tc.args...)...)
@@ -587,6 +587,9 @@ func TestPinRollback(t *testing.T) {
 // namespaces but cannot mount: every form fails with the kernel's reason
 // and leaves nothing; it cannot release root's pins either. In a user and
 // mount namespace of its own, it can pin.
+// holdHint ends the message of a mount that an unprivileged caller may not make.
+const holdHint = " (pins are mounts, which need privilege over this mount namespace; without it, use pin --hold -t PID DIR)\n"
+
 func TestPinUnprivileged(t *testing.T) {
 	bin, _ := setup(t)
 	u := testutil.Unprivileged(t)
@@ -598,9 +601,9 @@ func TestPinUnprivileged(t *testing.T) {
 		args []string
 		err  string
 	}{
-		{[]string{"-t", pid, "--net=" + home + "/net"}, "pin: mount /proc/" + pid + "/ns/net on " + home + "/net failed: Operation not permitted\n"},
-		{[]string{"-t", pid, "-n", "-u", home + "/h"}, "pin: mount /proc/" + pid + "/ns/uts on " + home + "/h/uts failed: Operation not permitted\n"},
-		{[]string{"-t", pid, "-m", home + "/h"}, "pin: cannot bind " + home + "/h onto itself: Operation not permitted\n"},
+		{[]string{"-t", pid, "--net=" + home + "/net"}, "pin: mount /proc/" + pid + "/ns/net on " + home + "/net failed: Operation not permitted" + holdHint},
+		{[]string{"-t", pid, "-n", "-u", home + "/h"}, "pin: mount /proc/" + pid + "/ns/uts on " + home + "/h/uts failed: Operation not permitted" + holdHint},
+		{[]string{"-t", pid, "-m", home + "/h"}, "pin: cannot bind " + home + "/h onto itself: Operation not permitted" + holdHint},
 		{[]string{"-t", pid, "--netns", "nsboxtestu"}, "pin: cannot make /run/netns a shared mount: Operation not permitted\n"},
 		{[]string{"-t", strconv.Itoa(os.Getpid()), "--net=" + home + "/net"}, "pin: cannot open /proc/" + strconv.Itoa(os.Getpid()) + "/ns/net: Permission denied\n"},
 	}
@@ -610,16 +613,16 @@ func TestPinUnprivileged(t *testing.T) {
 		cases = append(cases, struct {
 			args []string
 			err  string
-		}{[]string{"-t", pid, o.opt + "=" + f}, "pin: mount /proc/" + pid + "/ns/" + o.file + " on " + f + " failed: Operation not permitted\n"})
+		}{[]string{"-t", pid, o.opt + "=" + f}, "pin: mount /proc/" + pid + "/ns/" + o.file + " on " + f + " failed: Operation not permitted" + holdHint})
 	}
 	cases = append(cases, []struct {
 		args []string
 		err  string
 	}{
-		{[]string{"-t", pid, "-a", home + "/h"}, "pin: cannot bind " + home + "/h onto itself: Operation not permitted\n"},
-		{[]string{"-t", pid, home + "/h"}, "pin: cannot bind " + home + "/h onto itself: Operation not permitted\n"},
-		{[]string{"-t", pid, "-U", "-C", "-i", "-p", "-T", home + "/h"}, "pin: mount /proc/" + pid + "/ns/user on " + home + "/h/user failed: Operation not permitted\n"},
-		{[]string{"-t", pid, "--for-children", "-p", "-T", home + "/h"}, "pin: mount /proc/" + pid + "/ns/pid_for_children on " + home + "/h/pid failed: Operation not permitted\n"},
+		{[]string{"-t", pid, "-a", home + "/h"}, "pin: cannot bind " + home + "/h onto itself: Operation not permitted" + holdHint},
+		{[]string{"-t", pid, home + "/h"}, "pin: cannot bind " + home + "/h onto itself: Operation not permitted" + holdHint},
+		{[]string{"-t", pid, "-U", "-C", "-i", "-p", "-T", home + "/h"}, "pin: mount /proc/" + pid + "/ns/user on " + home + "/h/user failed: Operation not permitted" + holdHint},
+		{[]string{"-t", pid, "--for-children", "-p", "-T", home + "/h"}, "pin: mount /proc/" + pid + "/ns/pid_for_children on " + home + "/h/pid failed: Operation not permitted" + holdHint},
 		{[]string{"-d", home}, "pin: " + home + ": not a pin directory\n"},
 		{[]string{"-d", "--netns", "nsboxtestu"}, "pin: cannot open /run/netns/nsboxtestu: No such file or directory\n"},
 	}...)
@@ -688,5 +691,155 @@ func TestPinHelpVersion(t *testing.T) {
 	}
 	if !strings.Contains(testutil.Run(t, bin, "--list").Stdout, "pin\n") {
 		t.Errorf("pin not in --list")
+	}
+}
+
+// childOf waits for the child of pid whose command is comm and returns its PID.
+func childOf(t *testing.T, pid int, comm string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		for _, f := range strings.Fields(string(b)) {
+			c, _ := os.ReadFile("/proc/" + f + "/comm")
+			if strings.TrimSpace(string(c)) == comm {
+				n, _ := strconv.Atoi(f)
+				return n
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("no child %q of %d", comm, pid)
+	return 0
+}
+
+// gone waits until pid no longer exists.
+func gone(pid int) bool {
+	for i := 0; i < 300; i++ {
+		if unix.Kill(pid, 0) == unix.ESRCH {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
+
+// TestPinHoldRootless is the rootless container end to end (issue 4): an
+// unprivileged user with subordinate ranges creates a container with user,
+// mount, pid, UTS, IPC and network namespaces and a full 65536-id map,
+// pins it with --hold (mounts are out of its reach), enters it through the
+// handle while it runs, enters its namespaces again after every process of
+// it is gone, and releases it, leaving nothing.
+func TestPinHoldRootless(t *testing.T) {
+	bin, _ := setup(t)
+	u := testutil.Unprivileged(t)
+	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	dir := u.Home + "/box"
+	p := testutil.Start(t, testutil.Opts{User: u}, bin, "unshare", "--map-auto", "-r", "-f", "-pmuin", "--mount-proc",
+		"sh", "-c", "hostname box; exec sleep 60")
+	init := childOf(t, p.Pid(), "sleep")
+
+	// Without privilege, mounts fail and say what to do instead.
+	fails(t, testutil.RunAs(t, u, bin, "pin", "-t", strconv.Itoa(init), dir),
+		"pin: cannot bind "+dir+" onto itself: Operation not permitted"+holdHint)
+	if exists(dir) {
+		t.Fatalf("a failed pin left %s", dir)
+	}
+
+	r := testutil.RunAs(t, u, bin, "pin", "--hold", "-t", strconv.Itoa(init), dir)
+	m := regexp.MustCompile(`^pin: ` + regexp.QuoteMeta(dir) + ` is held by process (\d+) \(pin -d ` + regexp.QuoteMeta(dir) + ` stops it\)\n$`).FindStringSubmatch(r.Stdout)
+	if r.Code != 0 || m == nil {
+		t.Fatalf("pin --hold: %s", r)
+	}
+	holderPID, _ := strconv.Atoi(m[1])
+	t.Cleanup(func() { unix.Kill(holderPID, unix.SIGKILL) }) // only if the test fails half-way
+	for _, n := range []string{"user", "mnt", "uts", "ipc", "net", "pid", "cgroup"} {
+		target, err := os.Readlink(dir + "/" + n)
+		if err != nil || !strings.HasPrefix(target, fmt.Sprintf("/proc/%d/fd/", holderPID)) {
+			t.Errorf("%s/%s -> %q, %v", dir, n, target, err)
+		}
+		if inode(t, dir+"/"+n) != inode(t, fmt.Sprintf("/proc/%d/ns/%s", init, n)) && n != "pid" && n != "cgroup" {
+			t.Errorf("%s/%s is not the container's %s namespace", dir, n, n)
+		}
+	}
+	// A second handle into the same directory is refused.
+	fails(t, testutil.RunAs(t, u, bin, "pin", "--hold", "-t", strconv.Itoa(init), dir),
+		"pin: "+dir+": already a namespace pin (it is a pin directory already; release it first (pin -d))\n")
+
+	// Entered through the handle while it runs: its host name, its full
+	// map, only its processes.
+	sub := strconv.Itoa(u.SubUIDStart)
+	r = testutil.RunAs(t, u, bin, "nsenter", "--dir", dir, "--preserve-credentials", "sh", "-c",
+		"hostname; cat /proc/self/uid_map; ls /proc | grep -c '^[0-9]'")
+	if f := strings.SplitN(r.Stdout, "\n", 4); r.Code != 0 || len(f) < 4 || f[0] != "box" ||
+		norm(f[1]+f[2]) != fmt.Sprintf("0 %d 1 1 %s 65535", u.UID, sub) || norm(f[3]) != "4" {
+		t.Errorf("nsenter --dir while the container runs (want box, the maps, 4 processes: sleep, sh, ls, grep): %s", r)
+	}
+
+	// Every process of the container gone: the held namespaces remain.
+	unix.Kill(init, unix.SIGKILL)
+	p.Wait()
+	r = testutil.RunAs(t, u, bin, "nsenter", "--user="+dir+"/user", "--mount="+dir+"/mnt", "--uts="+dir+"/uts",
+		"--ipc="+dir+"/ipc", "--net="+dir+"/net", "sh", "-c", "hostname; id -u; ip -o link | wc -l")
+	if r.Code != 0 || norm(r.Stdout) != "box 0 1" {
+		t.Errorf("nsenter into the held namespaces later (want box, root, only lo): %s", r)
+	}
+
+	must(t, testutil.RunAs(t, u, bin, "pin", "-d", dir), 0)
+	if exists(dir) {
+		t.Errorf("pin -d left %s", dir)
+	}
+	if !gone(holderPID) {
+		t.Errorf("holder %d still runs after pin -d", holderPID)
+	}
+}
+
+// TestPinHold: --hold as root, its refusals, and a release after the
+// holder died by itself (the links go, nothing else is touched).
+func TestPinHold(t *testing.T) {
+	bin, tmp := setup(t)
+	p := target(t, testutil.Opts{}, "unshare", "-n", "-u", "sleep", "60")
+	defer kill(t, p)
+	pid := strconv.Itoa(p.Pid())
+	for _, c := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--hold", "-t", pid, "-n"}, "pin: --hold needs a <dir> and takes no --netns\n"},
+		{[]string{"--hold", "-t", pid, "--netns", "nsboxtesth", tmp + "/h"}, "pin: --hold needs a <dir> and takes no --netns\n"},
+		{[]string{"--hold", "-t", pid, "--net=" + tmp + "/net", tmp + "/h"}, "pin: --hold pins into the <dir> only: --net takes no <file>\n"},
+		{[]string{"-d", "--hold", tmp + "/h"}, "pin: --delete takes no --target, --all, --for-children, --hold or namespace options\n"},
+		{[]string{"--hold", "-t", "999999999", tmp + "/h"}, "pin: cannot open /proc/999999999/ns/user: No such file or directory\n"},
+	} {
+		fails(t, testutil.Run(t, append([]string{bin, "pin"}, c.args...)...), c.err)
+		if exists(tmp + "/h") {
+			t.Fatalf("pin %v left %s", c.args, tmp+"/h")
+		}
+	}
+	r := testutil.Run(t, bin, "pin", "--hold", "-t", pid, "-n", "-u", tmp+"/h")
+	must(t, r, 0)
+	b, _ := os.ReadFile(tmp + "/h/" + pin.MarkerName)
+	var holderPID int
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == "holder" {
+			holderPID, _ = strconv.Atoi(f[1])
+		}
+	}
+	if holderPID == 0 {
+		t.Fatalf("no holder in the marker: %q", b)
+	}
+	out := testutil.Run(t, "nsenter", "--net="+tmp+"/h/net", "--uts="+tmp+"/h/uts", "ip", "-o", "link")
+	if out.Code != 0 || !strings.Contains(out.Stdout, "lo:") || strings.Count(out.Stdout, "\n") != 1 {
+		t.Errorf("util-linux nsenter through the held links: %s", out)
+	}
+	// The holder dies by itself: releasing removes the links and the
+	// directory, and stops no other process.
+	unix.Kill(holderPID, unix.SIGKILL)
+	if !gone(holderPID) {
+		t.Fatalf("holder %d did not die", holderPID)
+	}
+	must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/h"), 0)
+	if exists(tmp + "/h") {
+		t.Errorf("pin -d left %s", tmp+"/h")
 	}
 }

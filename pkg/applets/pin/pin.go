@@ -53,6 +53,10 @@ Options:
      --netns <name>        pin the network namespace as /run/netns/<name>,
                              as "ip netns add" does
  -d, --delete              release the pins, directories and --netns <name> given
+     --hold                keep the namespaces alive with a holder process
+                             instead of mounts: no privilege needed (the
+                             rootless way); <dir>/<type> are links to the
+                             holder's descriptors
 
  -h, --help                display this help
  -V, --version             display version
@@ -75,6 +79,7 @@ func run(e *applet.Env) error {
 	forChildren := fs.Bool("for-children", false, "")
 	netns := fs.String("netns", "", "")
 	del := fs.BoolP("delete", "d", false, "")
+	hold := fs.Bool("hold", false, "")
 
 	var pid int
 	applet.Check(fs, "target", func(v string) error {
@@ -107,8 +112,8 @@ func run(e *applet.Env) error {
 	}
 
 	if *del {
-		if fs.Changed("target") || *all || typesGiven || *forChildren {
-			return applet.Errorf("--delete takes no --target, --all, --for-children or namespace options")
+		if fs.Changed("target") || *all || typesGiven || *forChildren || *hold {
+			return applet.Errorf("--delete takes no --target, --all, --for-children, --hold or namespace options")
 		}
 		if len(rest) == 0 && !fs.Changed("netns") {
 			return applet.Errorf("--delete needs a <path> or --netns <name>")
@@ -134,7 +139,10 @@ func run(e *applet.Env) error {
 		return applet.Errorf("nothing to pin: give namespace options, a <dir> or --netns <name>")
 	}
 
-	b := &pin.Batch{PID: pid, ForChildren: *forChildren, Dir: dir, Netns: *netns}
+	if *hold && (dir == "" || fs.Changed("netns")) {
+		return applet.Errorf("--hold needs a <dir> and takes no --netns")
+	}
+	b := &pin.Batch{PID: pid, ForChildren: *forChildren, Dir: dir, Netns: *netns, Hold: *hold}
 	for _, t := range ns.Types { // user first: the order of ns.Types
 		var o *applet.NsFlag
 		for _, x := range opts {
@@ -146,6 +154,9 @@ func run(e *applet.Env) error {
 		case fs.Changed(o.Long):
 			tg := pin.Target{Type: t}
 			if o.Val != noFile {
+				if *hold {
+					return applet.Errorf("--hold pins into the <dir> only: --%s takes no <file>", o.Long)
+				}
 				tg.Path = o.Val
 			} else if dir == "" {
 				return applet.Errorf("no file or directory for the %s namespace: use --%s=<file> or give a <dir>", t.Name, o.Long)
@@ -161,7 +172,14 @@ func run(e *applet.Env) error {
 
 	res, err := b.Do()
 	if err != nil {
+		var pe *pin.Error
+		if !*hold && *netns == "" && errors.As(err, &pe) && pe.Hint == "" && errors.Is(err, unix.EPERM) {
+			pe.Hint = "pins are mounts, which need privilege over this mount namespace; without it, use pin --hold -t PID DIR"
+		}
 		return failure(err)
+	}
+	if res.Holder != 0 {
+		fmt.Fprintf(e.Stdout, "%s: %s is held by process %d (pin -d %s stops it)\n", e.Name, dir, res.Holder, dir)
 	}
 	if res.Prepared != "" {
 		fmt.Fprintf(e.Stdout, "%s: made %s a private mount point for the mount-namespace pin\n", e.Name, res.Prepared)

@@ -507,6 +507,8 @@ func TestRangeMaps(t *testing.T) {
 			{[]string{"--map-subids"}, start + " " + start + " 65536 " + gstart + " " + gstart + " 65536"},
 			{[]string{"-r", "--map-users=1:" + start + ":65536", "--map-groups=1:" + gstart + ":65536"},
 				"0 " + uid + " 1 1 " + start + " 65536 0 " + gid + " 1 1 " + gstart + " 65536"},
+			// util-linux 2.39+: the single map is cut out of the block.
+			{[]string{"--map-auto", "-r"}, "0 " + uid + " 1 1 " + start + " 65535 0 " + gid + " 1 1 " + gstart + " 65535"},
 		} {
 			args := append(append([]string{bin, "unshare"}, c.args...), "-f", "sh", "-c", show)
 			r := testutil.RunAs(t, u, args...)

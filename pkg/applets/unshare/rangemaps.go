@@ -88,12 +88,14 @@ func parentMap(kind string) ([]idmap.Range, error) {
 	return rs, nil
 }
 
-// withSingle adds a --map-user/--map-group/-r style one-id map to ranges.
+// withSingle adds a --map-user/--map-group/-r style one-id map to ranges,
+// cutting it out of a range it overlaps as util-linux does
+// (idmap.WithSingle).
 func withSingle(rs []idmap.Range, s *idmap.Single) []idmap.Range {
 	if s == nil {
 		return rs
 	}
-	return append([]idmap.Range{{Inside: s.Inside, Outside: s.Outside, Count: 1}}, rs...)
+	return idmap.WithSingle(rs, s.Inside, s.Outside)
 }
 
 // write writes the maps of process pid: uid first, then setgroups (as

@@ -248,9 +248,6 @@ func TestBadInput(t *testing.T) {
 	sentinel := filepath.Join(sentinelDir, "pid")
 	guard := "--pid-file=" + sentinel
 	try := "\nTry 'unshare --help' for more information.\n"
-	notYet := func(opt string) string {
-		return "unshare: --" + opt + " is not supported yet\n"
-	}
 	tests := []struct {
 		name string
 		args []string
@@ -284,7 +281,9 @@ func TestBadInput(t *testing.T) {
 		{"--kill-child=", []string{"--kill-child="}, "unshare: unknown signal: \n"},
 		{"--map-users bogus", []string{"--map-users", "bogus"}, "unshare: could not parse ID: 'bogus'\n"},
 		{"--map-groups=0:1:0", []string{"--map-groups=0:1:0"}, "unshare: could not parse ID: '0:1:0'\n"},
-		{"--owner 1:1", []string{"--owner", "1:1"}, notYet("owner")},
+		{"--owner 1", []string{"--owner", "1"}, "unshare: failed to parse owner\n"},
+		{"--owner 1:-1", []string{"--owner", "1:-1"}, "unshare: failed to parse owner\n"},
+		{"--owner 1:2:3", []string{"--owner", "1:2:3"}, "unshare: failed to parse owner\n"},
 		{"--ready-fd abc", []string{"--ready-fd", "abc"}, "unshare: invalid file descriptor: 'abc'\n"},
 		{"--ready-fd -1", []string{"--ready-fd=-1"}, "unshare: invalid file descriptor: '-1'\n"},
 		{"--ready-fd not open", []string{"--ready-fd", "987654"}, "unshare: --ready-fd 987654: Bad file descriptor\n"},

@@ -1,0 +1,185 @@
+package pin
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/pkg/nsexec"
+)
+
+// Held handles (Batch.Hold) keep namespaces alive without a mount, for
+// callers that cannot mount in their mount namespace (an unprivileged user
+// pinning a rootless container): a holder process keeps the namespace files
+// open, and DIR/<type> is a symbolic link to /proc/HOLDER/fd/N, which
+// open(2), nsenter --TYPE=DIR/<type> and nsbox nsenter --dir DIR follow to
+// the namespace (the kernel lets the holder's user open its descriptors).
+// The marker records the holder's PID and start time, so that UnpinDir
+// stops that process and no other. The holder is this binary re-executed
+// into the "hold" stage: the C constructor (a few pages of memory) or, in a
+// build without it, a Go stage.
+
+// StageHold is the internal stage of a holder process.
+const StageHold = "hold"
+
+func init() {
+	nsexec.RegisterStage(StageHold, func(*nsexec.Plan) int {
+		for {
+			unix.Pause()
+		}
+	})
+}
+
+// holder identifies a holder process: its PID and start time (clock ticks
+// after boot, /proc/PID/stat field 22), which a recycled PID does not have.
+type holder struct {
+	PID   int
+	Start uint64
+}
+
+// startTime reads the start time of pid; ok is false when there is no such
+// process.
+func startTime(pid int) (uint64, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0, false
+	}
+	st, err := strconv.ParseUint(f[19], 10, 64) // field 22 of the whole line
+	return st, err == nil
+}
+
+// alive reports whether h is still the process it was.
+func (h holder) alive() bool {
+	st, ok := startTime(h.PID)
+	return ok && st == h.Start
+}
+
+// hold makes the handle: the directory (created if missing; it must not be
+// a handle already), the holder process with the opened namespace files,
+// a link per namespace, the marker.
+func (b *Batch) hold(res *Result, u *undo, srcs []source, dirfd *int) error {
+	for _, s := range srcs {
+		if s.netns || s.path != "" {
+			return &Error{Op: "cannot hold " + s.t.Name, Err: unix.EINVAL, Hint: "a held pin lives in a <dir> handle only"}
+		}
+	}
+	dir := b.Dir
+	if err := unix.Mkdir(dir, 0o755); err == nil {
+		res.Created = dir
+		u.push(func() { unix.Rmdir(dir) })
+	} else if err != unix.EEXIST {
+		return fail(err, "cannot create directory %s", dir)
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fail(err, "cannot open %s", dir)
+	}
+	*dirfd = fd
+	if _, had, err := readMarkerAt(fd); err != nil || had || len(pinsAt(fd)) > 0 {
+		if err != nil {
+			return fail(err, "cannot read %s", filepath.Join(dir, MarkerName))
+		}
+		return &Error{Op: dir, Err: ErrAlreadyPin, Hint: "it is a pin directory already; release it first (pin -d)"}
+	}
+	for _, s := range srcs {
+		var st unix.Stat_t
+		if unix.Fstatat(fd, s.t.Name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			return fail(unix.EEXIST, "cannot create %s", filepath.Join(dir, s.t.Name))
+		}
+	}
+
+	h, err := startHolder(srcs)
+	if err != nil {
+		return err
+	}
+	u.push(func() {
+		unix.Kill(h.PID, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(h.PID, &ws, 0, nil)
+	})
+	for i, s := range srcs {
+		target := fmt.Sprintf("/proc/%d/fd/%d", h.PID, 3+i)
+		if err := unix.Symlinkat(target, fd, s.t.Name); err != nil {
+			return fail(err, "cannot create %s", filepath.Join(dir, s.t.Name))
+		}
+		name := s.t.Name
+		u.push(func() { unix.Unlinkat(fd, name, 0) })
+		res.Pins = append(res.Pins, filepath.Join(dir, name))
+	}
+	m := marker{Created: res.Created != "", Holder: h}
+	if err := writeMarkerAt(fd, m); err != nil {
+		return fail(err, "cannot write %s", filepath.Join(dir, MarkerName))
+	}
+	res.Holder = h.PID
+	return nil
+}
+
+// startHolder starts the holder with the namespace files as descriptors
+// 3, 4, ...: in a session of its own, in "/", with /dev/null for stdio.
+func startHolder(srcs []source) (holder, error) {
+	null, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
+	if err != nil {
+		return holder{}, fail(err, "cannot open /dev/null")
+	}
+	defer null.Close()
+	files := []uintptr{null.Fd(), null.Fd(), null.Fd()}
+	for _, s := range srcs {
+		files = append(files, uintptr(s.fd))
+	}
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, nsexec.EnvPrefix) {
+			env = append(env, e)
+		}
+	}
+	env = append(env, nsexec.EnvStage+"="+StageHold, nsexec.EnvPrefix+"NAME=pin")
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{"pin"}, &syscall.ProcAttr{
+		Dir: "/", Env: env, Files: files, Sys: &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		return holder{}, fail(err, "cannot start the holder process")
+	}
+	st, ok := startTime(pid)
+	if !ok {
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil)
+		return holder{}, fail(unix.ESRCH, "the holder process %d went away", pid)
+	}
+	return holder{PID: pid, Start: st}, nil
+}
+
+// releaseHolder stops the holder of a handle (when it is still that
+// process) and removes the links to its descriptors.
+func releaseHolder(dirfd int, dir string, h holder) error {
+	if h.alive() {
+		if err := unix.Kill(h.PID, unix.SIGKILL); err != nil && err != unix.ESRCH {
+			return fail(err, "cannot stop the holder process %d", h.PID)
+		}
+	}
+	prefix := fmt.Sprintf("/proc/%d/fd/", h.PID)
+	for _, n := range Names() {
+		buf := make([]byte, 64)
+		k, err := unix.Readlinkat(dirfd, n, buf)
+		if err != nil || !strings.HasPrefix(string(buf[:k]), prefix) {
+			continue
+		}
+		if err := unix.Unlinkat(dirfd, n, 0); err != nil && err != unix.ENOENT {
+			return fail(err, "cannot remove %s", filepath.Join(dir, n))
+		}
+	}
+	return nil
+}
