@@ -5,6 +5,7 @@
 #   make bench           start latency, peak RSS and size against util-linux (bench/run.sh)
 #   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin
 #   make install-setuid  a separate set-user-ID root copy, $(DESTDIR)$(PREFIX)/bin/setuidmap
+#   make install-setcap  the same with file capabilities instead (the CGO_ENABLED=0 build)
 #
 # Needs GNU make, Go (go on PATH, else /usr/local/go/bin/go), and gcc with
 # musl (musl-gcc) for the static cgo build (make deps installs what is missing, as root).
@@ -43,7 +44,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build test vet fmt fmt-check deps bench-deps bench install install-setuid uninstall uninstall-setuid clean FORCE
+.PHONY: all build test vet fmt fmt-check deps bench-deps bench install install-setuid install-setcap uninstall uninstall-setuid uninstall-setcap clean FORCE
 
 all: out/nsbox
 
@@ -76,10 +77,12 @@ out/cmds/.built: $(GO_SRC) out/.version
 
 # ---- dependencies ----
 # gcc and musl (the static cgo build), newuidmap/newgidmap (uidmap: the
-# unprivileged tests), the Go modules.
+# unprivileged tests), setcap (libcap2-bin: the file-capability install and
+# its test), the Go modules.
 deps:
 	@missing=; \
 	command -v gcc >/dev/null 2>&1 || missing="$$missing build-essential"; \
+	command -v setcap >/dev/null 2>&1 || [ -x /usr/sbin/setcap ] || [ -x /sbin/setcap ] || missing="$$missing libcap2-bin"; \
 	command -v musl-gcc >/dev/null 2>&1 || missing="$$missing musl-tools"; \
 	command -v newuidmap >/dev/null 2>&1 && command -v newgidmap >/dev/null 2>&1 || missing="$$missing uidmap"; \
 	$(apt_install)
@@ -149,7 +152,19 @@ install-setuid: out/nsbox
 	rm -f '$(BINDIR)/setuidmap'
 	install -o root -g root -m 4755 out/nsbox '$(BINDIR)/setuidmap'
 
-uninstall-setuid:
+# The other way to give setuidmap its privilege: file capabilities, no
+# set-user-ID bit. The copy is the CGO_ENABLED=0 build: a process with file
+# capabilities keeps its ids, so the capabilities must be cut on every
+# thread, which only Go's AllThreadsSyscall does, and it is not available
+# with cgo (the cgo build refuses to run with file capabilities).
+SETCAP = $(shell command -v setcap 2>/dev/null || echo /usr/sbin/setcap)
+install-setcap: out/nsbox-purego
+	install -d '$(BINDIR)'
+	rm -f '$(BINDIR)/setuidmap'
+	install -o root -g root -m 0755 out/nsbox-purego '$(BINDIR)/setuidmap'
+	$(SETCAP) cap_setuid,cap_setgid,cap_setfcap+ep '$(BINDIR)/setuidmap'
+
+uninstall-setuid uninstall-setcap:
 	rm -f '$(BINDIR)/setuidmap'
 
 # Removes the binary and every entry of BINDIR that resolves to it (the

@@ -3,6 +3,7 @@ package setuidmap_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +14,26 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
+
+// capsCopy is like suidCopy, with file capabilities (setcap) instead of the
+// set-user-ID bit: cap_setuid, cap_setgid and cap_setfcap, as "make
+// install-setcap" installs it.
+func capsCopy(t *testing.T, bin string) string {
+	t.Helper()
+	setcap, err := exec.LookPath("setcap")
+	if err != nil {
+		t.Fatalf("setcap not found (Debian libcap2-bin; make deps installs it): %v", err)
+	}
+	dir := suidCopy(t, bin)
+	nsbox := filepath.Join(dir, "nsbox")
+	if err := os.Chmod(nsbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(setcap, "cap_setuid,cap_setgid,cap_setfcap+ep", nsbox).CombinedOutput(); err != nil {
+		t.Fatalf("setcap: %v: %s", err, out)
+	}
+	return dir
+}
 
 // suidCopy is a set-user-ID root copy of bin in a directory every user
 // reaches (a copy made for the user by RunAs would lose the bit), with the
@@ -408,5 +429,47 @@ func noOtherPrivilege(t *testing.T, f *fixture, cgo bool) {
 	}
 	if !cgo && (r.Code != 0 || r.Stdout != "65534\n") {
 		t.Errorf("unshare -U through the set-user-ID copy: %s", r)
+	}
+}
+
+// TestFileCapsInstall: setuidmap installed with file capabilities (the
+// CGO_ENABLED=0 build, which can cut the capabilities of every thread)
+// writes the rootless maps for an unprivileged user; the cgo build
+// installed so refuses; other applets refuse to run with the capabilities.
+func TestFileCapsInstall(t *testing.T) {
+	f := setup(t)
+	f.dir = capsCopy(t, testutil.PureGoBinary(t))
+	pid := target(t, f.u)
+	if r := f.run(t, "setuidmap", "--rootless", itoa(pid)); r.Code != 0 || r.Stderr != "" || r.Stdout != "" {
+		t.Fatalf("setuidmap --rootless with file capabilities: %s", r)
+	}
+	if got := file(t, pid, "uid_map"); got != "0 "+f.uid+" 1\n1 "+f.sub+" 65536" {
+		t.Errorf("uid_map %q", got)
+	}
+	if got := file(t, pid, "gid_map"); got != "0 "+f.gid+" 1\n1 "+f.subg+" 65536" {
+		t.Errorf("gid_map %q", got)
+	}
+	// The checks hold as they do set-user-ID: another user's range.
+	pid = target(t, f.u)
+	if r := f.run(t, "setuidmap", "-u", "0:1:1", itoa(pid)); r.Code != 1 || !strings.Contains(r.Stderr, "not allowed") {
+		t.Errorf("another user's id with file capabilities: %s", r)
+	}
+	if got := file(t, pid, "uid_map"); got != "" {
+		t.Errorf("uid_map written after a refusal: %q", got)
+	}
+	for _, argv := range [][]string{{"unshare", "-n", "true"}, {"nsenter", "-t", "1", "-n", "true"}} {
+		r := f.run(t, argv[0], argv[1:]...)
+		if r.Code != 1 || r.Stderr != argv[0]+": refusing to run with file capabilities: only setuidmap may be installed privileged\n" {
+			t.Errorf("%v with file capabilities: %s", argv, r)
+		}
+	}
+	// The cgo build cannot drop them on its other threads: it refuses.
+	g := *f
+	g.dir = capsCopy(t, testutil.Binary(t))
+	if r := g.run(t, "setuidmap", "--rootless", itoa(pid)); r.Code != 1 || !strings.Contains(r.Stderr, "cannot drop them on every thread") {
+		t.Errorf("the cgo build with file capabilities: %s", r)
+	}
+	if got := file(t, pid, "uid_map"); got != "" {
+		t.Errorf("uid_map written by the refusing cgo build: %q", got)
 	}
 }

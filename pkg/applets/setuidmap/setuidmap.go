@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -433,7 +434,31 @@ func capsFor(m *mapping) uint32 {
 // its permitted capabilities (PR_SET_KEEPCAPS is per thread; setresuid
 // through package syscall applies to every thread, so the others lose
 // them all), then limits this thread to what the maps need.
+//
+// Installed with file capabilities instead (the ids are the caller's
+// already), nothing changes ids; the permitted set of every thread is cut to
+// what the maps need in one all-threads capset. Only a build without cgo can
+// do that (Go's AllThreadsSyscall); the cgo build refuses rather than leave
+// the capabilities on its other threads.
 func dropToCaller(uid, gid int, maps []*mapping) error {
+	if os.Geteuid() == uid && os.Getegid() == gid {
+		var perm uint32
+		for _, m := range maps {
+			perm |= capsFor(m)
+		}
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		data := [2]unix.CapUserData{{Permitted: perm}}
+		_, _, e := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
+		runtime.KeepAlive(&hdr)
+		runtime.KeepAlive(&data)
+		if e == syscall.ENOTSUP {
+			return applet.Errorf("refusing to run with file capabilities: this build uses cgo and cannot drop them on every thread; install the CGO_ENABLED=0 build (make install-setcap)")
+		}
+		if e != 0 {
+			return applet.Errorf("Could not set caps: %s", applet.Strerror(e))
+		}
+		return setCaps(true, nil, maps)
+	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return applet.Errorf("Could not set caps: prctl: %s", applet.Strerror(err))
 	}

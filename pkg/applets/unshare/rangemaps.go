@@ -173,17 +173,24 @@ func (m *rangeMaps) writeDirect(pid int, setgroups string) error {
 }
 
 // privileged returns the path of prog in PATH when it is set-user-ID root
-// (a helper that can write maps for an unprivileged caller), else "".
+// or carries file capabilities (make install-setuid, install-setcap: a
+// helper that can write maps for an unprivileged caller), else "".
 func privileged(prog string) string {
 	path, err := exec.LookPath(prog)
 	if err != nil {
 		return ""
 	}
 	var st unix.Stat_t
-	if unix.Stat(path, &st) != nil || st.Uid != 0 || st.Mode&unix.S_ISUID == 0 {
+	if unix.Stat(path, &st) != nil {
 		return ""
 	}
-	return path
+	if st.Uid == 0 && st.Mode&unix.S_ISUID != 0 {
+		return path
+	}
+	if n, err := unix.Getxattr(path, "security.capability", nil); err == nil && n > 0 {
+		return path
+	}
+	return ""
 }
 
 // runHelper runs a map helper; its own message explains a refusal.
