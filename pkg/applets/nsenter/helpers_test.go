@@ -142,6 +142,16 @@ func startTarget(t *testing.T, o testutil.Opts, args []string, script string) in
 	if err != nil || pid <= 0 {
 		t.Fatalf("pid file %s: %v", pidFile, err)
 	}
+	// "ready" comes just before the exec of sleep: wait for the exec to be
+	// over (during it, /proc/PID/environ and the like read empty).
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(b)) == "sleep" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("target %d never ran sleep", pid)
+		}
+	}
 	return pid
 }
 
