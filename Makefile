@@ -6,6 +6,9 @@
 #   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin
 #   make install-setuid  a separate set-user-ID root copy, $(DESTDIR)$(PREFIX)/bin/setuidmap
 #   make install-setcap  the same with file capabilities instead (the CGO_ENABLED=0 build)
+#   make vm              boot the u-root image under QEMU and run the walk-through (docs/vm.md)
+#   make vm-shell        the same image, an interactive shell instead of the walk-through
+#   make vmtest          make vm with assertions on the transcript (the end of make test)
 #
 # Needs GNU make, Go (go on PATH, else /usr/local/go/bin/go), and gcc with
 # musl (musl-gcc) for the static cgo build (make deps installs what is missing, as root).
@@ -28,7 +31,7 @@ LDFLAGS_STATIC := -s -w -linkmode external -extldflags -static -X $(MODULE)/pkg/
 
 # Everything the binaries are built from: rebuilt when a source, go.mod,
 # go.sum or the version changes (go build's own cache does the rest).
-GO_SRC := $(shell find . \( -path ./out -o -path ./.git -o -name testdata \) -prune -o \
+GO_SRC := $(shell find . \( -path ./out -o -path ./.git -o -path ./initramfs -o -name testdata \) -prune -o \
 		-type f \( -name '*.go' -o -name '*.c' -o -name '*.h' -o -name '*.s' \) ! -name '*_test.go' -print 2>/dev/null) \
 	go.mod $(wildcard go.sum)
 
@@ -44,7 +47,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build test vet fmt fmt-check deps bench-deps bench install install-setuid install-setcap uninstall uninstall-setuid uninstall-setcap clean FORCE
+.PHONY: all build test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest install install-setuid install-setcap uninstall uninstall-setuid uninstall-setcap clean FORCE
 
 all: out/nsbox
 
@@ -122,6 +125,53 @@ test: deps $(BINS)
 # ---- benchmarks (root; see bench/run.sh for ROUNDS, RUNS, MEMRUNS) ----
 bench: bench-deps out/nsbox
 	bench/run.sh
+
+# ---- the u-root VM (docs/vm.md) ----
+# initramfs/ is its own Go module (u-root stays out of the main go.mod).
+# The base image (u-root's commands, listed in initramfs/tools.go) is built
+# once and again only when its inputs change (the stamp out/vm/base.inputs
+# holds their hash: a checkout that only touches them rebuilds nothing); the
+# image is the base plus a layer (out/nsbox, the applet links, the kernel
+# modules, the walk-through) made in under a second by initramfs/layer.sh.
+# The kernel and its modules come from Debian's linux-image-amd64 (vm-deps).
+VM_KVER = $(shell for k in $$(ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p' | sort -V -r); do \
+		[ -f /lib/modules/$$k/modules.dep ] && { echo $$k; break; }; done)
+VM_CMDS = $(shell sed -n 's|^\t_ "\(github.com/u-root/u-root/cmds/[^"]*\)"$$|\1|p' initramfs/tools.go)
+VM_TIMEOUT ?= 120
+
+vm-deps:
+	@missing=; \
+	command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$$missing qemu-system-x86"; \
+	[ -n "$(VM_KVER)" ] || missing="$$missing linux-image-amd64"; \
+	$(apt_install)
+
+out/vm/base.inputs: FORCE
+	@mkdir -p out/vm; s="$$(cat initramfs/go.mod initramfs/go.sum initramfs/tools.go | sha256sum) $$($(GO) version)"; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$s" ] || printf '%s\n' "$$s" >$@
+
+out/vm/u-root: out/vm/base.inputs
+	cd initramfs && CGO_ENABLED=0 $(GO) build -trimpath -o ../$@ github.com/u-root/u-root
+
+out/vm/base.cpio: out/vm/u-root out/vm/base.inputs
+	cd initramfs && GOAMD64=v1 CGO_ENABLED=0 ../out/vm/u-root -o ../$@.tmp -defaultsh=gosh -uinitcmd= $(VM_CMDS)
+	mv $@.tmp $@
+
+out/vm/nsbox.cpio: out/nsbox out/vm/base.cpio initramfs/layer.sh initramfs/guest.sh initramfs/inside.sh | vm-deps
+	@[ -n "$(VM_KVER)" ] || { echo "make: no /boot/vmlinuz-* with its /lib/modules (make vm-deps as root)" >&2; exit 1; }
+	initramfs/layer.sh out/vm/u-root out/vm/base.cpio out/nsbox $(VM_KVER) $@
+
+vm-image: out/vm/nsbox.cpio
+
+vm: out/vm/nsbox.cpio
+	VM_TIMEOUT=$(VM_TIMEOUT) initramfs/boot.sh /boot/vmlinuz-$(VM_KVER) out/vm/nsbox.cpio
+
+vm-shell: out/vm/nsbox.cpio
+	initramfs/boot.sh /boot/vmlinuz-$(VM_KVER) out/vm/nsbox.cpio shell
+
+vmtest: out/vm/nsbox.cpio
+	cd initramfs && $(GO) vet . && \
+		NSBOX_VM_KERNEL=/boot/vmlinuz-$(VM_KVER) NSBOX_VM_IMAGE=$(CURDIR)/out/vm/nsbox.cpio VM_TIMEOUT=$(VM_TIMEOUT) \
+		$(GO) test -count=1 -timeout 10m -run '^TestWalkthrough$$' .
 
 # ---- install ----
 # "nsbox --install -s DIR" links to the target of /proc/self/exe, so the
