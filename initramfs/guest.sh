@@ -68,12 +68,13 @@ ping -c 2 -i 100 -w 5000 10.0.0.2 || fail ping-in
 # The container: new mount and pid namespaces in the pinned ones, nsbox's
 # init as PID 1, and pivot into /box (a directory of the initramfs: the
 # root is rootfs, pivot_root refuses it, pivot switches with MS_MOVE +
-# chroot). /etc/inside.sh checks PID 1, the host name, the root and the
-# network from inside.
+# chroot, and says so with -v), with u-root's /bbin and nsbox's /bin bound
+# in. /etc/inside.sh checks PID 1, the host name, the root and the network
+# from inside.
 step container
 nsenter --user=/run/box/user --uts=/run/box/uts --ipc=/run/box/ipc --net=/run/box/net \
 	unshare -m -p -f --init \
-	pivot --bind /bin --bind /bbin /box /bbin/gosh /etc/inside.sh || fail container
+	pivot -v --bind /bin --bind /bbin /box /bbin/gosh /etc/inside.sh || fail container
 
 # The container is gone; its namespaces are not: enter them again.
 step nsenter
@@ -81,8 +82,12 @@ nsenter --user=/run/box/user --uts=/run/box/uts --ipc=/run/box/ipc --net=/run/bo
 	hostname || fail nsenter
 nsenter --dir /run/box ip -4 addr show dev eth0 || fail nsenter
 
+# mkbridge -d removes the veth pair; the bridge goes with ip (mkbridge's
+# --delete-bridge also looks for its NAT table, and this kernel has no
+# nf_tables loaded).
 step teardown
-mkbridge -d --delete-bridge /run/box/net || fail teardown
+mkbridge -d /run/box/net || fail teardown
+ip link del br0 || fail teardown
 pin -d /run/box || fail teardown
 ip link
 cat /proc/mounts

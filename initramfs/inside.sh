@@ -1,5 +1,5 @@
 # Run inside the container by guest.sh (as /etc/inside.sh of its root,
-# /box in the initramfs), after pivot: PID 2 under nsbox's init.
+# /box in the initramfs), after pivot, under nsbox's init (PID 1).
 PATH=/bin:/bbin
 failed=
 fail() {
@@ -8,8 +8,8 @@ fail() {
 }
 
 echo "STEP: inside"
-echo "inside: pid $$, hostname $(hostname)"
-[ "$$" = 2 ] || fail inside-pid
+echo "inside: PID 1 is $(cat /proc/1/comm), hostname $(hostname)"
+[ "$(cat /proc/1/comm)" = nsbox ] || fail inside-pid1
 [ "$(hostname)" = box ] || fail inside-hostname
 ps || fail inside-ps
 cat /proc/1/cmdline
