@@ -9,13 +9,16 @@
 # namespaces are pinned first and everything after that is a plain
 # sequence of commands.
 #
-# With "nsbox.shell" on the kernel command line it stops at once, and
-# u-root's init starts an interactive shell instead (make vm-shell).
+# With "nsbox.shell" on the kernel command line it starts an interactive
+# gosh instead, and powers off when that shell ends (make vm-shell). (Not
+# u-root's own fallback shell: started by init after this script, it exits
+# at once on this console.)
 
 case "$(cat /proc/cmdline)" in
 *nsbox.shell*)
-	echo "nsbox.shell: no walk-through; nsbox's applets are in /bin (nsbox --list)"
-	exit 0
+	echo "nsbox.shell: no walk-through; nsbox's applets are in /bin (nsbox --list); exit or poweroff ends the VM"
+	PATH=/bin:/bbin /bbin/gosh
+	poweroff
 	;;
 esac
 
