@@ -149,8 +149,9 @@ out/vm/base.inputs: FORCE
 	@mkdir -p out/vm; s="$$(cat initramfs/go.mod initramfs/go.sum initramfs/tools.go | sha256sum) $$($(GO) version)"; \
 	[ "$$(cat $@ 2>/dev/null)" = "$$s" ] || printf '%s\n' "$$s" >$@
 
+# Not -trimpath: u-root finds go through the GOROOT compiled into it.
 out/vm/u-root: out/vm/base.inputs
-	cd initramfs && CGO_ENABLED=0 $(GO) build -trimpath -o ../$@ github.com/u-root/u-root
+	cd initramfs && CGO_ENABLED=0 $(GO) build -o ../$@ github.com/u-root/u-root
 
 out/vm/base.cpio: out/vm/u-root out/vm/base.inputs
 	cd initramfs && GOAMD64=v1 CGO_ENABLED=0 ../out/vm/u-root -o ../$@.tmp -defaultsh=gosh -uinitcmd= $(VM_CMDS)
