@@ -172,7 +172,9 @@ func run(e *applet.Env) error {
 		argv = []string{"/bin/sh"}
 	}
 
-	say := func(format string, a ...any) { fmt.Fprintf(e.Stderr, "%s: "+format+"\n", append([]any{e.Name}, a...)...) }
+	say := func(format string, a ...any) {
+		fmt.Fprintf(e.Stderr, "%s: "+format+"\n", append([]any{e.Name}, a...)...)
+	}
 	verb := func(string) {}
 	if *verbose {
 		verb = func(m string) { say("%s", m) }
