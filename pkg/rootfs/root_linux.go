@@ -82,29 +82,29 @@ func components(target string) []string {
 }
 
 // walk resolves target's components one prefix at a time beneath the root
-// and returns the descriptor of the deepest one that exists, its path and
-// how many components that is. An escape is reported with the prefix that
+// and returns the descriptor of the deepest one that exists and how many
+// components that is. An escape is reported with the prefix that
 // leads out; ENOENT ends the walk without error.
-func (r *Root) walk(what, target string) (fd int, at string, n int, err error) {
+func (r *Root) walk(what, target string) (fd, n int, err error) {
 	fd, err = r.open(".", 0)
 	if err != nil {
-		return -1, "", 0, &Error{What: what, Err: err}
+		return -1, 0, &Error{What: what, Err: err}
 	}
 	comps := components(target)
 	for i := range comps {
 		p := "/" + path.Join(comps[:i+1]...)
 		nfd, err := r.open(p[1:], 0)
 		if err == unix.ENOENT {
-			return fd, "/" + path.Join(comps[:i]...), i, nil
+			return fd, i, nil
 		}
 		if err != nil {
 			unix.Close(fd)
-			return -1, "", 0, r.lookupError(what, p, err)
+			return -1, 0, r.lookupError(what, p, err)
 		}
 		unix.Close(fd)
 		fd = nfd
 	}
-	return fd, target, len(comps), nil
+	return fd, len(comps), nil
 }
 
 func (r *Root) lookupError(what, p string, err error) error {
@@ -112,9 +112,9 @@ func (r *Root) lookupError(what, p string, err error) error {
 	case unix.EXDEV:
 		return &Error{What: what, Err: ErrEscapes, Why: p + " is a symbolic link out of " + r.Path}
 	case unix.ENOTDIR:
-		return &Error{What: what, Err: err, Why: path.Dir(p) + " in " + r.Path}
+		p = path.Dir(p)
 	}
-	return &Error{What: what, Err: err, Why: p + " in " + r.Path}
+	return &Error{What: what + ": " + p + " in " + r.Path, Err: err}
 }
 
 func isDir(fd int) (bool, error) {
@@ -129,7 +129,7 @@ func isDir(fd int) (bool, error) {
 // its missing parents, mode 0755) unless s.IfExists; -1 and no error when
 // an IfExists mount point is missing.
 func (r *Root) mountPoint(s Step) (int, error) {
-	fd, at, n, err := r.walk(s.Name, s.Target)
+	fd, n, err := r.walk(s.Name, s.Target)
 	if err != nil {
 		return -1, err
 	}
@@ -155,7 +155,7 @@ func (r *Root) mountPoint(s Step) (int, error) {
 		}
 		unix.Close(fd)
 		if err != nil && err != unix.EEXIST {
-			return -1, &Error{What: s.Name, Err: err, Why: "creating " + p + " in " + at}
+			return -1, &Error{What: s.Name + ": cannot create " + p + " in " + r.Path, Err: err}
 		}
 		if fd, err = r.open(p[1:], 0); err != nil {
 			return -1, r.lookupError(s.Name, p, err)
@@ -175,7 +175,7 @@ func (r *Root) checkType(s Step, fd int) error {
 	switch {
 	case s.Op == OpSymlink:
 		unix.Close(fd)
-		return &Error{What: s.Name, Err: unix.EEXIST, Why: s.Target + " in " + r.Path}
+		return &Error{What: s.Name + ": " + s.Target + " in " + r.Path, Err: unix.EEXIST}
 	case s.File && dir:
 		unix.Close(fd)
 		return &Error{What: s.Name, Err: ErrFileOnto, Why: s.Target + " is a directory in " + r.Path}
@@ -203,7 +203,7 @@ func (r *Root) Check(steps []Step) error {
 			// the source decides the mount point's type
 			fi, err := os.Stat(s.Source)
 			if err != nil {
-				return &Error{What: s.Name, Err: errtext.Errno(err), Why: "cannot access " + s.Source}
+				return &Error{What: s.Name + ": cannot access " + s.Source, Err: errtext.Errno(err)}
 			}
 			s.File = !fi.IsDir()
 		}
@@ -213,7 +213,7 @@ func (r *Root) Check(steps []Step) error {
 		if Covered(steps, i) {
 			continue
 		}
-		fd, _, n, err := r.walk(s.Name, s.Target)
+		fd, n, err := r.walk(s.Name, s.Target)
 		if err != nil {
 			return err
 		}
@@ -282,7 +282,7 @@ func (r *Root) apply(s Step, say Say) error {
 		}
 		defer unix.Close(pfd)
 		if err := unix.Symlinkat(s.Source, pfd, base); err != nil {
-			return &Error{What: s.Name, Err: err, Why: "symbolic link " + s.Target + " in " + r.Path}
+			return &Error{What: s.Name + ": cannot make the symbolic link " + s.Target + " in " + r.Path, Err: err}
 		}
 		say.verbose("link " + s.String())
 		return nil

@@ -206,6 +206,11 @@ func run(e *applet.Env) error {
 	if rf.NewIsRoot {
 		return applet.Errorf("%s: the new root is the current root", newroot)
 	}
+	if !rf.RootIsMount {
+		// Neither "/" can be made private nor pivot_root succeed: say
+		// why now, before anything is mounted.
+		return applet.Errorf("cannot switch the root from here: %s", rootfs.Explain(unix.EINVAL, rf))
+	}
 	r, err := rootfs.OpenRoot(newroot)
 	if err != nil {
 		return failure(err)
