@@ -357,7 +357,7 @@ func fsLog(fsfd int) string {
 		if err != nil || n <= 0 {
 			break
 		}
-		m := string(buf[:n])
+		m := strings.TrimSpace(string(buf[:n]))
 		if len(m) > 2 && m[1] == ' ' {
 			m = m[2:]
 		}
@@ -524,6 +524,21 @@ func Switch(dir string, m Method, f RootFacts) error {
 		return &Error{What: "chdir /", Err: err}
 	}
 	return nil
+}
+
+// RetryMove reports whether a failed pivot_root should be retried as
+// MS_MOVE + chroot: EINVAL, where /proc/self/mountinfo could not say what
+// the current root is (no /proc, early in an initramfs) and it is a ramfs
+// or tmpfs, as the initramfs rootfs is.
+func RetryMove(err error, f RootFacts) bool {
+	if !errors.Is(err, unix.EINVAL) || f.RootFSType != "" || !f.RootIsMount {
+		return false
+	}
+	var sfs unix.Statfs_t
+	if unix.Statfs("/", &sfs) != nil {
+		return false
+	}
+	return sfs.Type == unix.RAMFS_MAGIC || sfs.Type == unix.TMPFS_MAGIC
 }
 
 // GatherNsFacts reads what InitialMountNS judges. The error is that of

@@ -256,7 +256,12 @@ func run(e *applet.Env) error {
 	default:
 		verb("switching with pivot_root(\".\", \".\") and a lazy unmount of the old root")
 	}
-	if err := rootfs.Switch(newroot, method, rf); err != nil {
+	err = rootfs.Switch(newroot, method, rf)
+	if method == rootfs.PivotRoot && rootfs.RetryMove(err, rf) {
+		verb("pivot_root failed with EINVAL and the current root is a ramfs or tmpfs that /proc/self/mountinfo could not describe: taking it for the initramfs, switching with MS_MOVE + chroot")
+		err = rootfs.Switch(newroot, rootfs.MoveChroot, rf)
+	}
+	if err != nil {
 		return failure(err)
 	}
 	return execute(argv)
