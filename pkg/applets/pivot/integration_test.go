@@ -312,6 +312,32 @@ func TestProcInNewPidNs(t *testing.T) {
 	}
 }
 
+// TestMove: --move switches the way pivot does on the initramfs (MS_MOVE
+// of the new root onto /, chroot): the container sees only its root and
+// mounts (the old root stays beneath, covered, where no mountinfo shows
+// it).
+func TestMove(t *testing.T) {
+	bin, root := setup(t)
+	r := testutil.Run(t, bin, "unshare", "-m", "-p", "-f", bin, "pivot", "-v", "--move", root, "/bin/sh", "-c", "ls -a /; cat /proc/self/mountinfo")
+	must(t, r, 0)
+	want := append([]string{".", ".."}, entries(t, root)...)
+	sort.Strings(want)
+	out := strings.SplitN(r.Stdout, "\n", len(want)+1)
+	if got := out[:len(want)]; !reflect.DeepEqual(got, want) {
+		t.Errorf("ls -a /: %v, want %v", got, want)
+	}
+	if got := mountPoints(t, out[len(want)]); !reflect.DeepEqual(got, defaultMounts) {
+		t.Errorf("mount points: %v, want %v", got, defaultMounts)
+	}
+	if !strings.HasSuffix(r.Stderr, "pivot: switching with MS_MOVE + chroot, as asked (the old root stays mounted beneath)\n") {
+		t.Errorf("stderr: %q", r.Stderr)
+	}
+	fails(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--move", "--chroot", root), 1, "pivot: mutually exclusive arguments: --chroot --move\n")
+	// A bad proc option: the kernel's own words.
+	fails(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--proc-opts", "hidepid=2,bogus", root), 1,
+		"pivot: mount proc on /proc: Invalid argument: proc: Unknown parameter 'bogus'\n")
+}
+
 // TestReadOnly: --ro makes the root read-only, not tmp, run or dev.
 func TestReadOnly(t *testing.T) {
 	bin, root := setup(t)

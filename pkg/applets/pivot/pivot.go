@@ -61,6 +61,8 @@ Options:
                              tmpfs /tmp, devtmpfs /dev, devpts, shm, tmpfs /run
      --chroot              switch with chroot(2), not pivot_root (the seed
                              recipe's way; the old root stays reachable)
+     --move                switch with MS_MOVE + chroot, as pivot does by
+                             itself where the root is the initramfs
  -f, --force               run even in the host's initial mount namespace
  -v, --verbose             say each mount and how the root is switched
 
@@ -95,6 +97,7 @@ func run(e *applet.Env) error {
 	fs.String("propagation", "private", "")
 	seed := fs.Bool("seed", false, "")
 	chroot := fs.Bool("chroot", false, "")
+	move := fs.Bool("move", false, "")
 	force := fs.BoolP("force", "f", false, "")
 	verbose := fs.BoolP("verbose", "v", false, "")
 
@@ -164,6 +167,9 @@ func run(e *applet.Env) error {
 		}
 	}
 	spec.ProcOpts, spec.ReadOnly, spec.Seed = *procOpts, *ro, *seed
+	if *chroot && *move {
+		return applet.Errorf("mutually exclusive arguments: --chroot --move")
+	}
 	if spec.Seed && (fs.Changed("sys") || fs.Changed("dev") || fs.Changed("proc-opts")) {
 		return applet.Errorf("--seed makes the seed recipe's mounts: --sys, --dev and --proc-opts do not apply")
 	}
@@ -251,6 +257,9 @@ func run(e *applet.Env) error {
 	case *chroot:
 		method = rootfs.Chroot
 		verb("switching with chroot (the old root stays mounted beneath)")
+	case *move:
+		method = rootfs.MoveChroot
+		verb("switching with MS_MOVE + chroot, as asked (the old root stays mounted beneath)")
 	case method == rootfs.MoveChroot:
 		verb(fmt.Sprintf("the current root is the mount namespace's first mount (%s, the initramfs): pivot_root cannot move it, switching with MS_MOVE + chroot", rf.RootFSType))
 	default:
