@@ -2,6 +2,7 @@
 #
 #   make                 out/nsbox: the static cgo multi-call binary
 #   make test            deps, binaries, go vet, gofmt check, go test (what .ci/run runs)
+#   make rootfs          out/rootfs: a small root filesystem for pivot (busybox + nsbox)
 #   make bench           start latency, peak RSS and size against util-linux (bench/run.sh)
 #   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin
 #   make install-setuid  a separate set-user-ID root copy, $(DESTDIR)$(PREFIX)/bin/setuidmap
@@ -47,7 +48,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest install install-setuid install-setcap uninstall uninstall-setuid uninstall-setcap clean FORCE
+.PHONY: all build rootfs rootfs-deps test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest install install-setuid install-setcap uninstall uninstall-setuid uninstall-setcap clean FORCE
 
 all: out/nsbox
 
@@ -91,6 +92,25 @@ deps:
 	$(apt_install)
 	$(GO) mod download
 
+# ---- a root filesystem for pivot ----
+# out/rootfs: Debian's static busybox (sh, ls, ps, id, hostname, ip, ping,
+# mount...) with a link per applet, out/nsbox with a link per applet (in
+# place of busybox's unshare, nsenter...), minimal /etc (passwd, group,
+# hosts) and the empty mount points. rootfs/mkrootfs.sh says how; the
+# pivot tests use it (NSBOX_ROOTFS). See docs/pivot.md for why busybox.
+BUSYBOX ?= /bin/busybox
+
+rootfs: out/rootfs/bin/nsbox
+
+rootfs-deps:
+	@missing=; \
+	[ "$(BUSYBOX)" != /bin/busybox ] || { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || missing="$$missing busybox-static"; \
+	$(apt_install)
+
+# The tree is made whole or not at all; its nsbox is the newest file in it.
+out/rootfs/bin/nsbox: out/nsbox rootfs/mkrootfs.sh | rootfs-deps
+	rootfs/mkrootfs.sh out/rootfs out/nsbox $(BUSYBOX)
+
 # hyperfine (start latency), GNU time (peak RSS), gcc + static libc (the kit's nsraw.c).
 bench-deps:
 	@missing=; \
@@ -115,10 +135,10 @@ fmt-check:
 # The tests run both binaries themselves (NSBOX_BIN, NSBOX_PUREGO_BIN).
 # -p 1: the leak checks compare host-wide state (mounts, links), so test
 # binaries must not run side by side.
-test: deps $(BINS)
+test: deps $(BINS) rootfs
 	$(GO) vet ./...
 	@$(FMT_CHECK)
-	NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_PUREGO_BIN=$(CURDIR)/out/nsbox-purego \
+	NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_PUREGO_BIN=$(CURDIR)/out/nsbox-purego NSBOX_ROOTFS=$(CURDIR)/out/rootfs \
 		$(GO) test -p 1 -count=1 -timeout 20m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRanges$$' -fuzztime 10s ./pkg/idmap/
 
