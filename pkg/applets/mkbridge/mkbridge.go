@@ -250,27 +250,44 @@ func joinPrefixes(ps []netip.Prefix, sep string) string {
 	return strings.Join(s, sep)
 }
 
-// runDelete removes the network of each target or host end; with
-// deleteBridge then the bridges they were on, when no port is left.
+// runDelete removes the network of each target or host end (all are
+// checked first: one bad argument removes nothing); with deleteBridge then
+// the bridges they were on, when no port is left.
 func runDelete(e *applet.Env, args []string, deleteBridge bool, logf func(string, ...any)) error {
+	type item struct {
+		host string
+		t    *netsetup.Target
+	}
+	items := make([]item, 0, len(args))
+	defer func() {
+		for _, it := range items {
+			it.t.Close()
+		}
+	}()
+	for _, a := range args {
+		if !netsetup.IsPID(a) && !strings.ContainsRune(a, '/') && netsetup.IsHostEnd(a) {
+			items = append(items, item{host: a})
+			continue
+		}
+		t, err := netsetup.OpenTarget(a)
+		if err != nil {
+			return failure(err)
+		}
+		items = append(items, item{t: t})
+	}
 	var bridges []string
 	seen := map[string]bool{}
-	for _, a := range args {
+	for _, it := range items {
 		var removed []netsetup.Removed
-		if !netsetup.IsPID(a) && !strings.ContainsRune(a, '/') && netsetup.IsHostEnd(a) {
-			r, err := netsetup.TeardownHost(a)
+		if it.t == nil {
+			r, err := netsetup.TeardownHost(it.host)
 			if err != nil {
 				return failure(err)
 			}
 			removed = append(removed, *r)
 		} else {
-			t, err := netsetup.OpenTarget(a)
-			if err != nil {
-				return failure(err)
-			}
-			removed, err = netsetup.TeardownTarget(t)
-			t.Close()
-			if err != nil {
+			var err error
+			if removed, err = netsetup.TeardownTarget(it.t); err != nil {
 				return failure(err)
 			}
 		}
