@@ -487,7 +487,12 @@ func Setup(c *Config) (res *Result, err error) {
 		return nil, err
 	}
 	if c.NAT {
+		lk, err := lock()
+		if err != nil {
+			return nil, err
+		}
 		created, err := EnableNAT(c.Bridge, br.brAddrs)
+		lk.unlock()
 		if err != nil {
 			return nil, err
 		}
