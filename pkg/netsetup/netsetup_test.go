@@ -210,6 +210,13 @@ func TestFailureAtEachStep(t *testing.T) {
 			netlink.LinkDel(l)
 		}
 	})
+	fwd4, _ := readSysctl("net/ipv4/ip_forward")
+	fwd6, _ := readSysctl("net/ipv6/conf/all/forwarding")
+	t.Cleanup(func() {
+		DisableNAT(br)
+		writeSysctl("net/ipv4/ip_forward", fwd4)
+		writeSysctl("net/ipv6/conf/all/forwarding", fwd6)
+	})
 	injected := Text("injected failure")
 	for _, existing := range []bool{false, true} {
 		if existing {
@@ -222,14 +229,11 @@ func TestFailureAtEachStep(t *testing.T) {
 			}
 		}
 		for _, step := range Steps {
-			if step == "nat" {
-				continue // TestNAT
-			}
 			tg := target(t)
 			reached := false
 			c := &Config{
 				Bridge: br, BridgeAddrs: []netip.Prefix{netip.MustParsePrefix("10.201.20.1/24"), netip.MustParsePrefix("fd00:201:20::1/64")},
-				Target: tg, IfName: "eth0",
+				Target: tg, IfName: "eth0", NAT: true,
 				hook: func(s string) error {
 					if s == step {
 						reached = true
@@ -248,6 +252,9 @@ func TestFailureAtEachStep(t *testing.T) {
 				if _, err := TeardownTarget(tg); err != nil {
 					t.Error(err)
 				}
+				if _, err := DisableNAT(br); err != nil {
+					t.Error(err)
+				}
 				continue
 			}
 			if !reached || !errors.Is(err, injected) {
@@ -261,6 +268,15 @@ func TestFailureAtEachStep(t *testing.T) {
 			}
 			if after := inside(t, tg); fmt.Sprint(after) != fmt.Sprint(before) {
 				t.Errorf("step %s: container links %v, before %v", step, after, before)
+			}
+			if ok, err := NATPresent(br); ok || err != nil {
+				t.Errorf("step %s: NAT table left (%v)", step, err)
+			}
+			if f4, _ := readSysctl("net/ipv4/ip_forward"); f4 != fwd4 {
+				t.Errorf("step %s: ip_forward %s, was %s", step, f4, fwd4)
+			}
+			if f6, _ := readSysctl("net/ipv6/conf/all/forwarding"); f6 != fwd6 {
+				t.Errorf("step %s: ipv6 forwarding %s, was %s", step, f6, fwd6)
 			}
 		}
 	}

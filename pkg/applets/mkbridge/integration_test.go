@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -565,4 +567,179 @@ func TestDeadContainerFreesItsAddress(t *testing.T) {
 		t.Errorf("after A died, B got %v, not A's %v", addrB, addrA)
 	}
 	must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(b)), 0)
+}
+
+// sysctl reads a /proc/sys value; restoreSysctl puts it back at cleanup.
+func sysctl(t *testing.T, name string) string {
+	t.Helper()
+	return strings.TrimSpace(testutil.ReadFile(t, "/proc/sys/"+name))
+}
+
+func restoreSysctl(t *testing.T, name string) string {
+	t.Helper()
+	v := sysctl(t, name)
+	t.Cleanup(func() {
+		if sysctl(t, name) != v {
+			t.Errorf("%s changed from %s (restored)", name, v)
+			os.WriteFile("/proc/sys/"+name, []byte(v), 0o644)
+		}
+	})
+	return v
+}
+
+// natRules returns the rules of the inet table nsbox-BR's postrouting
+// chain as "nfproto:N masq" strings, or nil when the table is missing.
+func natRules(t *testing.T, br string) []string {
+	t.Helper()
+	c, err := nftables.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := c.ListTablesOfFamily(nftables.TableFamilyINet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if tb.Name != "nsbox-"+br {
+			continue
+		}
+		rules, err := c.GetRules(tb, &nftables.Chain{Name: "postrouting", Table: tb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, r := range rules {
+			s := ""
+			for _, e := range r.Exprs {
+				switch e := e.(type) {
+				case *expr.Cmp:
+					s += fmt.Sprintf("%x ", e.Data)
+				case *expr.Masq:
+					s += "masq"
+				}
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}
+
+// TestNAT: --nat makes one masquerade rule per bridge subnet in the
+// table inet nsbox-BR and turns forwarding on; removing the bridge removes
+// the table and sets forwarding back. No packet is sent.
+func TestNAT(t *testing.T) {
+	bin, br := setup(t)
+	fwd4 := restoreSysctl(t, "net/ipv4/ip_forward")
+	fwd6 := restoreSysctl(t, "net/ipv6/conf/all/forwarding")
+	a, b := container(t, bin), container(t, bin)
+	parseOut(t, testutil.Run(t, bin, "mkbridge", "--nat", "-b", br, "--bridge-addr", "10.201.11.1/24", "--bridge-addr", "fd00:201:11::1/64", pidOf(a)))
+	ifname := hexName(br)
+	rules := natRules(t, br)
+	if len(rules) != 2 || !strings.HasPrefix(rules[0], "02 0ac90b00 "+ifname) || !strings.HasSuffix(rules[0], "masq") ||
+		!strings.HasPrefix(rules[1], "0a fd000201001100000000000000000000 "+ifname) {
+		t.Errorf("NAT rules: %q", rules)
+	}
+	if sysctl(t, "net/ipv4/ip_forward") != "1" || sysctl(t, "net/ipv6/conf/all/forwarding") != "1" {
+		t.Errorf("forwarding not on after --nat")
+	}
+	// A second --nat run on the same bridge adds nothing.
+	parseOut(t, testutil.Run(t, bin, "mkbridge", "--nat", "-b", br, pidOf(b)))
+	if got := natRules(t, br); len(got) != 2 {
+		t.Errorf("second --nat: rules %q", got)
+	}
+	r := testutil.Run(t, bin, "mkbridge", "--check", "--nat", "-b", br)
+	if !strings.Contains(r.Stdout, "ok      NAT rules for "+br+" are in place (table inet nsbox-"+br+")\n") {
+		t.Errorf("--check --nat: %s", r)
+	}
+	// Tearing down the containers keeps the bridge's NAT; removing the bridge removes it.
+	must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a), pidOf(b)), 0)
+	if natRules(t, br) == nil {
+		t.Errorf("NAT table gone with the containers")
+	}
+	must(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), 0)
+	if got := natRules(t, br); got != nil {
+		t.Errorf("NAT table left after --delete-bridge: %q", got)
+	}
+	if sysctl(t, "net/ipv4/ip_forward") != fwd4 || sysctl(t, "net/ipv6/conf/all/forwarding") != fwd6 {
+		t.Errorf("forwarding not restored: %s %s, was %s %s", sysctl(t, "net/ipv4/ip_forward"), sysctl(t, "net/ipv6/conf/all/forwarding"), fwd4, fwd6)
+	}
+}
+
+// hexName is an interface name as nftables compares it: 16 bytes, hex.
+func hexName(s string) string {
+	b := make([]byte, 16)
+	copy(b, s)
+	return fmt.Sprintf("%x", b)
+}
+
+// TestCheck: --check names a bridge without an address, an IPv6 address
+// still tentative, lo down in the target, a forward chain that drops (when
+// br_netfilter is on), ip_forward off with --nat; and says ok for a good
+// setup.
+func TestCheck(t *testing.T) {
+	bin, br := setup(t)
+	a := container(t, bin)
+	// A bridge without an address, with an IPv6 address that does DAD.
+	must(t, testutil.Run(t, "ip", "link", "add", br, "type", "bridge"), 0)
+	must(t, testutil.Run(t, "ip", "link", "set", br, "up"), 0)
+	r := testutil.Run(t, bin, "mkbridge", "--check", "-b", br, pidOf(a))
+	for _, want := range []string{
+		"ok      bridge " + br + " is up\n",
+		"PROBLEM bridge " + br + " has no address",
+		fmt.Sprintf("PROBLEM lo is down in /proc/%d/ns/net", a.Pid()),
+		fmt.Sprintf("PROBLEM no global address in /proc/%d/ns/net\n", a.Pid()),
+		fmt.Sprintf("PROBLEM no default route in /proc/%d/ns/net\n", a.Pid()),
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("--check: no %q in\n%s", want, r)
+		}
+	}
+	if r.Code != 1 || r.Stderr != "" {
+		t.Errorf("--check with problems: %s", r)
+	}
+	must(t, testutil.Run(t, "ip", "addr", "add", "fd00:201:12::1/64", "dev", br), 0)
+	r = testutil.Run(t, bin, "mkbridge", "--check", "-b", br)
+	if !strings.Contains(r.Stdout, "PROBLEM fd00:201:12::1/64 on "+br+" is still tentative") {
+		t.Errorf("--check: tentative address not reported:\n%s", r)
+	}
+	if sysctl(t, "net/ipv4/ip_forward") == "0" {
+		r = testutil.Run(t, bin, "mkbridge", "--check", "--nat", "-b", br)
+		if !strings.Contains(r.Stdout, "PROBLEM net.ipv4.ip_forward is 0: --nat needs forwarding") {
+			t.Errorf("--check --nat with ip_forward 0:\n%s", r)
+		}
+	}
+	must(t, testutil.Run(t, "ip", "link", "del", br), 0)
+
+	// A good setup: everything ok, exit 0.
+	must(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.12.1/24", pidOf(a)), 0)
+	r = testutil.Run(t, bin, "mkbridge", "--check", "-b", br, pidOf(a))
+	if r.Code != 0 || strings.Contains(r.Stdout, "PROBLEM") {
+		if !strings.Contains(r.Stdout, "FORWARD drops") { // the host's own firewall
+			t.Errorf("--check on a good setup: %s", r)
+		}
+	}
+	// A forward chain that drops, seen when br_netfilter passes bridged
+	// traffic to it. The chain is the test's own and removed at once.
+	if v, err := os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables"); err == nil && strings.TrimSpace(string(v)) == "1" {
+		c, err := nftables.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb := c.AddTable(&nftables.Table{Name: br, Family: nftables.TableFamilyINet})
+		drop := nftables.ChainPolicyDrop
+		c.AddChain(&nftables.Chain{Name: "fwd", Table: tb, Type: nftables.ChainTypeFilter, Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &drop})
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		r = testutil.Run(t, bin, "mkbridge", "--check", "-b", br)
+		c.DelTable(tb)
+		if err := c.Flush(); err != nil {
+			t.Error(err)
+		}
+		if !strings.Contains(r.Stdout, "PROBLEM br_netfilter is loaded (bridge-nf-call-iptables=1) and FORWARD drops by default (inet "+br+" fwd)") {
+			t.Errorf("--check with a dropping forward chain:\n%s", r)
+		}
+	}
+	must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(a)), 0)
 }
