@@ -6,7 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// LockPath is the directory whose flock serialises allocation: the
+// LockPath is the directory whose flock serialises bridge creation: the
 // network namespace's own list of interfaces, so that no lock file is
 // left behind. Every mkbridge of one network namespace (sharing a sysfs
 // mount) sees the same inode.

@@ -7,14 +7,14 @@
 // lo up and a default route; and takes it down again. A failure at any
 // step undoes exactly what the call made.
 //
-// Addresses are allocated without a daemon: the host end of every veth
-// carries its container's addresses in its interface alias (IFLA_IFALIAS,
-// "nsbox-mkbridge BRIDGE ADDR/PREFIX..."), so the record lives and dies
-// with the link (a container's veth pair is destroyed with its network
-// namespace, and its addresses become free). Allocation reads the aliases
-// and creates the new veth, with its alias, under an flock on the
-// directory /sys/class/net, so that concurrent runs never pick the same
-// address and leave no lock file behind.
+// Addresses are allocated without a daemon and without a lock: each
+// address given out is an alternative name of the container's host end
+// (see record.go), which the kernel keeps unique and removes with the link,
+// so a dead container's address is free again. Only the bridge's creation
+// is serialised, by an flock on the directory /sys/class/net (no lock file
+// is left behind), so that no run sees a bridge before its addresses.
+// Neither setup nor teardown reads the list of all links: their cost does
+// not grow with the number of containers on the bridge.
 //
 // The package has no command-line code; the mkbridge applet is its user.
 package netsetup
@@ -31,9 +31,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Marker starts the alias of every link this package makes: a bridge's
-// alias is "nsbox-mkbridge bridge", a host end's "nsbox-mkbridge BRIDGE
-// ADDR/PREFIX...".
+// Marker starts the alias of a bridge this package made ("nsbox-mkbridge
+// bridge", then the allocation hints).
 const Marker = "nsbox-mkbridge"
 
 // Config is one container's network.
@@ -66,7 +65,7 @@ type Result struct {
 
 // Steps are the names of Setup's steps, in order, as the test hook sees
 // them.
-var Steps = []string{"lock", "bridge", "bridge-addr", "bridge-up", "veth", "master", "addr", "link-up", "lo-up", "route", "nat"}
+var Steps = []string{"lock", "bridge", "bridge-addr", "bridge-up", "veth", "record", "master", "addr", "link-up", "lo-up", "route", "nat"}
 
 func (c *Config) step(name string) error {
 	if c.hook == nil {
@@ -198,144 +197,74 @@ func toIPNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), bits)}
 }
 
-// hostAlias is the alias of a host end: the record of its addresses.
-func hostAlias(bridge string, addrs []netip.Prefix) string {
-	var b strings.Builder
-	b.WriteString(Marker + " " + bridge)
-	for _, a := range addrs {
-		b.WriteString(" " + a.String())
-	}
-	return b.String()
-}
-
-// parseAlias returns the bridge and addresses an alias records, ok false
-// when it is not one of ours (or is a bridge's).
-func parseAlias(alias string) (bridge string, addrs []netip.Prefix, ok bool) {
-	f := strings.Fields(alias)
-	if len(f) < 2 || f[0] != Marker || f[1] == "bridge" {
-		return "", nil, false
-	}
-	for _, s := range f[2:] {
-		if p, err := netip.ParsePrefix(s); err == nil {
-			addrs = append(addrs, p)
-		}
-	}
-	return f[1], addrs, true
-}
-
-// used returns the addresses recorded on the host ends of bridge.
-func used(links []netlink.Link, bridge string) map[netip.Addr]bool {
-	u := map[netip.Addr]bool{}
-	for _, l := range links {
-		if br, addrs, ok := parseAlias(l.Attrs().Alias); ok && br == bridge {
-			for _, a := range addrs {
-				u[a.Addr()] = true
-			}
-		}
-	}
-	return u
-}
-
-// plan turns the requests into addresses: explicit ones checked against
-// the bridge's subnets and the addresses in use, auto ones the lowest free
-// host address of each of the bridge's subnets (one per family) that no
-// explicit address covers.
-func plan(reqs []AddrReq, bridge string, brAddrs []netip.Prefix, inUse map[netip.Addr]bool) ([]netip.Prefix, error) {
-	taken := map[netip.Addr]bool{}
-	for a := range inUse {
-		taken[a] = true
-	}
-	for _, b := range brAddrs {
-		taken[b.Addr()] = true
-	}
+// plan checks the explicit addresses against the bridge's subnets and
+// addresses, and returns them with the subnets to allocate from: one per
+// family of the bridge's addresses that no explicit address covers, when
+// auto (or nothing) was asked for.
+func plan(reqs []AddrReq, bridge string, brAddrs []netip.Prefix) (explicit, auto []netip.Prefix, err error) {
 	if len(reqs) == 0 {
 		reqs = []AddrReq{{Auto: true}}
 	}
-	var out []netip.Prefix
-	auto := false
-	fams := map[bool]bool{} // Is4 -> explicit address given
+	isBridge := map[netip.Addr]bool{}
+	for _, b := range brAddrs {
+		isBridge[b.Addr()] = true
+	}
+	wantAuto := false
+	fams := map[bool]bool{} // Is4 -> an explicit address covers it
+	seen := map[netip.Addr]bool{}
 	for _, r := range reqs {
 		if r.Auto {
-			auto = true
+			wantAuto = true
 			continue
 		}
 		var sub netip.Prefix
+		var subs []string
 		for _, b := range brAddrs {
-			if b.Addr().Is4() == r.Addr.Is4() && b.Masked().Contains(r.Addr) {
+			if b.Addr().Is4() != r.Addr.Is4() {
+				continue
+			}
+			subs = append(subs, b.Masked().String())
+			if !sub.IsValid() && b.Masked().Contains(r.Addr) {
 				sub = b
-				break
 			}
 		}
 		bits := r.Bits
-		if !sub.IsValid() {
-			var subs []string
-			for _, b := range brAddrs {
-				if b.Addr().Is4() == r.Addr.Is4() {
-					subs = append(subs, b.Masked().String())
-				}
-			}
-			if len(subs) > 0 {
-				return nil, Text(fmt.Sprintf("%s: not in the subnet of bridge %s (%s)", r.Addr, bridge, strings.Join(subs, ", ")))
-			}
-			if bits < 0 {
-				return nil, Text(fmt.Sprintf("%s: bridge %s has no address of this family: give a prefix length (ADDR/PREFIX)", r.Addr, bridge))
-			}
-		} else {
+		switch {
+		case !sub.IsValid() && len(subs) > 0:
+			return nil, nil, Text(fmt.Sprintf("%s: not in the subnet of bridge %s (%s)", r.Addr, bridge, strings.Join(subs, ", ")))
+		case !sub.IsValid() && bits < 0:
+			return nil, nil, Text(fmt.Sprintf("%s: bridge %s has no address of this family: give a prefix length (ADDR/PREFIX)", r.Addr, bridge))
+		case sub.IsValid():
 			if bits < 0 {
 				bits = sub.Bits()
 			}
 			if !hostOf(r.Addr, sub) {
-				return nil, Text(fmt.Sprintf("%s: the network or broadcast address of %s", r.Addr, sub.Masked()))
+				return nil, nil, Text(fmt.Sprintf("%s: the network or broadcast address of %s", r.Addr, sub.Masked()))
 			}
 		}
-		if taken[r.Addr] {
-			return nil, Text(fmt.Sprintf("%s: address already in use on bridge %s", r.Addr, bridge))
+		if isBridge[r.Addr] || seen[r.Addr] {
+			return nil, nil, Text(fmt.Sprintf("%s: address already in use on bridge %s", r.Addr, bridge))
 		}
-		taken[r.Addr] = true
+		seen[r.Addr] = true
 		fams[r.Addr.Is4()] = true
-		out = append(out, netip.PrefixFrom(r.Addr, bits))
+		explicit = append(explicit, netip.PrefixFrom(r.Addr, bits))
 	}
-	if !auto {
-		return out, nil
-	}
-	n := 0
-	for _, b := range brAddrs {
-		is4 := b.Addr().Is4()
-		if fams[is4] {
-			continue
+	if wantAuto {
+		for _, b := range brAddrs {
+			if !fams[b.Addr().Is4()] {
+				fams[b.Addr().Is4()] = true
+				auto = append(auto, b)
+			}
 		}
-		a, err := free(b, taken)
-		if err != nil {
-			return nil, err
-		}
-		taken[a] = true
-		fams[is4] = true
-		out = append(out, netip.PrefixFrom(a, b.Bits()))
-		n++
 	}
-	if n == 0 && len(out) == 0 {
-		return nil, Text(fmt.Sprintf("bridge %s has no address to allocate from: give --addr ADDR/PREFIX, or --bridge-addr when it is created", bridge))
+	if len(explicit) == 0 && len(auto) == 0 {
+		return nil, nil, Text(fmt.Sprintf("bridge %s has no address to allocate from: give --addr ADDR/PREFIX, or --bridge-addr when it is created", bridge))
 	}
-	return out, nil
+	return explicit, auto, nil
 }
 
 // maxScan bounds the search for a free address (an IPv6 /64 is big).
-const maxScan = 1 << 20
-
-// free returns the lowest host address of subnet p that is not taken.
-func free(p netip.Prefix, taken map[netip.Addr]bool) (netip.Addr, error) {
-	a := p.Masked().Addr()
-	for i := 0; i < maxScan; i++ {
-		a = a.Next()
-		if !a.IsValid() || !p.Contains(a) {
-			break
-		}
-		if hostOf(a, p) && !taken[a] {
-			return a, nil
-		}
-	}
-	return netip.Addr{}, Text(fmt.Sprintf("no free address left in %s", p.Masked()))
-}
+const maxScan = 1 << 16
 
 // Setup gives c.Target its network (see the package comment). On failure
 // everything it made is removed again; a bridge that existed stays.
@@ -361,7 +290,7 @@ func Setup(c *Config) (res *Result, err error) {
 	}
 	defer ch.Close()
 
-	// Checks that need no lock: the names are free.
+	// The names are free.
 	if _, err := ch.LinkByName(c.IfName); err == nil {
 		return nil, &Error{Op: c.IfName, Err: Text("interface already exists in " + c.Target.Name)}
 	} else if !isNotFound(err) {
@@ -382,31 +311,14 @@ func Setup(c *Config) (res *Result, err error) {
 	}()
 	res = &Result{HostIfName: hostIf}
 
-	lk, err := lock()
+	br, explicit, auto, err := c.ensureBridge(h, &u, res)
 	if err != nil {
 		return nil, err
 	}
-	locked := true
-	defer func() {
-		if locked {
-			lk.unlock()
-		}
-	}()
-	if err := c.step("lock"); err != nil {
-		return nil, err
-	}
-
-	br, addrs, err := c.ensureBridge(h, &u, res)
-	if err != nil {
-		return nil, err
-	}
-	res.Addrs = addrs
-	res.Gateways = c.gateways(addrs, br.brAddrs)
 
 	veth := &netlink.Veth{
 		LinkAttrs: netlink.LinkAttrs{
 			Name:   hostIf,
-			Alias:  hostAlias(c.Bridge, addrs),
 			Flags:  net.FlagUp,
 			MTU:    c.MTU,
 			TxQLen: -1,
@@ -424,22 +336,27 @@ func Setup(c *Config) (res *Result, err error) {
 	if vethIdx == 0 {
 		return nil, &Error{Op: hostIf, Err: Text("created, then not found")}
 	}
-	// The kernel ignores IFLA_IFALIAS in RTM_NEWLINK: set it now, still
-	// under the lock.
-	if err := h.LinkSetAlias(veth, veth.Alias); err != nil {
-		return nil, &Error{Op: "record the addresses on " + hostIf, Err: err}
-	}
 	if err := c.step("veth"); err != nil {
 		return nil, err
 	}
+
+	// The allocation: a record (altname) per address on the host end.
+	addrs, err := c.record(h, veth, br, explicit, auto)
+	if err != nil {
+		return nil, err
+	}
+	res.Addrs = addrs
+	res.Gateways = c.gateways(addrs, br.brAddrs)
+	if err := c.step("record"); err != nil {
+		return nil, err
+	}
+
 	if err := h.LinkSetMasterByIndex(veth, br.index); err != nil {
 		return nil, &Error{Op: "attach " + hostIf + " to " + c.Bridge, Err: err}
 	}
 	if err := c.step("master"); err != nil {
 		return nil, err
 	}
-	lk.unlock() // the alias records the addresses from here on
-	locked = false
 
 	// Inside the container.
 	peer, err := ch.LinkByName(c.IfName)
@@ -507,88 +424,181 @@ func Setup(c *Config) (res *Result, err error) {
 	return res, nil
 }
 
+// record adds the altnames of the explicit addresses (one taken: "already
+// in use") and allocates one address from each auto subnet, starting after
+// the bridge's hint; then moves the hint on.
+func (c *Config) record(h *netlink.Handle, veth netlink.Link, br *bridgeInfo, explicit, auto []netip.Prefix) ([]netip.Prefix, error) {
+	addrs := append([]netip.Prefix(nil), explicit...)
+	for _, a := range explicit {
+		if err := h.LinkAddAltName(veth, recordName(c.Bridge, a.Addr())); err != nil {
+			if isExist(err) {
+				return nil, Text(fmt.Sprintf("%s: address already in use on bridge %s", a.Addr(), c.Bridge))
+			}
+			return nil, &Error{Op: "record " + a.Addr().String() + " on " + veth.Attrs().Name, Err: err}
+		}
+	}
+	skip := map[netip.Addr]bool{}
+	for _, b := range br.brAddrs {
+		skip[b.Addr()] = true
+	}
+	last4, last6 := bridgeHints(br.alias)
+	for _, sub := range auto {
+		hint := last4
+		if sub.Addr().Is6() {
+			hint = last6
+		}
+		var got netip.Addr
+		found, err := candidates(sub, hint, skip, func(a netip.Addr) (bool, error) {
+			err := h.LinkAddAltName(veth, recordName(c.Bridge, a))
+			switch {
+			case err == nil:
+				got = a
+				return true, nil
+			case isExist(err):
+				return false, nil
+			}
+			return false, &Error{Op: "record " + a.String() + " on " + veth.Attrs().Name, Err: err}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, Text(fmt.Sprintf("no free address left in %s on bridge %s", sub.Masked(), c.Bridge))
+		}
+		addrs = append(addrs, netip.PrefixFrom(got, sub.Bits()))
+		if got.Is4() {
+			last4 = got
+		} else {
+			last6 = got
+		}
+	}
+	if len(auto) > 0 && br.ours {
+		// Only a hint: a lost race costs the next run one more try.
+		h.LinkSetAlias(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: br.index, Name: c.Bridge}}, bridgeAlias(last4, last6))
+	}
+	return addrs, nil
+}
+
 type bridgeInfo struct {
 	index   int
 	brAddrs []netip.Prefix
+	alias   string
+	ours    bool // made by this package (its alias says so)
 }
 
-// ensureBridge looks the bridge up or creates it, and plans the addresses:
-// every check is made before the bridge is created.
-func (c *Config) ensureBridge(h *netlink.Handle, u *undo, res *Result) (*bridgeInfo, []netip.Prefix, error) {
-	for attempt := 0; ; attempt++ {
-		links, err := linkList(h)
-		if err != nil {
-			return nil, nil, &Error{Op: "list links", Err: err}
-		}
-		var br netlink.Link
-		for _, l := range links {
-			if l.Attrs().Name == c.Bridge {
-				br = l
-			}
-		}
-		inUse := used(links, c.Bridge)
-		if br != nil {
-			if br.Type() != "bridge" {
-				return nil, nil, &Error{Op: c.Bridge, Err: Text("exists and is not a bridge (type " + br.Type() + ")")}
-			}
-			brAddrs, err := bridgePrefixes(h, br)
-			if err != nil {
-				return nil, nil, &Error{Op: "addresses of " + c.Bridge, Err: err}
-			}
-			addrs, err := plan(c.Addrs, c.Bridge, brAddrs, inUse)
-			if err != nil {
-				return nil, nil, err
-			}
-			if br.Attrs().Flags&net.FlagUp == 0 {
-				if err := h.LinkSetUp(br); err != nil {
-					return nil, nil, &Error{Op: "set " + c.Bridge + " up", Err: err}
-				}
-			}
-			return &bridgeInfo{index: br.Attrs().Index, brAddrs: brAddrs}, addrs, nil
-		}
-		addrs, err := plan(c.Addrs, c.Bridge, c.BridgeAddrs, inUse)
-		if err != nil {
-			return nil, nil, err
-		}
-		nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: c.Bridge, Alias: Marker + " bridge", TxQLen: -1}}
-		if err := h.LinkAdd(nb); err != nil {
-			if isExist(err) && attempt == 0 { // made meanwhile, by someone else
-				continue
-			}
-			return nil, nil, &Error{Op: "create bridge " + c.Bridge, Err: err}
-		}
-		idx := nb.Attrs().Index
-		u.push(func() { h.LinkDel(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: c.Bridge}}) })
-		res.BridgeCreated = true
-		if idx == 0 {
-			return nil, nil, &Error{Op: c.Bridge, Err: Text("created, then not found")}
-		}
-		if err := h.LinkSetAlias(nb, nb.Alias); err != nil {
-			return nil, nil, &Error{Op: "mark bridge " + c.Bridge, Err: err}
-		}
-		if err := c.step("bridge"); err != nil {
-			return nil, nil, err
-		}
-		for _, a := range c.BridgeAddrs {
-			na := &netlink.Addr{IPNet: toIPNet(a)}
-			if a.Addr().Is6() {
-				na.Flags = unix.IFA_F_NODAD
-			}
-			if err := h.AddrAdd(nb, na); err != nil {
-				return nil, nil, &Error{Op: "add address " + a.String() + " to " + c.Bridge, Err: err}
-			}
-		}
-		if err := c.step("bridge-addr"); err != nil {
-			return nil, nil, err
-		}
-		if err := h.LinkSetUp(nb); err != nil {
-			return nil, nil, &Error{Op: "set " + c.Bridge + " up", Err: err}
-		}
-		if err := c.step("bridge-up"); err != nil {
-			return nil, nil, err
-		}
-		return &bridgeInfo{index: idx, brAddrs: c.BridgeAddrs}, addrs, nil
+// ensureBridge looks the bridge up or creates it (under the lock, so that
+// a run never sees a bridge another run made but has not given its
+// addresses yet), and checks the addresses asked for: every check is made
+// before the bridge is created.
+func (c *Config) ensureBridge(h *netlink.Handle, u *undo, res *Result) (*bridgeInfo, []netip.Prefix, []netip.Prefix, error) {
+	lk, err := lock()
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	defer lk.unlock()
+	if err := c.step("lock"); err != nil {
+		return nil, nil, nil, err
+	}
+	br, err := h.LinkByName(c.Bridge)
+	if err != nil && !isNotFound(err) {
+		return nil, nil, nil, &Error{Op: "look up " + c.Bridge, Err: err}
+	}
+	if err == nil {
+		if br.Type() != "bridge" {
+			return nil, nil, nil, &Error{Op: c.Bridge, Err: Text("exists and is not a bridge (type " + br.Type() + ")")}
+		}
+		brAddrs, err := bridgePrefixes(h, br)
+		if err != nil {
+			return nil, nil, nil, &Error{Op: "addresses of " + c.Bridge, Err: err}
+		}
+		explicit, auto, err := plan(c.Addrs, c.Bridge, brAddrs)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := c.checkFree(h, explicit); err != nil {
+			return nil, nil, nil, err
+		}
+		if br.Attrs().Flags&net.FlagUp == 0 {
+			if err := h.LinkSetUp(br); err != nil {
+				return nil, nil, nil, &Error{Op: "set " + c.Bridge + " up", Err: err}
+			}
+		}
+		a := br.Attrs()
+		return &bridgeInfo{index: a.Index, brAddrs: brAddrs, alias: a.Alias, ours: isOurBridge(a.Alias)}, explicit, auto, nil
+	}
+	explicit, auto, err := plan(c.Addrs, c.Bridge, c.BridgeAddrs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := c.checkFree(h, explicit); err != nil {
+		return nil, nil, nil, err
+	}
+	nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: c.Bridge, TxQLen: -1}}
+	if err := h.LinkAdd(nb); err != nil {
+		return nil, nil, nil, &Error{Op: "create bridge " + c.Bridge, Err: err}
+	}
+	idx := nb.Attrs().Index
+	u.push(func() { removeIfEmpty(h, idx, c.Bridge) })
+	res.BridgeCreated = true
+	if idx == 0 {
+		return nil, nil, nil, &Error{Op: c.Bridge, Err: Text("created, then not found")}
+	}
+	if err := h.LinkSetAlias(nb, bridgeAliasPrefix); err != nil {
+		return nil, nil, nil, &Error{Op: "mark bridge " + c.Bridge, Err: err}
+	}
+	if err := c.step("bridge"); err != nil {
+		return nil, nil, nil, err
+	}
+	for _, a := range c.BridgeAddrs {
+		na := &netlink.Addr{IPNet: toIPNet(a)}
+		if a.Addr().Is6() {
+			na.Flags = unix.IFA_F_NODAD
+		}
+		if err := h.AddrAdd(nb, na); err != nil {
+			return nil, nil, nil, &Error{Op: "add address " + a.String() + " to " + c.Bridge, Err: err}
+		}
+	}
+	if err := c.step("bridge-addr"); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := h.LinkSetUp(nb); err != nil {
+		return nil, nil, nil, &Error{Op: "set " + c.Bridge + " up", Err: err}
+	}
+	if err := c.step("bridge-up"); err != nil {
+		return nil, nil, nil, err
+	}
+	return &bridgeInfo{index: idx, brAddrs: c.BridgeAddrs, alias: bridgeAliasPrefix, ours: true}, explicit, auto, nil
+}
+
+// checkFree refuses an explicit address that is recorded already (one
+// RTM_GETLINK by the record's name), before anything is created.
+func (c *Config) checkFree(h *netlink.Handle, explicit []netip.Prefix) error {
+	for _, a := range explicit {
+		if _, err := h.LinkByName(recordName(c.Bridge, a.Addr())); err == nil {
+			return Text(fmt.Sprintf("%s: address already in use on bridge %s", a.Addr(), c.Bridge))
+		}
+	}
+	return nil
+}
+
+// removeIfEmpty is the rollback of a bridge this run made: under the lock,
+// it is removed unless another run has attached a port to it meanwhile.
+func removeIfEmpty(h *netlink.Handle, idx int, name string) {
+	lk, err := lock()
+	if err != nil {
+		return
+	}
+	defer lk.unlock()
+	links, err := linkList(h)
+	if err != nil {
+		return
+	}
+	for _, l := range links {
+		if l.Attrs().MasterIndex == idx {
+			return
+		}
+	}
+	h.LinkDel(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: name}})
 }
 
 // gateways: the ones asked for, else for each family of the container's

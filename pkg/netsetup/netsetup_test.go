@@ -83,26 +83,78 @@ func TestHostOf(t *testing.T) {
 	}
 }
 
-func TestAlias(t *testing.T) {
-	addrs := []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24"), netip.MustParsePrefix("fd00::2/64")}
-	s := hostAlias("br0", addrs)
-	if s != "nsbox-mkbridge br0 10.0.0.2/24 fd00::2/64" {
-		t.Errorf("alias %q", s)
-	}
-	br, got, ok := parseAlias(s)
-	if !ok || br != "br0" || len(got) != 2 || got[0] != addrs[0] || got[1] != addrs[1] {
-		t.Errorf("parseAlias: %s %v %v", br, got, ok)
-	}
-	for _, s := range []string{"", "nsbox-mkbridge bridge", "something else", "nsbox-mkbridge"} {
-		if _, _, ok := parseAlias(s); ok {
-			t.Errorf("parseAlias(%q) ok", s)
+func TestRecord(t *testing.T) {
+	for _, c := range []struct{ bridge, addr, name string }{
+		{"br0", "10.0.0.2", "nsbox-mkbridge.br0.10.0.0.2"},
+		{"a.b", "10.88.0.255", "nsbox-mkbridge.a.b.10.88.0.255"},
+		{"nsbox0", "fd00::5", "nsbox-mkbridge.nsbox0.fd000000000000000000000000000005"},
+		{"x.1.2.3", "fd00::5", "nsbox-mkbridge.x.1.2.3.fd000000000000000000000000000005"},
+	} {
+		a := netip.MustParseAddr(c.addr)
+		if got := recordName(c.bridge, a); got != c.name {
+			t.Errorf("recordName(%s, %s) = %s", c.bridge, a, got)
 		}
+		br, got, ok := parseRecord(c.name)
+		if !ok || br != c.bridge || got != a {
+			t.Errorf("parseRecord(%s) = %s %s %v", c.name, br, got, ok)
+		}
+	}
+	for _, s := range []string{"", "eth0", "nsbox-mkbridge.", "nsbox-mkbridge.br0", "nsbox-mkbridge.10.0.0.1", "nsbox-mkbridge.br.10.0.0", "other.br0.10.0.0.1"} {
+		if br, a, ok := parseRecord(s); ok {
+			t.Errorf("parseRecord(%q) = %s %s", s, br, a)
+		}
+	}
+	br, addrs, ok := records([]string{"x", "nsbox-mkbridge.b.10.0.0.2", "nsbox-mkbridge.b.fd000000000000000000000000000002"})
+	if !ok || br != "b" || fmt.Sprint(addrs) != "[10.0.0.2 fd00::2]" {
+		t.Errorf("records: %s %v %v", br, addrs, ok)
+	}
+}
+
+func TestBridgeAlias(t *testing.T) {
+	a4, a6 := netip.MustParseAddr("10.0.0.9"), netip.MustParseAddr("fd00::9")
+	s := bridgeAlias(a4, a6)
+	if s != "nsbox-mkbridge bridge last=10.0.0.9 last6=fd00::9" || !isOurBridge(s) || !isOurBridge("nsbox-mkbridge bridge") || isOurBridge("nsbox-mkbridge bridges") {
+		t.Errorf("bridgeAlias: %q", s)
+	}
+	if g4, g6 := bridgeHints(s); g4 != a4 || g6 != a6 {
+		t.Errorf("bridgeHints: %s %s", g4, g6)
+	}
+}
+
+// TestCandidates: after the hint, wrapping round, skipping the network,
+// broadcast and bridge addresses, each host address once.
+func TestCandidates(t *testing.T) {
+	p := netip.MustParsePrefix("10.0.0.1/29")
+	skip := map[netip.Addr]bool{netip.MustParseAddr("10.0.0.1"): true}
+	var got []string
+	collect := func(a netip.Addr) (bool, error) { got = append(got, a.String()); return false, nil }
+	for _, c := range []struct{ hint, want string }{
+		{"", "[10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5 10.0.0.6]"},
+		{"10.0.0.4", "[10.0.0.5 10.0.0.6 10.0.0.2 10.0.0.3 10.0.0.4]"},
+		{"10.0.0.6", "[10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5 10.0.0.6]"},
+		{"10.9.9.9", "[10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5 10.0.0.6]"},
+	} {
+		got = nil
+		var hint netip.Addr
+		if c.hint != "" {
+			hint = netip.MustParseAddr(c.hint)
+		}
+		if stopped, err := candidates(p, hint, skip, collect); stopped || err != nil || fmt.Sprint(got) != c.want {
+			t.Errorf("hint %s: %v (%v %v), want %s", c.hint, got, stopped, err, c.want)
+		}
+	}
+	got = nil
+	stopped, _ := candidates(netip.MustParsePrefix("fd00::1/64"), netip.Addr{}, nil, func(a netip.Addr) (bool, error) {
+		got = append(got, a.String())
+		return len(got) == 2, nil
+	})
+	if !stopped || fmt.Sprint(got) != "[fd00::1 fd00::2]" {
+		t.Errorf("IPv6: %v %v", got, stopped)
 	}
 }
 
 func TestPlan(t *testing.T) {
 	br := []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24"), netip.MustParsePrefix("fd00::1/64")}
-	used := map[netip.Addr]bool{netip.MustParseAddr("10.0.0.2"): true, netip.MustParseAddr("10.0.0.4"): true}
 	req := func(s ...string) []AddrReq {
 		var out []AddrReq
 		for _, x := range s {
@@ -119,23 +171,21 @@ func TestPlan(t *testing.T) {
 		br   []netip.Prefix
 		want string
 	}{
-		{nil, br, "[10.0.0.3/24 fd00::2/64]"},
-		{req("auto"), br[:1], "[10.0.0.3/24]"},
-		{req("10.0.0.9"), br, "[10.0.0.9/24]"},
-		{req("10.0.0.9", "auto"), br, "[10.0.0.9/24 fd00::2/64]"},
-		{req("fd00::9/64", "auto"), br, "[fd00::9/64 10.0.0.3/24]"},
-		{req("10.0.0.4"), br, "error: 10.0.0.4: address already in use on bridge b"},
+		{nil, br, "[] [10.0.0.1/24 fd00::1/64]"},
+		{req("auto"), br[:1], "[] [10.0.0.1/24]"},
+		{req("10.0.0.9"), br, "[10.0.0.9/24] []"},
+		{req("10.0.0.9", "auto"), br, "[10.0.0.9/24] [fd00::1/64]"},
+		{req("fd00::9/64", "auto"), br, "[fd00::9/64] [10.0.0.1/24]"},
 		{req("10.0.0.1"), br, "error: 10.0.0.1: address already in use on bridge b"},
+		{req("10.0.0.7", "10.0.0.7"), br, "error: 10.0.0.7: address already in use on bridge b"},
 		{req("10.0.0.255"), br, "error: 10.0.0.255: the network or broadcast address of 10.0.0.0/24"},
 		{req("10.0.1.9"), br, "error: 10.0.1.9: not in the subnet of bridge b (10.0.0.0/24)"},
 		{req("10.0.1.9"), nil, "error: 10.0.1.9: bridge b has no address of this family: give a prefix length (ADDR/PREFIX)"},
-		{req("10.0.1.9/16"), nil, "[10.0.1.9/16]"},
+		{req("10.0.1.9/16"), nil, "[10.0.1.9/16] []"},
 		{req("auto"), nil, "error: bridge b has no address to allocate from: give --addr ADDR/PREFIX, or --bridge-addr when it is created"},
-		{req("auto"), []netip.Prefix{netip.MustParsePrefix("10.0.0.1/30")}, "error: no free address left in 10.0.0.0/30"},
-		{req("auto", "auto"), []netip.Prefix{netip.MustParsePrefix("10.0.0.5/30")}, "[10.0.0.6/30]"}, // one per family
 	} {
-		got, err := plan(c.reqs, "b", c.br, used)
-		s := fmt.Sprint(got)
+		ex, au, err := plan(c.reqs, "b", c.br)
+		s := fmt.Sprint(ex, " ", au)
 		if err != nil {
 			s = "error: " + err.Error()
 		}

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,30 +25,51 @@ func hostHandle() (*netlink.Handle, error) {
 }
 
 // Ends returns the host ends this package made whose peer is in t's
-// network namespace, sorted by name.
+// network namespace, sorted by name. It looks from inside: the veths
+// there whose peer is in the caller's namespace (IFLA_LINK_NETNSID) name
+// their peer's index (IFLA_LINK); so the cost does not grow with the
+// number of containers.
 func Ends(h *netlink.Handle, t *Target) ([]Removed, []netlink.Link, error) {
-	id, err := h.GetNetNsIdByFd(t.Fd())
+	ch, err := netlink.NewHandleAt(netns.NsHandle(t.Fd()), unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, nil, &Error{Op: "network namespace id of " + t.Name, Err: err}
+		return nil, nil, &Error{Op: "netlink in " + t.Name, Err: err}
 	}
-	if id < 0 { // no id: no veth of ours has its peer there
+	defer ch.Close()
+	self, err := unix.Open("/proc/self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, &Error{Op: "open /proc/self/ns/net", Err: err}
+	}
+	id, err := ch.GetNetNsIdByFd(self)
+	unix.Close(self)
+	if err != nil {
+		return nil, nil, &Error{Op: "network namespace id of the host in " + t.Name, Err: err}
+	}
+	if id < 0 { // no id: no veth there has its peer here
 		return nil, nil, nil
 	}
-	links, err := linkList(h)
+	inside, err := linkList(ch)
 	if err != nil {
-		return nil, nil, &Error{Op: "list links", Err: err}
+		return nil, nil, &Error{Op: "list links in " + t.Name, Err: err}
 	}
 	var out []Removed
 	var ls []netlink.Link
-	for _, l := range links {
+	for _, l := range inside {
 		a := l.Attrs()
-		br, _, ok := parseAlias(a.Alias)
-		if !ok || l.Type() != "veth" || a.NetNsID != id {
+		if l.Type() != "veth" || a.NetNsID != id || a.ParentIndex == 0 {
 			continue
 		}
-		out = append(out, Removed{HostIfName: a.Name, Bridge: br})
-		ls = append(ls, l)
+		hl, err := h.LinkByIndex(a.ParentIndex)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		br, _, ok := records(hl.Attrs().AltNames)
+		if !ok || hl.Type() != "veth" {
+			continue
+		}
+		out = append(out, Removed{HostIfName: hl.Attrs().Name, Bridge: br})
+		ls = append(ls, hl)
 	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i].Attrs().Name < ls[j].Attrs().Name })
 	sort.Slice(out, func(i, j int) bool { return out[i].HostIfName < out[j].HostIfName })
 	return out, ls, nil
 }
@@ -94,8 +116,8 @@ func TeardownHost(name string) (*Removed, error) {
 		}
 		return nil, &Error{Op: "look up " + name, Err: err}
 	}
-	br, _, ok := parseAlias(l.Attrs().Alias)
-	if !ok || l.Type() != "veth" {
+	br, _, ok := records(l.Attrs().AltNames)
+	if !ok || l.Type() != "veth" || l.Attrs().Name != name {
 		return nil, &Error{Op: name, Err: Text("not a host end made by mkbridge")}
 	}
 	if err := h.LinkDel(l); err != nil {
@@ -113,8 +135,8 @@ func IsHostEnd(name string) bool {
 	if err != nil {
 		return false
 	}
-	_, _, ok := parseAlias(l.Attrs().Alias)
-	return ok && l.Type() == "veth"
+	_, _, ok := records(l.Attrs().AltNames)
+	return ok && l.Type() == "veth" && l.Attrs().Name == name
 }
 
 // DeleteBridge removes bridge name, made by this package, when no port is
@@ -149,7 +171,7 @@ func DeleteBridge(name string) error {
 	if br.Type() != "bridge" {
 		return &Error{Op: name, Err: Text("not a bridge")}
 	}
-	if br.Attrs().Alias != Marker+" bridge" {
+	if !isOurBridge(br.Attrs().Alias) {
 		return &Error{Op: name, Err: Text("not made by mkbridge: not removed")}
 	}
 	ports := 0

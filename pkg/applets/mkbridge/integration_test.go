@@ -549,11 +549,16 @@ func TestConcurrent(t *testing.T) {
 }
 
 // TestDeadContainerFreesItsAddress: when a container's namespace dies its
-// veth pair goes, and with it the record of its address.
+// veth pair goes, and with it the record of its address: the address can
+// be given again (explicitly at once; auto goes on after the last address
+// it gave, and comes round to it).
 func TestDeadContainerFreesItsAddress(t *testing.T) {
 	bin, br := setup(t)
 	a := container(t, bin)
-	host, addrA := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.10.1/24", pidOf(a)))
+	host, addrA := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.10.1/29", pidOf(a)))
+	b := container(t, bin)
+	fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, "-a", addrA[0].Addr().String(), pidOf(b)),
+		"mkbridge: "+addrA[0].Addr().String()+": address already in use on bridge "+br+"\n")
 	a.Signal(unix.SIGKILL)
 	a.Wait()
 	for deadline := time.Now().Add(10 * time.Second); linkExists(host); time.Sleep(20 * time.Millisecond) {
@@ -561,12 +566,31 @@ func TestDeadContainerFreesItsAddress(t *testing.T) {
 			t.Fatalf("%s still there 10 s after its namespace died", host)
 		}
 	}
-	b := container(t, bin)
-	_, addrB := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(b)))
+	_, addrB := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "-a", addrA[0].Addr().String(), pidOf(b)))
 	if addrB[0] != addrA[0] {
 		t.Errorf("after A died, B got %v, not A's %v", addrB, addrA)
 	}
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(b)), 0)
+	must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(b)), 0)
+	// A /29 has 6 host addresses, the bridge has one: five containers
+	// fill it, auto wraps round to the free ones, a sixth finds none.
+	var cs []*testutil.Proc
+	seen := map[netip.Prefix]bool{}
+	for i := 0; i < 5; i++ {
+		c := container(t, bin)
+		cs = append(cs, c)
+		_, ad := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(c)))
+		if seen[ad[0]] {
+			t.Errorf("%v given twice", ad[0])
+		}
+		seen[ad[0]] = true
+	}
+	last := container(t, bin)
+	fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(last)), "mkbridge: no free address left in 10.201.10.0/29 on bridge "+br+"\n")
+	args := []string{bin, "mkbridge", "-d", "--delete-bridge"}
+	for _, c := range cs {
+		args = append(args, pidOf(c))
+	}
+	must(t, testutil.Run(t, args...), 0)
 }
 
 // sysctl reads a /proc/sys value; restoreSysctl puts it back at cleanup.
