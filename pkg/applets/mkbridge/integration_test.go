@@ -767,3 +767,28 @@ func TestCheck(t *testing.T) {
 	}
 	must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(a)), 0)
 }
+
+// TestNew: --new makes the namespace (as ip netns add) and sets it up in
+// the same process; on a failure the new namespace is removed again.
+func TestNew(t *testing.T) {
+	bin, br := setup(t)
+	name := fmt.Sprintf("nsbt-new-%d", os.Getpid())
+	t.Cleanup(func() {
+		if _, err := os.Stat("/run/netns/" + name); err == nil {
+			testutil.Run(t, bin, "pin", "-d", "--netns", name)
+		}
+	})
+	_, addrs := parseOut(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "--bridge-addr", "10.201.13.1/24", name))
+	echoServer(t, "/run/netns/"+name, ":7005")
+	echo(t, "", hostPort(addrs[0].Addr(), 7005))
+	fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, name), "mkbridge: /run/netns/"+name+": already a namespace pin\n")
+	other := name + "b"
+	fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "-a", addrs[0].Addr().String(), other),
+		"mkbridge: "+addrs[0].Addr().String()+": address already in use on bridge "+br+"\n")
+	if _, err := os.Stat("/run/netns/" + other); err == nil {
+		t.Errorf("a failed --new left /run/netns/%s", other)
+	}
+	fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "123"), "mkbridge: --new takes a /run/netns name, not '123'\n")
+	must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", name), 0)
+	must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), 0)
+}

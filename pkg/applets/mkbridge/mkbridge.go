@@ -64,6 +64,8 @@ Options:
      --mtu <n>              MTU of both ends
      --mac <mac>            MAC address of the container end
      --nat                  forward and masquerade the bridge's subnets (nftables)
+     --new                  create <target>, a new network namespace pinned as
+                              /run/netns/<target> (as "ip netns add"), first
  -d, --delete               remove the network of <target> (a PID, file or
                               name) or the host end <host-ifname>
      --delete-bridge        remove the bridge (and its NAT rules) when no port
@@ -89,6 +91,7 @@ func run(e *applet.Env) error {
 	fs.String("mtu", "", "")
 	fs.String("mac", "", "")
 	nat := fs.Bool("nat", false, "")
+	newNs := fs.Bool("new", false, "")
 	del := fs.BoolP("delete", "d", false, "")
 	delBridge := fs.Bool("delete-bridge", false, "")
 	check := fs.Bool("check", false, "")
@@ -159,7 +162,7 @@ func run(e *applet.Env) error {
 		}
 	}
 
-	setupOnly := []string{"bridge-addr", "addr", "ifname", "host-ifname", "gateway", "mtu", "mac"}
+	setupOnly := []string{"bridge-addr", "addr", "ifname", "host-ifname", "gateway", "mtu", "mac", "new"}
 	switch {
 	case *check:
 		if *del || *delBridge {
@@ -208,7 +211,15 @@ func run(e *applet.Env) error {
 	if err := c.Validate(); err != nil {
 		return failure(err)
 	}
-	t, err := netsetup.OpenTarget(rest[0])
+	var t *netsetup.Target
+	if *newNs {
+		if netsetup.IsPID(rest[0]) || strings.ContainsRune(rest[0], '/') {
+			return applet.Errorf("--new takes a /run/netns name, not '%s'", rest[0])
+		}
+		t, err = netsetup.NewNetns(rest[0])
+	} else {
+		t, err = netsetup.OpenTarget(rest[0])
+	}
 	if err != nil {
 		return failure(err)
 	}
@@ -216,7 +227,14 @@ func run(e *applet.Env) error {
 	c.Target = t
 	res, err := netsetup.Setup(c)
 	if err != nil {
+		if *newNs {
+			t.Close()
+			netsetup.RemoveNetns(rest[0])
+		}
 		return failure(err)
+	}
+	if *newNs {
+		logf("created network namespace %s", t.Name)
 	}
 	if res.BridgeCreated {
 		logf("created bridge %s", c.Bridge)
