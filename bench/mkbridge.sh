@@ -57,6 +57,23 @@ purge() {
 }
 at_exit purge
 
+# settle: wait (at most 20 s) until the kernel has destroyed the network
+# namespaces of the previous round (cleanup_net runs in the background and
+# would be timed with the next round): until the active objects of the
+# net_namespace slab (root: /proc/slabinfo) stop falling.
+netns_objs() { awk '$1 == "net_namespace" { print $2 }' /proc/slabinfo 2>/dev/null; }
+settle() {
+	local a b k
+	a=$(netns_objs)
+	[ -n "$a" ] || { sleep 2; return; }
+	for ((k = 0; k < 40; k++)); do
+		sleep 0.5
+		b=$(netns_objs)
+		[ "$b" -ge "$a" ] && break
+		a=$b
+	done
+}
+
 reachable() { # reachable ADDR: its kernel answers a TCP SYN (refused); 3 tries
 	local out k
 	for k in 1 2 3; do
@@ -73,9 +90,13 @@ for n in $SCALE_NS; do
 	for ((r = 1; r <= SCALE_ROUNDS; r++)); do
 		for ((i = 1; i <= n; i++)); do echo "netns add ${P}c$i"; done >"$NSB_TMP/mk.batch"
 		ip -batch "$NSB_TMP/mk.batch" || die "ip netns add failed"
+		settle
 		ok=ok
+		k=$((n < 100 ? n / 2 : 50)) # the first and the last k containers are timed apart too
 		t0=$(now)
 		for ((i = 1; i <= n; i++)); do
+			[ $i = $((k + 1)) ] && tf=$(now)
+			[ $i = $((n - k + 1)) ] && tl=$(now)
 			"$NSBOX" mkbridge -b "$BR" --bridge-addr 10.214.0.1/16 "${P}c$i" >"$NSB_TMP/out.$i" || { ok=FAILED; break; }
 		done
 		t1=$(now)
@@ -99,14 +120,14 @@ for n in $SCALE_NS; do
 		for ((i = 1; i <= n; i++)); do echo "netns del ${P}c$i"; done >"$NSB_TMP/rm.batch"
 		ip -batch "$NSB_TMP/rm.batch"
 		purge
-		echo "$r $(((t1 - t0) / 1000)) $(((t3 - t2) / 1000)) $ok" >>"$NSB_TMP/scale.$n"
+		echo "$r $(((t1 - t0) / 1000)) $(((t3 - t2) / 1000)) $ok $(((tf - t0) / 1000 / k)) $(((t1 - tl) / 1000 / k))" >>"$NSB_TMP/scale.$n"
 		log "scale N=$n round $r: setup $(((t1 - t0) / 1000)) us, teardown $(((t3 - t2) / 1000)) us, $ok"
 	done
 	awk -v n="$n" '
 		function sort(a, k,   x, y, t) { for (x = 2; x <= k; x++) { t = a[x]; for (y = x - 1; y >= 1 && a[y] > t; y--) a[y + 1] = a[y]; a[y + 1] = t } }
 		function med(a, k) { sort(a, k); return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-		{ k++; s[k] = $2; d[k] = $3; if ($4 != "ok") bad = bad " " $4 }
-		END { printf "%-28s %8d %9.2f ms %9.2f ms %9.1f ms  %s\n", "mkbridge (scale)", n, med(s, k) / 1000 / n, med(d, k) / 1000 / n, med(s, k) / 1000, (bad == "" ? "ok" : bad) }
+		{ k++; s[k] = $2; d[k] = $3; f[k] = $5; l[k] = $6; if ($4 != "ok") bad = bad " " $4 }
+		END { printf "%-28s %8d %9.2f ms %9.2f ms %9.1f ms  %s   (first/last containers: %.2f / %.2f ms)\n", "mkbridge (scale)", n, med(s, k) / 1000 / n, med(d, k) / 1000 / n, med(s, k) / 1000, (bad == "" ? "ok" : bad), med(f, k) / 1000, med(l, k) / 1000 }
 	' "$NSB_TMP/scale.$n" | tee -a "$NSB_TMP/scale.txt"
 done
 

@@ -116,7 +116,7 @@ func (c *Config) Validate() error {
 			return Text(fmt.Sprintf("'%s/%d' is not a host address of %s", a.Addr, a.Bits, netip.PrefixFrom(a.Addr, a.Bits).Masked()))
 		}
 		if !a.Addr.IsGlobalUnicast() && !a.Addr.IsPrivate() {
-			return Text(fmt.Sprintf("'%s' is not a unicast address", a.Addr))
+			return Text(fmt.Sprintf("'%s' is not a global unicast address", a.Addr))
 		}
 	}
 	return nil
