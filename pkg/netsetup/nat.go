@@ -5,12 +5,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/google/nftables"
-	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
 
-// NAT is nftables over its own netlink family (github.com/google/nftables):
+// NAT is nftables over its own netlink family (nft.go, a minimal client):
 // one table per bridge, "inet nsbox-BRIDGE", with one base chain
 // "postrouting" (type nat, hook postrouting, priority srcnat) holding, for
 // each subnet of the bridge,
@@ -52,27 +50,17 @@ func forwardSysctl(marker string) string {
 // NATTable is the name of bridge's NAT table (family inet).
 func NATTable(bridge string) string { return NATTablePrefix + bridge }
 
-func natConn() (*nftables.Conn, error) {
-	c, err := nftables.New()
-	if err != nil {
-		return nil, &Error{Op: "nftables", Err: err}
-	}
-	return c, nil
-}
-
-func natTable(bridge string) *nftables.Table {
-	return &nftables.Table{Name: NATTable(bridge), Family: nftables.TableFamilyINet}
-}
+const familyINet = unix.NFPROTO_INET
 
 // nsboxTables lists the inet tables whose names start with NATTablePrefix.
-func nsboxTables(c *nftables.Conn) ([]*nftables.Table, error) {
-	ts, err := c.ListTablesOfFamily(nftables.TableFamilyINet)
+func nsboxTables(c *nftConn) ([]string, error) {
+	ts, err := c.tables(familyINet)
 	if err != nil {
 		return nil, &Error{Op: "list nftables tables", Err: err}
 	}
-	var out []*nftables.Table
+	var out []string
 	for _, t := range ts {
-		if strings.HasPrefix(t.Name, NATTablePrefix) {
+		if strings.HasPrefix(t, NATTablePrefix) {
 			out = append(out, t)
 		}
 	}
@@ -81,24 +69,26 @@ func nsboxTables(c *nftables.Conn) ([]*nftables.Table, error) {
 
 // NATPresent reports whether bridge's NAT table exists.
 func NATPresent(bridge string) (bool, error) {
-	c, err := natConn()
+	c, err := nftOpen()
 	if err != nil {
 		return false, err
 	}
+	defer c.close()
 	ts, err := nsboxTables(c)
 	if err != nil {
 		return false, err
 	}
 	for _, t := range ts {
-		if t.Name == NATTable(bridge) {
+		if t == NATTable(bridge) {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-// masquerade is the rule for one subnet.
-func masquerade(bridge string, p netip.Prefix) []expr.Any {
+// masquerade is the rule's expressions for one subnet:
+// meta nfproto P, saddr & mask == subnet, oifname != bridge, masquerade.
+func masquerade(bridge string, p netip.Prefix) nlattr {
 	p = p.Masked()
 	proto, off, n := byte(unix.NFPROTO_IPV4), uint32(12), uint32(4)
 	if p.Addr().Is6() {
@@ -110,17 +100,22 @@ func masquerade(bridge string, p netip.Prefix) []expr.Any {
 	}
 	ifname := make([]byte, 16)
 	copy(ifname, bridge)
-	return []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{proto}},
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: n},
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: n, Mask: mask, Xor: make([]byte, n)},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: p.Addr().AsSlice()},
-		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: ifname},
-		&expr.Masq{},
-	}
+	return attrNest(unix.NFTA_RULE_EXPRESSIONS,
+		exprMeta(unix.NFT_META_NFPROTO),
+		exprCmp(unix.NFT_CMP_EQ, []byte{proto}),
+		exprPayload(unix.NFT_PAYLOAD_NETWORK_HEADER, off, n),
+		exprBitwise(mask),
+		exprCmp(unix.NFT_CMP_EQ, p.Addr().AsSlice()),
+		exprMeta(unix.NFT_META_OIFNAME),
+		exprCmp(unix.NFT_CMP_NEQ, ifname),
+		exprElem("masq"),
+	)
 }
+
+const (
+	flagsNew = unix.NLM_F_REQUEST | unix.NLM_F_CREATE | unix.NLM_F_ACK
+	flagsDel = unix.NLM_F_REQUEST | unix.NLM_F_ACK
+)
 
 // EnableNAT makes sure bridge's subnets are masqueraded and forwarding is
 // on; created tells whether this call made the table. The caller holds
@@ -133,18 +128,14 @@ func EnableNAT(bridge string, subnets []netip.Prefix) (created bool, err error) 
 	if err != nil || present {
 		return false, err
 	}
-	c, err := natConn()
+	c, err := nftOpen()
 	if err != nil {
 		return false, err
 	}
-	t := c.AddTable(natTable(bridge))
-	ch := c.AddChain(&nftables.Chain{
-		Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT,
-		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource,
-	})
+	defer c.close()
+	table := NATTable(bridge)
 	want := map[string]bool{}
 	for _, p := range subnets {
-		c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: masquerade(bridge, p)})
 		if p.Addr().Is4() {
 			want[ForwardMarker4] = true
 		} else {
@@ -153,14 +144,32 @@ func EnableNAT(bridge string, subnets []netip.Prefix) (created bool, err error) 
 	}
 	// Forwarding: turn it on, and say so in the table, in the same batch.
 	var turnOn []string
-	for m := range want {
-		if v, ok := readSysctl(forwardSysctl(m)); ok && v == "0" {
-			c.AddChain(&nftables.Chain{Name: m, Table: t})
+	for _, m := range []string{ForwardMarker4, ForwardMarker6} {
+		if v, ok := readSysctl(forwardSysctl(m)); want[m] && ok && v == "0" {
 			turnOn = append(turnOn, m)
 		}
 	}
-	if err := c.Flush(); err != nil {
-		return false, &Error{Op: "add nftables table inet " + NATTable(bridge), Err: err}
+	err = c.batch(func(next func() uint32) [][]byte {
+		msgs := [][]byte{
+			nftMsg(nftType(unix.NFT_MSG_NEWTABLE), flagsNew|unix.NLM_F_EXCL, next(), familyINet, 0,
+				attrStr(unix.NFTA_TABLE_NAME, table)),
+			nftMsg(nftType(unix.NFT_MSG_NEWCHAIN), flagsNew, next(), familyINet, 0,
+				attrStr(unix.NFTA_CHAIN_TABLE, table), attrStr(unix.NFTA_CHAIN_NAME, "postrouting"),
+				attrNest(unix.NFTA_CHAIN_HOOK, attrU32(unix.NFTA_HOOK_HOOKNUM, unix.NF_INET_POST_ROUTING), attrU32(unix.NFTA_HOOK_PRIORITY, 100)),
+				attrU32(unix.NFTA_CHAIN_POLICY, nfAccept), attrStr(unix.NFTA_CHAIN_TYPE, "nat")),
+		}
+		for _, p := range subnets {
+			msgs = append(msgs, nftMsg(nftType(unix.NFT_MSG_NEWRULE), flagsNew|unix.NLM_F_APPEND, next(), familyINet, 0,
+				attrStr(unix.NFTA_RULE_TABLE, table), attrStr(unix.NFTA_RULE_CHAIN, "postrouting"), masquerade(bridge, p)))
+		}
+		for _, m := range turnOn {
+			msgs = append(msgs, nftMsg(nftType(unix.NFT_MSG_NEWCHAIN), flagsNew, next(), familyINet, 0,
+				attrStr(unix.NFTA_CHAIN_TABLE, table), attrStr(unix.NFTA_CHAIN_NAME, m)))
+		}
+		return msgs
+	})
+	if err != nil {
+		return false, &Error{Op: "add nftables table inet " + table, Err: err}
 	}
 	for _, m := range turnOn {
 		if err := writeSysctl(forwardSysctl(m), "1"); err != nil {
@@ -181,44 +190,50 @@ func writeSysctl(name, v string) error {
 // DisableNAT removes bridge's NAT table, if any; forwarding that this
 // package turned on is turned off again with the last nsbox table.
 func DisableNAT(bridge string) (removed bool, err error) {
-	c, err := natConn()
+	c, err := nftOpen()
 	if err != nil {
 		return false, err
 	}
+	defer c.close()
 	ts, err := nsboxTables(c)
 	if err != nil {
 		return false, err
 	}
-	var ours *nftables.Table
-	var others []*nftables.Table
+	ours := NATTable(bridge)
+	found := false
+	var others []string
 	for _, t := range ts {
-		if t.Name == NATTable(bridge) {
-			ours = t
+		if t == ours {
+			found = true
 		} else {
 			others = append(others, t)
 		}
 	}
-	if ours == nil {
+	if !found {
 		return false, nil
 	}
-	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
+	chains, err := c.chains(familyINet)
 	if err != nil {
 		return false, &Error{Op: "list nftables chains", Err: err}
 	}
 	var markers []string
 	for _, ch := range chains {
-		if ch.Table.Name == ours.Name && forwardSysctl(ch.Name) != "" {
-			markers = append(markers, ch.Name)
+		if ch.table == ours && forwardSysctl(ch.name) != "" {
+			markers = append(markers, ch.name)
 		}
 	}
-	c.DelTable(ours)
-	if len(others) > 0 { // the marker moves on
-		for _, m := range markers {
-			c.AddChain(&nftables.Chain{Name: m, Table: others[0]})
+	err = c.batch(func(next func() uint32) [][]byte {
+		msgs := [][]byte{nftMsg(nftType(unix.NFT_MSG_DELTABLE), flagsDel, next(), familyINet, 0, attrStr(unix.NFTA_TABLE_NAME, ours))}
+		if len(others) > 0 { // the marker moves on
+			for _, m := range markers {
+				msgs = append(msgs, nftMsg(nftType(unix.NFT_MSG_NEWCHAIN), flagsNew, next(), familyINet, 0,
+					attrStr(unix.NFTA_CHAIN_TABLE, others[0]), attrStr(unix.NFTA_CHAIN_NAME, m)))
+			}
 		}
-	}
-	if err := c.Flush(); err != nil {
-		return false, &Error{Op: "delete nftables table inet " + ours.Name, Err: err}
+		return msgs
+	})
+	if err != nil {
+		return false, &Error{Op: "delete nftables table inet " + ours, Err: err}
 	}
 	if len(others) == 0 {
 		for _, m := range markers {
@@ -233,24 +248,39 @@ func DisableNAT(bridge string) (removed bool, err error) {
 // forwardDrops lists the base chains on the forward hook whose policy is
 // drop, in every family, as "family table chain".
 func forwardDrops() ([]string, error) {
-	c, err := natConn()
+	c, err := nftOpen()
 	if err != nil {
 		return nil, err
 	}
-	chains, err := c.ListChains()
+	defer c.close()
+	chains, err := c.chains(unix.NFPROTO_UNSPEC)
 	if err != nil {
 		return nil, err
-	}
-	fam := map[nftables.TableFamily]string{
-		nftables.TableFamilyINet: "inet", nftables.TableFamilyIPv4: "ip", nftables.TableFamilyIPv6: "ip6",
-		nftables.TableFamilyBridge: "bridge", nftables.TableFamilyARP: "arp", nftables.TableFamilyNetdev: "netdev",
 	}
 	var out []string
 	for _, ch := range chains {
-		if ch.Hooknum == nil || *ch.Hooknum != *nftables.ChainHookForward || ch.Policy == nil || *ch.Policy != nftables.ChainPolicyDrop {
+		// NF_INET_FORWARD is 2 in the ip, ip6, inet and bridge families.
+		if !ch.hooked || ch.hook != unix.NF_INET_FORWARD || ch.policy != nfDrop {
 			continue
 		}
-		out = append(out, fam[ch.Table.Family]+" "+ch.Table.Name+" "+ch.Name)
+		switch ch.family {
+		case unix.NFPROTO_IPV4, unix.NFPROTO_IPV6, unix.NFPROTO_INET, unix.NFPROTO_BRIDGE:
+			out = append(out, familyName(ch.family)+" "+ch.table+" "+ch.name)
+		}
 	}
 	return out, nil
+}
+
+func familyName(f uint8) string {
+	switch f {
+	case unix.NFPROTO_IPV4:
+		return "ip"
+	case unix.NFPROTO_IPV6:
+		return "ip6"
+	case unix.NFPROTO_INET:
+		return "inet"
+	case unix.NFPROTO_BRIDGE:
+		return "bridge"
+	}
+	return "?"
 }
