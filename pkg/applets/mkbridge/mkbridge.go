@@ -45,7 +45,8 @@ Give a container's network namespace a port on a host bridge, over netlink,
 in one step: the bridge (created if missing), a veth pair whose container end
 is created inside the namespace, its addresses, lo up and a default route.
 On failure everything this run created is removed again. On success one line
-is printed: the host end's name, then the container's addresses.
+is printed: "<host-ifname> <addr>/<prefix>...", the host end's name, then the
+container's addresses.
 
 <target> is a PID, a network namespace file (a pin, e.g. DIR/net), or a name
 under /run/netns.
@@ -55,8 +56,9 @@ Options:
      --bridge-addr <cidr>   the bridge's address when it is created
                               (repeatable, IPv4 and IPv6; default 10.88.0.1/16)
  -a, --addr <cidr>|auto     the container's address (repeatable, IPv4 and IPv6);
-                              auto: the lowest free address of each of the
-                              bridge's subnets (the default)
+                              auto (the default): a free address of each of
+                              the bridge's subnets, the next after the last
+                              one given out
  -i, --ifname <name>        the container end's name (default eth0)
      --host-ifname <name>   the host end's name (default nsb<netns inode in hex>)
  -g, --gateway <addr>|none  default route via <addr> (repeatable; default: the
