@@ -388,3 +388,51 @@ func TestConcurrentBridgeCreation(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestNewNetnsLeavesOurThreads: NewNetns, many times, never leaves the
+// main thread or any other of ours in a new namespace (the unsharing
+// thread is thrown away, and is never the main thread, which the runtime
+// could not end).
+func TestNewNetnsLeavesOurThreads(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t, "/run/netns")
+	var own unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/net", &own); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		name := fmt.Sprintf("nsbt%d-nn%d", os.Getpid()%100000, i)
+		tg, err := NewNetns(name)
+		if err != nil {
+			t.Fatalf("NewNetns: %v", err)
+		}
+		if tg.Ino() == own.Ino {
+			t.Errorf("the new namespace is ours")
+		}
+		tg.Close()
+		if err := RemoveNetns(name); err != nil {
+			t.Error(err)
+		}
+		var st unix.Stat_t
+		if err := unix.Stat("/proc/self/ns/net", &st); err != nil || st.Ino != own.Ino {
+			t.Fatalf("after NewNetns the main thread is in net:[%d], not net:[%d] (%v)", st.Ino, own.Ino, err)
+		}
+		// Every thread of the process (the thrown-away one may take a
+		// moment to end).
+		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			foreign := ""
+			ents, _ := os.ReadDir("/proc/self/task")
+			for _, e := range ents {
+				if err := unix.Stat("/proc/self/task/"+e.Name()+"/ns/net", &st); err == nil && st.Ino != own.Ino {
+					foreign = fmt.Sprintf("thread %s is in net:[%d]", e.Name(), st.Ino)
+				}
+			}
+			if foreign == "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal(foreign)
+			}
+		}
+	}
+}

@@ -18,15 +18,7 @@ func NewNetns(name string) (*Target, error) {
 		return nil, &Error{Op: "--new", Err: Text("invalid netns name '" + name + "'")}
 	}
 	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread() // still in our own namespace: reusable
-			errc <- &Error{Op: "unshare a network namespace", Err: err}
-			return
-		}
-		errc <- pin.PinNetns(unix.Gettid(), name)
-	}()
+	go unshareAndPin(name, errc)
 	if err := <-errc; err != nil {
 		return nil, err
 	}
@@ -36,6 +28,31 @@ func NewNetns(name string) (*Target, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// unshareAndPin runs on a thread of its own: it unshares a network
+// namespace there, pins it and returns without unlocking the thread, which
+// the runtime then ends. Never on the main thread: the runtime cannot end
+// that one (it would stay, in the new namespace, and /proc/self would
+// name it): a goroutine that lands there keeps it locked while another
+// goroutine, which therefore runs elsewhere, does the work.
+func unshareAndPin(name string, errc chan<- error) {
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		inner := make(chan error, 1)
+		go unshareAndPin(name, inner)
+		err := <-inner
+		runtime.UnlockOSThread()
+		errc <- err
+		return
+	}
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread() // still in our own namespace: reusable
+		errc <- &Error{Op: "unshare a network namespace", Err: err}
+		return
+	}
+	errc <- pin.PinNetns(unix.Gettid(), name)
+	// the thread stays locked: it ends with this goroutine
 }
 
 // RemoveNetns removes the pin NewNetns made (the namespace goes with its

@@ -88,7 +88,7 @@ func OpenTarget(spec string) (*Target, error) {
 		return nil, &Error{Op: path, Err: ErrNotNetns}
 	}
 	var st unix.Stat_t
-	if err := unix.Stat("/proc/self/ns/net", &st); err == nil && st.Ino == f.Ino() {
+	if err := unix.Stat("/proc/thread-self/ns/net", &st); err == nil && st.Ino == f.Ino() {
 		f.Close()
 		return nil, &Error{Op: path, Err: ErrOwnNetns}
 	}

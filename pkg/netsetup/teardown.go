@@ -35,9 +35,9 @@ func Ends(h *netlink.Handle, t *Target) ([]Removed, []netlink.Link, error) {
 		return nil, nil, &Error{Op: "netlink in " + t.Name, Err: err}
 	}
 	defer ch.Close()
-	self, err := unix.Open("/proc/self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, &Error{Op: "open /proc/self/ns/net", Err: err}
+		return nil, nil, &Error{Op: "open /proc/thread-self/ns/net", Err: err}
 	}
 	id, err := ch.GetNetNsIdByFd(self)
 	unix.Close(self)
