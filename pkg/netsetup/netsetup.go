@@ -161,34 +161,6 @@ func addrList(h *netlink.Handle, l netlink.Link, family int) ([]netlink.Addr, er
 	return nil, err
 }
 
-// bridgePrefixes returns the global addresses of link l.
-func bridgePrefixes(h *netlink.Handle, l netlink.Link) ([]netip.Prefix, error) {
-	as, err := addrList(h, l, netlink.FAMILY_ALL)
-	if err != nil {
-		return nil, err
-	}
-	var out []netip.Prefix
-	for _, a := range as {
-		if p, ok := toPrefix(a.IPNet); ok && a.Scope == unix.RT_SCOPE_UNIVERSE {
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
-
-func toPrefix(n *net.IPNet) (netip.Prefix, bool) {
-	if n == nil {
-		return netip.Prefix{}, false
-	}
-	a, ok := netip.AddrFromSlice(n.IP)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	a = a.Unmap()
-	ones, _ := n.Mask.Size()
-	return netip.PrefixFrom(a, ones), true
-}
-
 func toIPNet(p netip.Prefix) *net.IPNet {
 	bits := 32
 	if p.Addr().Is6() {
@@ -507,7 +479,7 @@ func (c *Config) ensureBridge(h *netlink.Handle, u *undo, res *Result) (*bridgeI
 		if br.Type() != "bridge" {
 			return nil, nil, nil, &Error{Op: c.Bridge, Err: Text("exists and is not a bridge (type " + br.Type() + ")")}
 		}
-		brAddrs, err := bridgePrefixes(h, br)
+		brAddrs, err := linkPrefixes(br.Attrs().Index)
 		if err != nil {
 			return nil, nil, nil, &Error{Op: "addresses of " + c.Bridge, Err: err}
 		}
