@@ -38,6 +38,16 @@ SCALE_ROUNDS=${SCALE_ROUNDS:-3}
 P=nbm$(($$ % 10000))
 BR=${P}br
 now() { date +%s%N; }
+# cpu VAR: VAR = user+system time, in us, of the children this shell has
+# waited for so far (bash's times, run in this shell, not a subshell; less
+# sensitive to other load than wall time)
+cpu() {
+	local u s
+	times >"$NSB_TMP/times"
+	{ read -r _ _; read -r u s; } <"$NSB_TMP/times"
+	printf -v "$1" '%d' "$(awk -v u="$u" -v s="$s" 'function us(v,   m) { m = v; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", v); sub(/s$/, "", v); return (m * 60 + v) * 1e6 }
+		BEGIN { printf "%d", us(u) + us(s) }')"
+}
 
 # ---- 1. net.sh, side by side ----
 : >"$NSB_TMP/net.txt"
@@ -93,13 +103,15 @@ for n in $SCALE_NS; do
 		settle
 		ok=ok
 		k=$((n < 100 ? n / 2 : 50)) # the first and the last k containers are timed apart too
+		cpu c0
 		t0=$(now)
 		for ((i = 1; i <= n; i++)); do
-			[ $i = $((k + 1)) ] && tf=$(now)
-			[ $i = $((n - k + 1)) ] && tl=$(now)
+			[ $i = $((k + 1)) ] && { tf=$(now); cpu cf; }
+			[ $i = $((n - k + 1)) ] && { tl=$(now); cpu cl; }
 			"$NSBOX" mkbridge -b "$BR" --bridge-addr 10.214.0.1/16 "${P}c$i" >"$NSB_TMP/out.$i" || { ok=FAILED; break; }
 		done
 		t1=$(now)
+		cpu c1
 		if [ $ok = ok ]; then
 			bad=0
 			for ((i = 1; i <= n; i++)); do
@@ -120,14 +132,14 @@ for n in $SCALE_NS; do
 		for ((i = 1; i <= n; i++)); do echo "netns del ${P}c$i"; done >"$NSB_TMP/rm.batch"
 		ip -batch "$NSB_TMP/rm.batch"
 		purge
-		echo "$r $(((t1 - t0) / 1000)) $(((t3 - t2) / 1000)) $ok $(((tf - t0) / 1000 / k)) $(((t1 - tl) / 1000 / k))" >>"$NSB_TMP/scale.$n"
+		echo "$r $(((t1 - t0) / 1000)) $(((t3 - t2) / 1000)) $ok $(((tf - t0) / 1000 / k)) $(((t1 - tl) / 1000 / k)) $(((c1 - c0) / n)) $(((cf - c0) / k)) $(((c1 - cl) / k))" >>"$NSB_TMP/scale.$n"
 		log "scale N=$n round $r: setup $(((t1 - t0) / 1000)) us, teardown $(((t3 - t2) / 1000)) us, $ok"
 	done
 	awk -v n="$n" '
 		function sort(a, k,   x, y, t) { for (x = 2; x <= k; x++) { t = a[x]; for (y = x - 1; y >= 1 && a[y] > t; y--) a[y + 1] = a[y]; a[y + 1] = t } }
 		function med(a, k) { sort(a, k); return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-		{ k++; s[k] = $2; d[k] = $3; f[k] = $5; l[k] = $6; if ($4 != "ok") bad = bad " " $4 }
-		END { printf "%-28s %8d %9.2f ms %9.2f ms %9.1f ms  %s   (first/last containers: %.2f / %.2f ms)\n", "mkbridge (scale)", n, med(s, k) / 1000 / n, med(d, k) / 1000 / n, med(s, k) / 1000, (bad == "" ? "ok" : bad), med(f, k) / 1000, med(l, k) / 1000 }
+		{ k++; s[k] = $2; d[k] = $3; f[k] = $5; l[k] = $6; c[k] = $7; cf[k] = $8; cl[k] = $9; if ($4 != "ok") bad = bad " " $4 }
+		END { printf "%-28s %8d %9.2f ms %9.2f ms %9.1f ms  %s   (first/last containers: %.2f / %.2f ms; cpu per container %.2f ms, first/last %.2f / %.2f)\n", "mkbridge (scale)", n, med(s, k) / 1000 / n, med(d, k) / 1000 / n, med(s, k) / 1000, (bad == "" ? "ok" : bad), med(f, k) / 1000, med(l, k) / 1000, med(c, k) / 1000, med(cf, k) / 1000, med(cl, k) / 1000 }
 	' "$NSB_TMP/scale.$n" | tee -a "$NSB_TMP/scale.txt"
 done
 
