@@ -291,7 +291,6 @@ func Setup(c *Config) (res *Result, err error) {
 	veth := &netlink.Veth{
 		LinkAttrs: netlink.LinkAttrs{
 			Name:   hostIf,
-			Flags:  net.FlagUp,
 			MTU:    c.MTU,
 			TxQLen: -1,
 		},
@@ -323,8 +322,17 @@ func Setup(c *Config) (res *Result, err error) {
 		return nil, err
 	}
 
+	// The host end takes no IPv6 address: no link-local, no DAD or MLD
+	// packets that the bridge would flood to every other port (work that
+	// grows with the bridge). Set while it is down.
+	if err := h.LinkSetIP6AddrGenMode(veth, 1 /* IN6_ADDR_GEN_MODE_NONE */); err != nil && !errors.Is(err, unix.EAFNOSUPPORT) {
+		return nil, &Error{Op: "no IPv6 link-local on " + hostIf, Err: err}
+	}
 	if err := h.LinkSetMasterByIndex(veth, br.index); err != nil {
 		return nil, &Error{Op: "attach " + hostIf + " to " + c.Bridge, Err: err}
+	}
+	if err := h.LinkSetUp(veth); err != nil {
+		return nil, &Error{Op: "set " + hostIf + " up", Err: err}
 	}
 	if err := c.step("master"); err != nil {
 		return nil, err
