@@ -15,6 +15,10 @@
 #                                                           ip netns add + del
 #   lsns.sh util-linux nsbox=NSBOX                          lsns and lsns -J with 0 and
 #                                                           3000 extra processes
+#   bench/mkbridge.sh NSBOX                                 container networks: the kit's
+#                                                           net.sh (ip recipes beside
+#                                                           mkbridge --new), then 50 and
+#                                                           500 containers on one bridge
 # then prints, per workload, nsbox's ratio to util-linux, and pin's to
 # iproute2. EXTRA-SPEC is any kit spec, e.g. purego=out/nsbox-purego. Run as
 # root.
@@ -23,10 +27,12 @@
 # start.sh; MEMRUNS (7) for --mem; INITTRACE_RUNS (20); PIN_ROUNDS (5) x
 # PIN_RUNS (3), PIN_WARMUP (1) and PIN_K (5 cycles per timed loop) for the
 # two pin parts; LSNS_ROUNDS (5) x LSNS_RUNS (3), LSNS_WARMUP (1) and
-# LSNS_LEVELS (LEVELS, else "0 3000") for lsns; every other knob of the kit
+# LSNS_LEVELS (LEVELS, else "0 3000") for lsns; NET_N (50), NET_ROUNDS (5),
+# SCALE_NS ("50 500"), SCALE_ROUNDS (3) for mkbridge (NET_N=0 or SCALE_NS=""
+# skip a part); every other knob of the kit
 # (lib.sh) passes through. Results
-# are kept in BENCH_OUT (default out/bench/DATE-TIME). The defaults take 4 to
-# 5 minutes on 2 cores (lsns's part about 2); ROUNDS=20 (the kit's default) or 40 narrows the
+# are kept in BENCH_OUT (default out/bench/DATE-TIME). The defaults take 7 to
+# 9 minutes on 2 cores (lsns's part about 2, mkbridge's about 3); ROUNDS=20 (the kit's default) or 40 narrows the
 # ratios, at 2x or 4x the time.
 set -euo pipefail
 
@@ -37,7 +43,7 @@ export ROUNDS=${ROUNDS:-10} RUNS=${RUNS:-10} MEMRUNS=${MEMRUNS:-7}
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
-for f in start.sh sizes.sh lib.sh pin.sh lsns.sh; do
+for f in start.sh sizes.sh lib.sh pin.sh lsns.sh net.sh; do
 	[ -f "$KIT/$f" ] || die "benchmark kit not found: no $KIT/$f (it lives in shared/bench beside the repository; set NSB_KIT=DIR to use another copy)"
 done
 KIT=$(cd "$KIT" && pwd)
@@ -111,13 +117,17 @@ piece pinnetns "${PIN_ENV[@]}" "$REPO/bench/pinnetns.sh" "$NSBOX"
 LSNS_ENV=(env ROUNDS="${LSNS_ROUNDS:-5}" RUNS="${LSNS_RUNS:-3}" WARMUP="${LSNS_WARMUP:-1}" LEVELS="${LSNS_LEVELS:-${LEVELS:-0 3000}}")
 section "lsns and lsns -J with extra processes in 200 namespaces"
 piece lsns "${LSNS_ENV[@]}" "$KIT/lsns.sh" util-linux "nsbox=$NSBOX"
+# mkbridge: per container, beside the ip recipes (net.sh's seed, ipn, batch,
+# direct), then at 50 and 500 containers on one bridge
+section "container network: mkbridge beside ip (per container)"
+piece net env NSB_KIT="$KIT" "$REPO/bench/mkbridge.sh" "$NSBOX"
 
 # ---- summary: nsbox against util-linux, workload by workload ----
 # start.txt rows: WORKLOAD... IMPL MEDIAN UNIT (MIN-MAX) XRAW XREF CPU CPURAW
 #                 WORKLOAD... IMPL n/a - - - # failed: ...
 # mem.txt rows:   WORKLOAD... IMPL KIB KiB (MIN-MAX)  |  WORKLOAD... IMPL n/a
 section "summary: nsbox / util-linux (below 1.00: nsbox is faster or smaller)"
-touch "$OUT/start.txt" "$OUT/mem.txt" "$OUT/pin.txt" "$OUT/pinnetns.txt" "$OUT/lsns.txt"
+touch "$OUT/start.txt" "$OUT/mem.txt" "$OUT/pin.txt" "$OUT/pinnetns.txt" "$OUT/lsns.txt" "$OUT/net.txt"
 # lsns.txt also has "cost per extra process" rows (WORKLOAD IMPL US): the
 # timing rows are those with a (min-max) field
 grep -F '(' "$OUT/lsns.txt" >"$OUT/lsns-times.txt" || true
@@ -184,6 +194,8 @@ awk '
 		}
 	}
 ' "$OUT/lsns-times.txt" | tee -a "$OUT/summary.txt"
+# mkbridge's targets: the summary lines of bench/mkbridge.sh
+grep -E '^(mkbridge --new|mkbridge alone|mkbridge \(scale\))' "$OUT/net.txt" | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
 grep -m1 '^init total' "$OUT/inittrace.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u: /' | tee -a "$OUT/summary.txt" || true
 
 if [ -f "$TMPBASE/start/results.tsv" ]; then cp "$TMPBASE/start/results.tsv" "$OUT/"; fi

@@ -6,6 +6,7 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 
 	_ "github.com/nsbox/nsbox/pkg/applets/lsns"
+	_ "github.com/nsbox/nsbox/pkg/applets/mkbridge"
 	_ "github.com/nsbox/nsbox/pkg/applets/nsenter"
 	_ "github.com/nsbox/nsbox/pkg/applets/pin"
 	_ "github.com/nsbox/nsbox/pkg/applets/pivot"

@@ -1,0 +1,204 @@
+package netsetup
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Finding is one line of Check's diagnosis.
+type Finding struct {
+	Problem bool
+	Text    string
+}
+
+// ProcSys is where Check reads sysctls (a variable for tests).
+var ProcSys = "/proc/sys"
+
+func readSysctl(name string) (string, bool) {
+	b, err := os.ReadFile(ProcSys + "/" + name)
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSpace(string(b)), true
+}
+
+// Check explains the silent failures of a bridge setup: a bridge missing,
+// down or without an address; br_netfilter loaded with a FORWARD policy
+// that drops; ip_forward off when NAT is wanted; addresses still
+// tentative; in the target, lo down, no address, no default route.
+func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
+	var out []Finding
+	add := func(problem bool, format string, args ...any) {
+		out = append(out, Finding{Problem: problem, Text: fmt.Sprintf(format, args...)})
+	}
+	h, err := hostHandle()
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+
+	var brAddrs []netip4or6
+	br, err := h.LinkByName(bridge)
+	switch {
+	case err != nil && isNotFound(err):
+		add(true, "bridge %s does not exist (mkbridge creates it with --bridge-addr)", bridge)
+	case err != nil:
+		return nil, &Error{Op: "look up " + bridge, Err: err}
+	case br.Type() != "bridge":
+		add(true, "%s is not a bridge (type %s)", bridge, br.Type())
+	default:
+		if br.Attrs().Flags&net.FlagUp == 0 {
+			add(true, "bridge %s is down", bridge)
+		} else {
+			add(false, "bridge %s is up", bridge)
+		}
+		as, err := addrList(h, br, netlink.FAMILY_ALL)
+		if err != nil {
+			return nil, &Error{Op: "addresses of " + bridge, Err: err}
+		}
+		for _, a := range as {
+			if a.Scope != unix.RT_SCOPE_UNIVERSE {
+				continue
+			}
+			brAddrs = append(brAddrs, netip4or6{a.IPNet.String(), a.IP.To4() != nil})
+			addrState(add, bridge, a)
+		}
+		if len(brAddrs) == 0 {
+			add(true, "bridge %s has no address: containers have no gateway and mkbridge cannot allocate (give --bridge-addr when it is created, or -a ADDR/PREFIX and -g)", bridge)
+		}
+	}
+
+	if v, ok := readSysctl("net/bridge/bridge-nf-call-iptables"); ok {
+		if v == "1" {
+			drops, err := forwardDrops()
+			switch {
+			case err != nil:
+				add(false, "br_netfilter is loaded (bridge-nf-call-iptables=1): bridged traffic passes the FORWARD chains (could not read them: %v)", err)
+			case len(drops) > 0:
+				add(true, "br_netfilter is loaded (bridge-nf-call-iptables=1) and FORWARD drops by default (%s): traffic between containers on the bridge is dropped unless accepted there", strings.Join(drops, ", "))
+			default:
+				add(false, "br_netfilter is loaded, no FORWARD chain drops by default")
+			}
+		} else {
+			add(false, "br_netfilter is loaded, bridge-nf-call-iptables=0")
+		}
+	} else {
+		add(false, "br_netfilter is not loaded")
+	}
+	if legacy, err := os.ReadFile("/proc/net/ip_tables_names"); err == nil && strings.Contains(string(legacy), "filter") {
+		add(false, "an iptables-legacy filter table exists: its FORWARD policy is not checked (iptables -L FORWARD)")
+	}
+
+	if v, ok := readSysctl("net/ipv4/ip_forward"); ok {
+		switch {
+		case v != "1" && nat:
+			add(true, "net.ipv4.ip_forward is 0: --nat needs forwarding (mkbridge --nat turns it on)")
+		case v != "1":
+			add(false, "net.ipv4.ip_forward is 0 (containers reach the bridge and each other, not beyond; see --nat)")
+		default:
+			add(false, "net.ipv4.ip_forward is 1")
+		}
+	}
+	if nat {
+		if ok, err := NATPresent(bridge); err != nil {
+			add(true, "NAT rules of %s: cannot read them: %v", bridge, err)
+		} else if !ok {
+			add(true, "no NAT rules for %s (mkbridge --nat adds them)", bridge)
+		} else {
+			add(false, "NAT rules for %s are in place (table inet %s)", bridge, NATTable(bridge))
+		}
+	}
+
+	if t != nil {
+		if err := checkTarget(t, add); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+type netip4or6 struct {
+	s   string
+	is4 bool
+}
+
+func addrState(add func(bool, string, ...any), dev string, a netlink.Addr) {
+	switch {
+	case a.Flags&unix.IFA_F_DADFAILED != 0:
+		add(true, "%s on %s failed duplicate address detection: another host has it", a.IPNet, dev)
+	case a.Flags&unix.IFA_F_TENTATIVE != 0 && a.IP.IsLinkLocalUnicast():
+		add(false, "%s on %s is still tentative (link-local only: the global addresses are usable)", a.IPNet, dev)
+	case a.Flags&unix.IFA_F_TENTATIVE != 0:
+		add(true, "%s on %s is still tentative (duplicate address detection): unusable for about 2 s (mkbridge adds IPv6 addresses with nodad)", a.IPNet, dev)
+	default:
+		add(false, "%s on %s", a.IPNet, dev)
+	}
+}
+
+func checkTarget(t *Target, add func(bool, string, ...any)) error {
+	ch, err := netlink.NewHandleAt(netns.NsHandle(t.Fd()), unix.NETLINK_ROUTE)
+	if err != nil {
+		return &Error{Op: "netlink in " + t.Name, Err: err}
+	}
+	defer ch.Close()
+	links, err := linkList(ch)
+	if err != nil {
+		return &Error{Op: "list links in " + t.Name, Err: err}
+	}
+	global := 0
+	for _, l := range links {
+		a := l.Attrs()
+		if a.Name == "lo" {
+			if a.Flags&net.FlagUp == 0 {
+				add(true, "lo is down in %s: 127.0.0.1 and the container's own addresses do not answer", t.Name)
+			} else {
+				add(false, "lo is up in %s", t.Name)
+			}
+			continue
+		}
+		if a.Flags&net.FlagUp == 0 {
+			add(true, "%s is down in %s", a.Name, t.Name)
+		}
+		as, err := addrList(ch, l, netlink.FAMILY_ALL)
+		if err != nil {
+			return &Error{Op: "addresses in " + t.Name, Err: err}
+		}
+		for _, ad := range as {
+			if ad.Scope == unix.RT_SCOPE_UNIVERSE {
+				global++
+				addrState(add, a.Name+" in "+t.Name, ad)
+			} else if ad.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) != 0 {
+				addrState(add, a.Name+" in "+t.Name, ad)
+			}
+		}
+	}
+	if global == 0 {
+		add(true, "no global address in %s", t.Name)
+	}
+	routes, err := ch.RouteList(nil, netlink.FAMILY_ALL)
+	if err != nil {
+		return &Error{Op: "routes in " + t.Name, Err: err}
+	}
+	def := 0
+	for _, r := range routes {
+		if r.Dst == nil || (r.Dst.IP.IsUnspecified() && isZeroMask(r.Dst.Mask)) {
+			def++
+			add(false, "default route via %s in %s", r.Gw, t.Name)
+		}
+	}
+	if def == 0 {
+		add(true, "no default route in %s", t.Name)
+	}
+	return nil
+}
+
+func isZeroMask(m net.IPMask) bool {
+	ones, _ := m.Size()
+	return ones == 0
+}

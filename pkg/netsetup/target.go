@@ -1,0 +1,117 @@
+package netsetup
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/pkg/nsfs"
+)
+
+// NetnsDir is where named network namespaces live (iproute2's
+// NETNS_RUN_DIR); a target that is a bare name is looked up there.
+var NetnsDir = "/run/netns"
+
+// Target is an open network namespace that is not the caller's own.
+type Target struct {
+	f    *nsfs.File
+	Name string // how the user named it: "PID 123", a path
+}
+
+// Fd is the namespace's open file descriptor.
+func (t *Target) Fd() int { return t.f.Fd() }
+
+// Ino is the namespace's inode number, its identity.
+func (t *Target) Ino() uint64 { return t.f.Ino() }
+
+// Close closes the namespace file.
+func (t *Target) Close() error {
+	if t == nil {
+		return nil
+	}
+	return t.f.Close()
+}
+
+// IsPID reports whether spec names a process: a decimal number.
+func IsPID(spec string) bool {
+	if spec == "" {
+		return false
+	}
+	for _, c := range spec {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// TargetPath is the file a target spec names: /proc/PID/ns/net for a PID,
+// the path itself when it holds a '/', else NetnsDir/NAME.
+func TargetPath(spec string) string {
+	switch {
+	case IsPID(spec):
+		return "/proc/" + spec + "/ns/net"
+	case strings.ContainsRune(spec, '/'):
+		return spec
+	}
+	return filepath.Join(NetnsDir, spec)
+}
+
+// OpenTarget opens the network namespace spec names (see TargetPath) and
+// checks that it is one, and not the caller's own.
+func OpenTarget(spec string) (*Target, error) {
+	if spec == "" || spec == "." || spec == ".." {
+		return nil, &Error{Op: fmt.Sprintf("'%s'", spec), Err: Text("not a PID, network namespace file or /run/netns name")}
+	}
+	if IsPID(spec) {
+		if n, err := strconv.ParseInt(spec, 10, 32); err != nil || n <= 0 {
+			return nil, &Error{Op: "PID " + spec, Err: Text("not a valid PID")}
+		}
+	}
+	path := TargetPath(spec)
+	f, err := nsfs.Open(path, 0)
+	if err != nil {
+		if errors.Is(err, nsfs.ErrNotNamespace) {
+			return nil, &Error{Op: path, Err: ErrNotNetns}
+		}
+		if IsPID(spec) && errors.Is(err, unix.ENOENT) {
+			err = unix.ESRCH
+		}
+		return nil, &Error{Op: "cannot open " + path, Err: err}
+	}
+	if t, err := f.Type(); err != nil || t != nsfs.Net {
+		f.Close()
+		return nil, &Error{Op: path, Err: ErrNotNetns}
+	}
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/thread-self/ns/net", &st); err == nil && st.Ino == f.Ino() {
+		f.Close()
+		return nil, &Error{Op: path, Err: ErrOwnNetns}
+	}
+	return &Target{f: f, Name: path}, nil
+}
+
+// Text is an error with a constant text (a string type: no package init
+// work, which every applet of the multi-call binary would pay).
+type Text string
+
+func (e Text) Error() string { return string(e) }
+
+// Errors of the target checks.
+const (
+	ErrNotNetns Text = "not a network namespace"
+	ErrOwnNetns Text = "is mkbridge's own network namespace (the host side), not a container's"
+)
+
+// Error is a failure with the step or object it concerns.
+type Error struct {
+	Op  string
+	Err error
+}
+
+func (e *Error) Error() string { return e.Op + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
