@@ -1,7 +1,7 @@
 # nsbox - build, test, benchmark, install.
 #
 #   make                 out/nsbox: the static cgo multi-call binary
-#   make test            deps, binaries, go vet, gofmt check, go test (what .ci/run runs)
+#   make test            deps, binaries, go vet, gofmt check, go test, vmtest (what .ci/run runs)
 #   make rootfs          out/rootfs: a small root filesystem for pivot (busybox + nsbox)
 #   make bench           start latency, peak RSS and size against util-linux (bench/run.sh)
 #   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin
@@ -141,6 +141,7 @@ test: deps $(BINS) rootfs
 	NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_PUREGO_BIN=$(CURDIR)/out/nsbox-purego NSBOX_ROOTFS=$(CURDIR)/out/rootfs \
 		$(GO) test -p 1 -count=1 -timeout 20m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRanges$$' -fuzztime 10s ./pkg/idmap/
+	$(MAKE) vmtest
 
 # ---- benchmarks (root; see bench/run.sh for ROUNDS, RUNS, MEMRUNS) ----
 bench: bench-deps out/nsbox
