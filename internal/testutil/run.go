@@ -406,3 +406,25 @@ func (r Result) Outcome() Outcome {
 func (o Outcome) String() string {
 	return fmt.Sprintf("%s\n--- stdout:\n%s--- stderr:\n%s", Result{Code: o.Code, Signal: o.Sig}.Status(), o.Out, o.Err)
 }
+
+// Must stops the test unless r exited with want (and did not time out).
+func Must(t testing.TB, r Result, want int) {
+	t.Helper()
+	if r.Code != want || r.TimedOut {
+		t.Fatalf("want exit %d, got %s", want, r.String())
+	}
+}
+
+// Refused checks a refusal: exit code, exactly stderr, nothing on stdout.
+func Refused(t testing.TB, r Result, code int, stderr string) {
+	t.Helper()
+	if r.Code != code || r.Stderr != stderr || r.Stdout != "" {
+		t.Errorf("want exit %d and stderr %q, got %s", code, stderr, r.String())
+	}
+}
+
+// Fails is Refused with exit status 1, an applet's error.
+func Fails(t testing.TB, r Result, stderr string) {
+	t.Helper()
+	Refused(t, r, 1, stderr)
+}

@@ -32,21 +32,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
 
-func must(t *testing.T, r testutil.Result, want int) {
-	t.Helper()
-	if r.Code != want || r.TimedOut {
-		t.Fatalf("want exit %d, got %s", want, r.String())
-	}
-}
-
-// fails asserts exit 1, the exact stderr and an empty stdout.
-func fails(t *testing.T, r testutil.Result, stderr string) {
-	t.Helper()
-	if r.Code != 1 || r.Stderr != stderr || r.Stdout != "" {
-		t.Errorf("want exit 1 and stderr %q, got %s", stderr, r.String())
-	}
-}
-
 var brSeq int
 
 // setup: root, /run/netns as iproute2 makes it, the leak check, the
@@ -264,11 +249,11 @@ func TestSetupTwoContainers(t *testing.T) {
 	echo(t, "", hostPort(addrB[0].Addr(), 7001))
 
 	// A third run on A: eth0 exists.
-	fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(a)),
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(a)),
 		fmt.Sprintf("mkbridge: eth0: interface already exists in /proc/%d/ns/net\n", a.Pid()))
 	// Teardown by PID and by host end; the bridge stays until asked.
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a)), 0)
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", hostB), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a)), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", hostB), 0)
 	for _, h := range []string{hostA, hostB} {
 		if linkExists(h) {
 			t.Errorf("%s still exists after mkbridge -d", h)
@@ -281,9 +266,9 @@ func TestSetupTwoContainers(t *testing.T) {
 	if !linkExists(br) {
 		t.Fatalf("mkbridge -d removed the bridge")
 	}
-	fails(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a)),
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a)),
 		fmt.Sprintf("mkbridge: /proc/%d/ns/net: no mkbridge interface has its peer in this network namespace\n", a.Pid()))
-	must(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), 0)
 	if linkExists(br) {
 		t.Errorf("--delete-bridge left %s", br)
 	}
@@ -295,11 +280,11 @@ func TestDeleteBridgeOnlyWhenEmpty(t *testing.T) {
 	bin, br := setup(t)
 	a := container(t, bin)
 	host, _ := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.2.1/24", pidOf(a)))
-	fails(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), "mkbridge: "+br+": not removed: 1 port(s) left\n")
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), "mkbridge: "+br+": not removed: 1 port(s) left\n")
 	if !linkExists(br) || !linkExists(host) {
 		t.Fatalf("a refused --delete-bridge removed something")
 	}
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(a)), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(a)), 0)
 	if linkExists(br) || linkExists(host) {
 		t.Errorf("-d --delete-bridge left %s or %s", br, host)
 	}
@@ -307,7 +292,7 @@ func TestDeleteBridgeOnlyWhenEmpty(t *testing.T) {
 	if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: br, TxQLen: -1}}); err != nil {
 		t.Fatal(err)
 	}
-	fails(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), "mkbridge: "+br+": not made by mkbridge: not removed\n")
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), "mkbridge: "+br+": not made by mkbridge: not removed\n")
 	if !linkExists(br) {
 		t.Errorf("--delete-bridge removed a foreign bridge")
 	}
@@ -319,23 +304,23 @@ func TestDeleteBridgeOnlyWhenEmpty(t *testing.T) {
 // it.
 func TestPreexistingBridgeStays(t *testing.T) {
 	bin, br := setup(t)
-	must(t, testutil.Run(t, "ip", "link", "add", br, "type", "bridge"), 0)
-	must(t, testutil.Run(t, "ip", "addr", "add", "10.201.3.1/24", "dev", br), 0)
-	must(t, testutil.Run(t, "ip", "link", "set", br, "up"), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "add", br, "type", "bridge"), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "addr", "add", "10.201.3.1/24", "dev", br), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", br, "up"), 0)
 	a, b := container(t, bin), container(t, bin)
 	_, addrs := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.202.0.1/16", pidOf(a)))
 	if addrs[0].String() != "10.201.3.2/24" {
 		t.Errorf("address %v on a bridge with 10.201.3.1/24", addrs)
 	}
-	fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, "-a", "10.201.3.2", pidOf(b)),
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, "-a", "10.201.3.2", pidOf(b)),
 		"mkbridge: 10.201.3.2: address already in use on bridge "+br+"\n")
-	fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, "-a", "10.201.3.1", pidOf(b)),
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, "-a", "10.201.3.1", pidOf(b)),
 		"mkbridge: 10.201.3.1: address already in use on bridge "+br+"\n")
 	_, addrs = parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "-a", "10.201.3.200", pidOf(b)))
 	if addrs[0].String() != "10.201.3.200/24" {
 		t.Errorf("explicit address: got %v", addrs)
 	}
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a), pidOf(b)), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a), pidOf(b)), 0)
 	if !linkExists(br) {
 		t.Fatalf("teardown removed a bridge mkbridge did not make")
 	}
@@ -343,7 +328,7 @@ func TestPreexistingBridgeStays(t *testing.T) {
 	if !strings.Contains(out.Stdout, "10.201.3.1/24") || strings.Contains(out.Stdout, "10.202.") {
 		t.Errorf("the bridge's addresses changed: %s", out)
 	}
-	must(t, testutil.Run(t, "ip", "link", "del", br), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "del", br), 0)
 }
 
 // TestPins: a pinned network namespace file with no process left, and a
@@ -353,13 +338,13 @@ func TestPins(t *testing.T) {
 	dir := t.TempDir()
 	a := container(t, bin)
 	file := filepath.Join(dir, "net")
-	must(t, testutil.Run(t, bin, "pin", "-t", pidOf(a), "--net="+file), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pidOf(a), "--net="+file), 0)
 	t.Cleanup(func() { testutil.Run(t, bin, "pin", "-d", file) })
 	a.Signal(unix.SIGKILL)
 	a.Wait()
 	name := fmt.Sprintf("nsbt-pin-%d", os.Getpid())
 	b := container(t, bin)
-	must(t, testutil.Run(t, bin, "pin", "-t", pidOf(b), "--netns", name), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pidOf(b), "--netns", name), 0)
 	t.Cleanup(func() { testutil.Run(t, bin, "pin", "-d", "--netns", name) })
 
 	_, addrA := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.4.1/24", file))
@@ -368,18 +353,18 @@ func TestPins(t *testing.T) {
 	echo(t, "/run/netns/"+name, hostPort(addrA[0].Addr(), 7002))
 	// Options after the first operand are operands (getopt '+'): refused
 	// before anything is removed.
-	fails(t, testutil.Run(t, bin, "mkbridge", "-d", file, name, "--delete-bridge"),
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-d", file, name, "--delete-bridge"),
 		"mkbridge: cannot open /run/netns/--delete-bridge: No such file or directory\n")
 	echo(t, "/run/netns/"+name, hostPort(addrA[0].Addr(), 7002))
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", file, name), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", file, name), 0)
 	if linkExists(br) {
 		t.Errorf("bridge %s left", br)
 	}
 	if addrB[0].String() != "10.201.4.3/24" {
 		t.Errorf("B's address %v", addrB)
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", file), 0)
-	must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", file), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), 0)
 }
 
 // TestIPv6: a bridge with an IPv4 and an IPv6 address; auto gives the
@@ -409,7 +394,7 @@ func TestIPv6(t *testing.T) {
 	echoServer(t, "", "[fd00:201:5::1]:7003")
 	echo(t, nsPath(b), "[fd00:201:5::2]:7003")
 	echo(t, nsPath(b), "[fd00:201:5::1]:7003")
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(a), pidOf(b)), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(a), pidOf(b)), 0)
 }
 
 // TestOptions: --ifname, --host-ifname, --mtu, --mac, --gateway none.
@@ -440,7 +425,7 @@ func TestOptions(t *testing.T) {
 	if !strings.HasPrefix(h2, "nsb") || len(h2) > 15 || addrs2[0].String() != "10.201.6.2/24" {
 		t.Errorf("second interface: %s %v", h2, addrs2)
 	}
-	must(t, testutil.Run(t, bin, "mkbridge", "-v", "-d", "--delete-bridge", pidOf(a)), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-v", "-d", "--delete-bridge", pidOf(a)), 0)
 }
 
 // TestBadInput: every bad name, address, target is refused with one line,
@@ -483,7 +468,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--delete-bridge", "-b", br}, "mkbridge: " + br + ": no such bridge\n"},
 	}
 	for _, c := range cases {
-		fails(t, testutil.Run(t, append([]string{bin, "mkbridge"}, c.args...)...), c.stderr)
+		testutil.Fails(t, testutil.Run(t, append([]string{bin, "mkbridge"}, c.args...)...), c.stderr)
 		if linkExists(br) {
 			t.Fatalf("mkbridge %v created %s", c.args, br)
 		}
@@ -499,7 +484,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--frobnicate"}, "unrecognized option '--frobnicate'"},
 	}
 	for _, u := range usage {
-		fails(t, testutil.Run(t, append([]string{bin, "mkbridge"}, u.args...)...),
+		testutil.Fails(t, testutil.Run(t, append([]string{bin, "mkbridge"}, u.args...)...),
 			"mkbridge: "+u.msg+"\nTry 'mkbridge --help' for more information.\n")
 	}
 	// Nothing was touched in the container either.
@@ -545,7 +530,7 @@ func TestConcurrent(t *testing.T) {
 	for _, c := range cs {
 		args = append(args, pidOf(c))
 	}
-	must(t, testutil.Run(t, append([]string{bin}, args...)...), 0)
+	testutil.Must(t, testutil.Run(t, append([]string{bin}, args...)...), 0)
 }
 
 // TestDeadContainerFreesItsAddress: when a container's namespace dies its
@@ -557,7 +542,7 @@ func TestDeadContainerFreesItsAddress(t *testing.T) {
 	a := container(t, bin)
 	host, addrA := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.10.1/29", pidOf(a)))
 	b := container(t, bin)
-	fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, "-a", addrA[0].Addr().String(), pidOf(b)),
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, "-a", addrA[0].Addr().String(), pidOf(b)),
 		"mkbridge: "+addrA[0].Addr().String()+": address already in use on bridge "+br+"\n")
 	a.Signal(unix.SIGKILL)
 	a.Wait()
@@ -570,7 +555,7 @@ func TestDeadContainerFreesItsAddress(t *testing.T) {
 	if addrB[0] != addrA[0] {
 		t.Errorf("after A died, B got %v, not A's %v", addrB, addrA)
 	}
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(b)), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(b)), 0)
 	// A /29 has 6 host addresses, the bridge has one: five containers
 	// fill it, auto wraps round to the free ones, a sixth finds none.
 	var cs []*testutil.Proc
@@ -585,12 +570,12 @@ func TestDeadContainerFreesItsAddress(t *testing.T) {
 		seen[ad[0]] = true
 	}
 	last := container(t, bin)
-	fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(last)), "mkbridge: no free address left in 10.201.10.0/29 on bridge "+br+"\n")
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(last)), "mkbridge: no free address left in 10.201.10.0/29 on bridge "+br+"\n")
 	args := []string{bin, "mkbridge", "-d", "--delete-bridge"}
 	for _, c := range cs {
 		args = append(args, pidOf(c))
 	}
-	must(t, testutil.Run(t, args...), 0)
+	testutil.Must(t, testutil.Run(t, args...), 0)
 }
 
 // sysctl reads a /proc/sys value; restoreSysctl puts it back at cleanup.
@@ -677,11 +662,11 @@ func TestNAT(t *testing.T) {
 		t.Errorf("--check --nat: %s", r)
 	}
 	// Tearing down the containers keeps the bridge's NAT; removing the bridge removes it.
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a), pidOf(b)), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a), pidOf(b)), 0)
 	if natRules(t, br) == nil {
 		t.Errorf("NAT table gone with the containers")
 	}
-	must(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), 0)
 	if got := natRules(t, br); got != nil {
 		t.Errorf("NAT table left after --delete-bridge: %q", got)
 	}
@@ -705,8 +690,8 @@ func TestCheck(t *testing.T) {
 	bin, br := setup(t)
 	a := container(t, bin)
 	// A bridge without an address, with an IPv6 address that does DAD.
-	must(t, testutil.Run(t, "ip", "link", "add", br, "type", "bridge"), 0)
-	must(t, testutil.Run(t, "ip", "link", "set", br, "up"), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "add", br, "type", "bridge"), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", br, "up"), 0)
 	r := testutil.Run(t, bin, "mkbridge", "--check", "-b", br, pidOf(a))
 	for _, want := range []string{
 		"ok      bridge " + br + " is up\n",
@@ -722,7 +707,7 @@ func TestCheck(t *testing.T) {
 	if r.Code != 1 || r.Stderr != "" {
 		t.Errorf("--check with problems: %s", r)
 	}
-	must(t, testutil.Run(t, "ip", "addr", "add", "fd00:201:12::1/64", "dev", br), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "addr", "add", "fd00:201:12::1/64", "dev", br), 0)
 	r = testutil.Run(t, bin, "mkbridge", "--check", "-b", br)
 	if !strings.Contains(r.Stdout, "PROBLEM fd00:201:12::1/64 on "+br+" is still tentative") {
 		t.Errorf("--check: tentative address not reported:\n%s", r)
@@ -733,10 +718,10 @@ func TestCheck(t *testing.T) {
 			t.Errorf("--check --nat with ip_forward 0:\n%s", r)
 		}
 	}
-	must(t, testutil.Run(t, "ip", "link", "del", br), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "del", br), 0)
 
 	// A good setup: everything ok, exit 0.
-	must(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.12.1/24", pidOf(a)), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.12.1/24", pidOf(a)), 0)
 	r = testutil.Run(t, bin, "mkbridge", "--check", "-b", br, pidOf(a))
 	if r.Code != 0 || strings.Contains(r.Stdout, "PROBLEM") {
 		if !strings.Contains(r.Stdout, "FORWARD drops") { // the host's own firewall
@@ -765,7 +750,7 @@ func TestCheck(t *testing.T) {
 			t.Errorf("--check with a dropping forward chain:\n%s", r)
 		}
 	}
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(a)), 0)
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(a)), 0)
 }
 
 // TestNew: --new makes the namespace (as ip netns add) and sets it up in
@@ -781,14 +766,14 @@ func TestNew(t *testing.T) {
 	_, addrs := parseOut(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "--bridge-addr", "10.201.13.1/24", name))
 	echoServer(t, "/run/netns/"+name, ":7005")
 	echo(t, "", hostPort(addrs[0].Addr(), 7005))
-	fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, name), "mkbridge: /run/netns/"+name+": already a namespace pin\n")
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, name), "mkbridge: /run/netns/"+name+": already a namespace pin\n")
 	other := name + "b"
-	fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "-a", addrs[0].Addr().String(), other),
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "-a", addrs[0].Addr().String(), other),
 		"mkbridge: "+addrs[0].Addr().String()+": address already in use on bridge "+br+"\n")
 	if _, err := os.Stat("/run/netns/" + other); err == nil {
 		t.Errorf("a failed --new left /run/netns/%s", other)
 	}
-	fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "123"), "mkbridge: --new takes a /run/netns name, not '123'\n")
-	must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", name), 0)
-	must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), 0)
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "123"), "mkbridge: --new takes a /run/netns name, not '123'\n")
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", name), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), 0)
 }

@@ -22,21 +22,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
 
-func must(t *testing.T, r testutil.Result, want int) {
-	t.Helper()
-	if r.Code != want || r.TimedOut {
-		t.Fatalf("want exit %d, got %s", want, r.String())
-	}
-}
-
-// fails asserts exit 1, the exact stderr and an empty stdout.
-func fails(t *testing.T, r testutil.Result, stderr string) {
-	t.Helper()
-	if r.Code != 1 || r.Stderr != stderr || r.Stdout != "" {
-		t.Errorf("want exit 1 and stderr %q, got %s", stderr, r.String())
-	}
-}
-
 // setup is the start of every test that runs the binary: root, /run/netns
 // as iproute2 makes it (made once, as "ip netns add" would, so that it is
 // not counted as a leak), the leak check, a scratch directory.
@@ -117,9 +102,9 @@ func mountOf(t *testing.T, path string) string {
 // recipe, made by the test, not by pin), undone at cleanup.
 func privateDir(t *testing.T, dir string) {
 	t.Helper()
-	must(t, testutil.Run(t, "mount", "--bind", dir, dir), 0)
+	testutil.Must(t, testutil.Run(t, "mount", "--bind", dir, dir), 0)
 	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-	must(t, testutil.Run(t, "mount", "--make-private", dir), 0)
+	testutil.Must(t, testutil.Run(t, "mount", "--make-private", dir), 0)
 }
 
 // the namespace options, and the file each pins.
@@ -146,7 +131,7 @@ func TestPinEachType(t *testing.T) {
 				arg = "-" + short[o.file] + f
 			}
 			r := testutil.Run(t, bin, "pin", "-t", strconv.Itoa(p.Pid()), arg)
-			must(t, r, 0)
+			testutil.Must(t, r, 0)
 			if r.Stdout != "" || r.Stderr != "" {
 				t.Errorf("pin %s: output %s", arg, r)
 			}
@@ -154,9 +139,9 @@ func TestPinEachType(t *testing.T) {
 				t.Errorf("pin %s: inode %d, /proc/%d/ns/%s is %d", arg, got, p.Pid(), o.file, want)
 			}
 			if o.file != "user" { // setns into one's own user namespace is EINVAL
-				must(t, testutil.Run(t, nsenter, o.opt+"="+f, "true"), 0)
+				testutil.Must(t, testutil.Run(t, nsenter, o.opt+"="+f, "true"), 0)
 			}
-			must(t, testutil.Run(t, bin, "pin", "-d", f), 0)
+			testutil.Must(t, testutil.Run(t, bin, "pin", "-d", f), 0)
 			if exists(f) {
 				t.Errorf("pin -d %s left the file", f)
 			}
@@ -164,14 +149,14 @@ func TestPinEachType(t *testing.T) {
 	}
 	// Files outlive the process: util-linux nsenter enters them.
 	net, mnt := filepath.Join(tmp, "net"), filepath.Join(tmp, "mnt")
-	must(t, testutil.Run(t, bin, "pin", "-t", strconv.Itoa(p.Pid()), "--net="+net, "--mount="+mnt), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", strconv.Itoa(p.Pid()), "--net="+net, "--mount="+mnt), 0)
 	want := fmt.Sprintf("net:[%d]\nmnt:[%d]\n", testutil.NsInode(t, p.Pid(), "net"), testutil.NsInode(t, p.Pid(), "mnt"))
 	kill(t, p)
 	r := testutil.Run(t, nsenter, "--net="+net, "--mount="+mnt, "readlink", "/proc/self/ns/net", "/proc/self/ns/mnt")
 	if r.Code != 0 || r.Stdout != want {
 		t.Errorf("nsenter into the pins of a dead process: %s\nwant %q", r, want)
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", net, mnt), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", net, mnt), 0)
 }
 
 // TestPinForChildren: util-linux "unshare -p -T -f" unshares pid and time
@@ -184,34 +169,34 @@ func TestPinForChildren(t *testing.T) {
 	p := testutil.Start(t, testutil.Opts{}, "unshare", "-p", "-T", "-f", "sleep", "60")
 	child := waitChild(t, p)
 	pid := strconv.Itoa(p.Pid())
-	must(t, testutil.Run(t, bin, "pin", "-t", pid, "--for-children", "--pid="+tmp+"/pid", "--time="+tmp+"/time"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pid, "--for-children", "--pid="+tmp+"/pid", "--time="+tmp+"/time"), 0)
 	for _, n := range []string{"pid", "time"} {
 		got, want, own := inode(t, tmp+"/"+n), testutil.NsInode(t, child, n), testutil.NsInode(t, p.Pid(), n)
 		if got != want || got == own {
 			t.Errorf("%s pin: inode %d; the child's %d, unshare's own %d", n, got, want, own)
 		}
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/pid", tmp+"/time"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/pid", tmp+"/time"), 0)
 	// Without --for-children: the process's own, into a handle.
-	must(t, testutil.Run(t, bin, "pin", "-t", pid, "-p", "-T", tmp+"/h"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pid, "-p", "-T", tmp+"/h"), 0)
 	if inode(t, tmp+"/h/pid") != testutil.NsInode(t, p.Pid(), "pid") || inode(t, tmp+"/h/time") != testutil.NsInode(t, p.Pid(), "time") {
 		t.Errorf("pid/time pins without --for-children are not the process's own")
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/h"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/h"), 0)
 	if exists(tmp + "/h") {
 		t.Errorf("pin -d left the directory pin created")
 	}
 	// A handle with every type and --for-children.
-	must(t, testutil.Run(t, bin, "pin", "-t", pid, "--for-children", "-a", tmp+"/h"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pid, "--for-children", "-a", tmp+"/h"), 0)
 	if inode(t, tmp+"/h/pid") != testutil.NsInode(t, child, "pid") || inode(t, tmp+"/h/net") != testutil.NsInode(t, p.Pid(), "net") {
 		t.Errorf("-a --for-children: wrong pid or net pin")
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/h"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/h"), 0)
 
 	// unshare -p without -f: no process in the new pid namespace yet.
 	q := target(t, testutil.Opts{}, "unshare", "-p", "sleep", "60")
 	qp := strconv.Itoa(q.Pid())
-	fails(t, testutil.Run(t, bin, "pin", "-t", qp, "--for-children", "--pid="+tmp+"/pid"),
+	testutil.Fails(t, testutil.Run(t, bin, "pin", "-t", qp, "--for-children", "--pid="+tmp+"/pid"),
 		"pin: cannot open /proc/"+qp+"/ns/pid_for_children: No such file or directory (the pid namespace its children get has no process yet)\n")
 	if exists(tmp + "/pid") {
 		t.Errorf("failed pin left its file")
@@ -246,7 +231,7 @@ func TestPinDirAll(t *testing.T) {
 		"hostname pinned && mount -t tmpfs none "+inside+" && touch "+inside+"/seen && exec sleep 60")
 	h := filepath.Join(tmp, "h")
 	r := testutil.Run(t, bin, "pin", "-t", strconv.Itoa(p.Pid()), h)
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	if want := "pin: made " + h + " a private mount point for the mount-namespace pin\n"; r.Stdout != want || r.Stderr != "" {
 		t.Errorf("stdout %q, want %q; stderr %q", r.Stdout, want, r.Stderr)
 	}
@@ -269,7 +254,7 @@ func TestPinDirAll(t *testing.T) {
 	kill(t, p)
 	r = testutil.Run(t, nsenter, "--net="+h+"/net", "--uts="+h+"/uts", "--ipc="+h+"/ipc", "--mount="+h+"/mnt",
 		"--cgroup="+h+"/cgroup", "--pid="+h+"/pid", "--time="+h+"/time", "sh", "-c", "hostname; ls "+inside+"; ip -o link | wc -l")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	if r.Stdout != "pinned\nseen\n1\n" {
 		t.Errorf("inside the pinned namespaces: %q", r.Stdout)
 	}
@@ -284,7 +269,7 @@ func TestPinDirAll(t *testing.T) {
 		}
 	}
 
-	must(t, testutil.Run(t, bin, "pin", "-d", h), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", h), 0)
 	if exists(h) {
 		t.Errorf("pin -d left %s", h)
 	}
@@ -305,14 +290,14 @@ func TestPinDirExisting(t *testing.T) {
 	before := mountOf(t, h)
 	p := target(t, testutil.Opts{}, "unshare", "-m", "-n", "--propagation", "private", "sleep", "60")
 	r := testutil.Run(t, bin, "pin", "-t", strconv.Itoa(p.Pid()), "-a", h)
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	if r.Stdout != "" {
 		t.Errorf("pin into a private mount point: stdout %q", r.Stdout)
 	}
 	if !isPin(h + "/mnt") {
 		t.Errorf("no mnt pin")
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", h), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", h), 0)
 	if !exists(h) || mountOf(t, h) != before {
 		t.Errorf("pin -d removed what it did not make: dir %v, mount %q (was %q)", exists(h), mountOf(t, h), before)
 	}
@@ -323,16 +308,16 @@ func TestPinDirExisting(t *testing.T) {
 	// A target in our own mount namespace.
 	q := target(t, testutil.Opts{}, "unshare", "-n", "sleep", "60")
 	r = testutil.Run(t, bin, "pin", "-t", strconv.Itoa(q.Pid()), h)
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	if want := fmt.Sprintf("pin: not pinning mnt: PID %d is in pin's own mount namespace, which cannot pin itself\n", q.Pid()); r.Stdout != want {
 		t.Errorf("stdout %q, want %q", r.Stdout, want)
 	}
 	if exists(h+"/mnt") || !isPin(h+"/net") {
 		t.Errorf("mnt pinned or net not")
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", h), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", h), 0)
 	// Named explicitly, it is an error.
-	fails(t, testutil.Run(t, bin, "pin", "-t", strconv.Itoa(q.Pid()), "-m", h),
+	testutil.Fails(t, testutil.Run(t, bin, "pin", "-t", strconv.Itoa(q.Pid()), "-m", h),
 		fmt.Sprintf("pin: cannot pin the mount namespace of PID %d: it is pin's own mount namespace (a mount namespace cannot pin itself)\n", q.Pid()))
 }
 
@@ -344,12 +329,12 @@ func TestPinMountRules(t *testing.T) {
 	// file there would propagate, which the kernel refuses.
 	sh := filepath.Join(tmp, "shared")
 	os.Mkdir(sh, 0o755)
-	must(t, testutil.Run(t, "mount", "--bind", sh, sh), 0)
+	testutil.Must(t, testutil.Run(t, "mount", "--bind", sh, sh), 0)
 	t.Cleanup(func() { unix.Unmount(sh, unix.MNT_DETACH) })
-	must(t, testutil.Run(t, "mount", "--make-shared", sh), 0)
+	testutil.Must(t, testutil.Run(t, "mount", "--make-shared", sh), 0)
 	p := target(t, testutil.Opts{}, "unshare", "-m", "--propagation", "unchanged", "sleep", "60")
 	pid := strconv.Itoa(p.Pid())
-	fails(t, testutil.Run(t, bin, "pin", "-t", pid, "--mount="+sh+"/mnt"),
+	testutil.Fails(t, testutil.Run(t, bin, "pin", "-t", pid, "--mount="+sh+"/mnt"),
 		"pin: mount /proc/"+pid+"/ns/mnt on "+sh+"/mnt failed: Invalid argument (the mount holding the file is shared: a mount-namespace pin needs a private one; pin into a DIR, which pin makes private)\n")
 	if exists(sh + "/mnt") {
 		t.Errorf("failed pin left its file")
@@ -358,12 +343,12 @@ func TestPinMountRules(t *testing.T) {
 	// bind on it, and removes only that.
 	before := mountOf(t, sh)
 	r := testutil.Run(t, bin, "pin", "-t", pid, "-m", sh)
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	if r.Stdout != "pin: made "+sh+" a private mount point for the mount-namespace pin\n" {
 		t.Errorf("stdout %q", r.Stdout)
 	}
-	must(t, testutil.Run(t, testutil.HaveUtilLinux(t, "nsenter"), "--mount="+sh+"/mnt", "true"), 0)
-	must(t, testutil.Run(t, bin, "pin", "-d", sh), 0)
+	testutil.Must(t, testutil.Run(t, testutil.HaveUtilLinux(t, "nsenter"), "--mount="+sh+"/mnt", "true"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", sh), 0)
 	if got := mountOf(t, sh); got != before {
 		t.Errorf("after pin -d: %q, want the test's own shared mount %q", got, before)
 	}
@@ -379,7 +364,7 @@ func TestPinMountRules(t *testing.T) {
 	priv := filepath.Join(tmp, "priv")
 	os.Mkdir(priv, 0o755)
 	privateDir(t, priv)
-	fails(t, testutil.Run(t, taskset, "-c", "0", "unshare", "-m", "--propagation", "private", bin, "pin", "-t", qp, "--mount="+priv+"/mnt"),
+	testutil.Fails(t, testutil.Run(t, taskset, "-c", "0", "unshare", "-m", "--propagation", "private", bin, "pin", "-t", qp, "--mount="+priv+"/mnt"),
 		"pin: mount /proc/"+qp+"/ns/mnt on "+priv+"/mnt failed: Invalid argument (only a mount namespace newer than pin's own can be pinned)\n")
 	if exists(priv + "/mnt") {
 		t.Errorf("failed pin left its file")
@@ -396,7 +381,7 @@ func TestPinNetns(t *testing.T) {
 	p := target(t, testutil.Opts{}, "unshare", "-n", "sleep", "60")
 	pid := strconv.Itoa(p.Pid())
 	r := testutil.Run(t, bin, "pin", "-t", pid, "--netns", name)
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	if r.Stdout != "" || r.Stderr != "" {
 		t.Errorf("output: %s", r)
 	}
@@ -413,23 +398,23 @@ func TestPinNetns(t *testing.T) {
 			t.Errorf("%v: %s", argv, r)
 		}
 	}
-	fails(t, testutil.Run(t, bin, "pin", "-t", pid, "--netns", name), "pin: "+path+": already a namespace pin\n")
-	must(t, testutil.Run(t, ip, "netns", "del", name), 0)
+	testutil.Fails(t, testutil.Run(t, bin, "pin", "-t", pid, "--netns", name), "pin: "+path+": already a namespace pin\n")
+	testutil.Must(t, testutil.Run(t, ip, "netns", "del", name), 0)
 	if exists(path) {
 		t.Errorf("ip netns del left %s", path)
 	}
 	// Pinned again, then released by pin; the namespace outlives the process.
-	must(t, testutil.Run(t, bin, "pin", "-t", pid, "--netns="+name), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pid, "--netns="+name), 0)
 	kill(t, p)
 	r = testutil.Run(t, ip, "-n", name, "-o", "link")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "lo:") {
 		t.Errorf("ip -n %s after the process died: %s", name, r)
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), 0)
 	if exists(path) {
 		t.Errorf("pin -d --netns left %s", path)
 	}
-	fails(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), "pin: cannot open "+path+": No such file or directory\n")
+	testutil.Fails(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), "pin: cannot open "+path+": No such file or directory\n")
 }
 
 // TestPinNetnsAndDir: one call makes a handle and a named netns; a netns
@@ -440,15 +425,15 @@ func TestPinNetnsAndDir(t *testing.T) {
 	p := target(t, testutil.Opts{}, "unshare", "-n", "-u", "sleep", "60")
 	pid := strconv.Itoa(p.Pid())
 	h := tmp + "/h"
-	must(t, testutil.Run(t, bin, "pin", "-t", pid, "-n", "-u", "--netns", name, h), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pid, "-n", "-u", "--netns", name, h), 0)
 	if !isPin(h+"/net") || !isPin(h+"/uts") || !isPin("/run/netns/"+name) {
 		t.Errorf("not every pin made")
 	}
-	fails(t, testutil.Run(t, bin, "pin", "-t", pid, "-a", "--netns", name, tmp+"/h2"), "pin: /run/netns/"+name+": already a namespace pin\n")
+	testutil.Fails(t, testutil.Run(t, bin, "pin", "-t", pid, "-a", "--netns", name, tmp+"/h2"), "pin: /run/netns/"+name+": already a namespace pin\n")
 	if exists(tmp + "/h2") {
 		t.Errorf("the failed call left its directory")
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name, h), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name, h), 0)
 	if exists(h) || exists("/run/netns/"+name) {
 		t.Errorf("pin -d left pins")
 	}
@@ -465,7 +450,7 @@ func TestPinBadInput(t *testing.T) {
 	gonePid := strconv.Itoa(gone.Pid())
 
 	pinned := tmp + "/pinned"
-	must(t, testutil.Run(t, bin, "pin", "-t", pid, "--net="+pinned), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pid, "--net="+pinned), 0)
 	t.Cleanup(func() { pin.Unpin(pinned) })
 	regular := tmp + "/regular"
 	os.WriteFile(regular, []byte("data\n"), 0o644)
@@ -474,7 +459,7 @@ func TestPinBadInput(t *testing.T) {
 	os.WriteFile(plain+"/net", nil, 0o644) // named like a pin, but is not one
 	tmpfs := tmp + "/tmpfs"
 	os.Mkdir(tmpfs, 0o755)
-	must(t, testutil.Run(t, "mount", "-t", "tmpfs", "none", tmpfs), 0)
+	testutil.Must(t, testutil.Run(t, "mount", "-t", "tmpfs", "none", tmpfs), 0)
 	t.Cleanup(func() { unix.Unmount(tmpfs, unix.MNT_DETACH) })
 
 	tests := []struct {
@@ -537,7 +522,7 @@ func TestPinRollback(t *testing.T) {
 	// pins: the time pin fails.
 	h := tmp + "/h"
 	r := testutil.Run(t, bin, "pin", "-t", pid, "-n", "-m", "--time="+tmp+"/nodir/time", h)
-	fails(t, r, "pin: cannot create "+tmp+"/nodir/time: No such file or directory\n")
+	testutil.Fails(t, r, "pin: cannot create "+tmp+"/nodir/time: No such file or directory\n")
 	if exists(h) || mountOf(t, h) != "" {
 		t.Errorf("rollback left %s (mount %q)", h, mountOf(t, h))
 	}
@@ -546,7 +531,7 @@ func TestPinRollback(t *testing.T) {
 	// they were.
 	os.Mkdir(h, 0o755)
 	os.WriteFile(h+"/uts", []byte("mine\n"), 0o644)
-	fails(t, testutil.Run(t, bin, "pin", "-t", pid, h), "pin: cannot create "+h+"/uts: File exists\n")
+	testutil.Fails(t, testutil.Run(t, bin, "pin", "-t", pid, h), "pin: cannot create "+h+"/uts: File exists\n")
 	if e, _ := os.ReadDir(h); len(e) != 1 || testutil.ReadFile(t, h+"/uts") != "mine\n" {
 		t.Errorf("rollback changed %s: %v", h, e)
 	}
@@ -555,26 +540,26 @@ func TestPinRollback(t *testing.T) {
 	}
 	// Adding to a handle: a failure restores the marker as it was.
 	os.Remove(h + "/uts")
-	must(t, testutil.Run(t, bin, "pin", "-t", pid, "-u", h), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pid, "-u", h), 0)
 	marker := testutil.ReadFile(t, h+"/"+pin.MarkerName)
-	fails(t, testutil.Run(t, bin, "pin", "-t", pid, "-u", "--net="+tmp+"/nodir/net", h), "pin: "+h+"/uts: already a namespace pin\n")
+	testutil.Fails(t, testutil.Run(t, bin, "pin", "-t", pid, "-u", "--net="+tmp+"/nodir/net", h), "pin: "+h+"/uts: already a namespace pin\n")
 	if got := testutil.ReadFile(t, h+"/"+pin.MarkerName); got != marker {
 		t.Errorf("rollback: marker %q, was %q", got, marker)
 	}
 	// A mount-namespace pin into it would need a self-bind, which would
 	// hide the uts pin: refused.
-	fails(t, testutil.Run(t, bin, "pin", "-t", pid, "-m", h), "pin: cannot pin a mount namespace into "+h+": it holds pins already and is not a private mount point (a mount-namespace pin needs a private mount point, and making one now would hide them; release them first, or use another directory)\n")
+	testutil.Fails(t, testutil.Run(t, bin, "pin", "-t", pid, "-m", h), "pin: cannot pin a mount namespace into "+h+": it holds pins already and is not a private mount point (a mount-namespace pin needs a private mount point, and making one now would hide them; release them first, or use another directory)\n")
 	if got := testutil.ReadFile(t, h+"/"+pin.MarkerName); got != marker || mountOf(t, h) != "" || exists(h+"/mnt") {
 		t.Errorf("rollback: marker %q (was %q), mount %q", got, marker, mountOf(t, h))
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", h), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", h), 0)
 	// A handle made with a mount pin takes more pins, mnt or not.
-	must(t, testutil.Run(t, bin, "pin", "-t", pid, "-m", "-u", h), 0)
-	must(t, testutil.Run(t, bin, "pin", "-t", pid, "-n", "-i", h), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pid, "-m", "-u", h), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pid, "-n", "-i", h), 0)
 	if !isPin(h+"/mnt") || !isPin(h+"/net") || mountOf(t, h) == "" {
 		t.Errorf("adding to a prepared handle failed")
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", h), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", h), 0)
 	if !exists(h) {
 		t.Errorf("pin -d removed a directory it did not create")
 	}
@@ -642,13 +627,13 @@ func TestPinUnprivileged(t *testing.T) {
 	}
 	// Root pins into the user's home; the user can neither release it
 	// nor anything else.
-	must(t, testutil.Run(t, bin, "pin", "-t", pid, "-n", home+"/root"), 0)
-	fails(t, testutil.RunAs(t, u, bin, "pin", "-d", home+"/root/net"), "pin: cannot unmount "+home+"/root/net: Operation not permitted\n")
-	fails(t, testutil.RunAs(t, u, bin, "pin", "-d", home+"/root"), "pin: cannot unmount "+home+"/root/net: Operation not permitted\n")
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", pid, "-n", home+"/root"), 0)
+	testutil.Fails(t, testutil.RunAs(t, u, bin, "pin", "-d", home+"/root/net"), "pin: cannot unmount "+home+"/root/net: Operation not permitted\n")
+	testutil.Fails(t, testutil.RunAs(t, u, bin, "pin", "-d", home+"/root"), "pin: cannot unmount "+home+"/root/net: Operation not permitted\n")
 	if !isPin(home + "/root/net") {
 		t.Errorf("the user released root's pin")
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", home+"/root"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", home+"/root"), 0)
 
 	// Root of its own user and mount namespace, it can pin there.
 	script := fmt.Sprintf(`set -e
@@ -667,11 +652,11 @@ func TestPinPureGo(t *testing.T) {
 	_, tmp := setup(t)
 	bin := testutil.PureGoBinary(t)
 	p := target(t, testutil.Opts{}, "unshare", "-n", "-m", "--propagation", "private", "sleep", "60")
-	must(t, testutil.Run(t, bin, "pin", "-t", strconv.Itoa(p.Pid()), tmp+"/h"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-t", strconv.Itoa(p.Pid()), tmp+"/h"), 0)
 	if !isPin(tmp+"/h/net") || !isPin(tmp+"/h/mnt") {
 		t.Errorf("not pinned")
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/h"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/h"), 0)
 	if exists(tmp + "/h") {
 		t.Errorf("not released")
 	}
@@ -740,7 +725,7 @@ func TestPinHoldRootless(t *testing.T) {
 	init := childOf(t, p.Pid(), "sleep")
 
 	// Without privilege, mounts fail and say what to do instead.
-	fails(t, testutil.RunAs(t, u, bin, "pin", "-t", strconv.Itoa(init), dir),
+	testutil.Fails(t, testutil.RunAs(t, u, bin, "pin", "-t", strconv.Itoa(init), dir),
 		"pin: cannot bind "+dir+" onto itself: Operation not permitted"+holdHint)
 	if exists(dir) {
 		t.Fatalf("a failed pin left %s", dir)
@@ -763,7 +748,7 @@ func TestPinHoldRootless(t *testing.T) {
 		}
 	}
 	// A second handle into the same directory is refused.
-	fails(t, testutil.RunAs(t, u, bin, "pin", "--hold", "-t", strconv.Itoa(init), dir),
+	testutil.Fails(t, testutil.RunAs(t, u, bin, "pin", "--hold", "-t", strconv.Itoa(init), dir),
 		"pin: "+dir+": already a namespace pin (it is a pin directory already; release it first (pin -d))\n")
 
 	// Entered through the handle while it runs: its host name, its full
@@ -785,7 +770,7 @@ func TestPinHoldRootless(t *testing.T) {
 		t.Errorf("nsenter into the held namespaces later (want box, root, only lo): %s", r)
 	}
 
-	must(t, testutil.RunAs(t, u, bin, "pin", "-d", dir), 0)
+	testutil.Must(t, testutil.RunAs(t, u, bin, "pin", "-d", dir), 0)
 	if exists(dir) {
 		t.Errorf("pin -d left %s", dir)
 	}
@@ -811,13 +796,13 @@ func TestPinHold(t *testing.T) {
 		{[]string{"-d", "--hold", tmp + "/h"}, "pin: --delete takes no --target, --all, --for-children, --hold or namespace options\n"},
 		{[]string{"--hold", "-t", "999999999", tmp + "/h"}, "pin: cannot open /proc/999999999/ns/user: No such file or directory\n"},
 	} {
-		fails(t, testutil.Run(t, append([]string{bin, "pin"}, c.args...)...), c.err)
+		testutil.Fails(t, testutil.Run(t, append([]string{bin, "pin"}, c.args...)...), c.err)
 		if exists(tmp + "/h") {
 			t.Fatalf("pin %v left %s", c.args, tmp+"/h")
 		}
 	}
 	r := testutil.Run(t, bin, "pin", "--hold", "-t", pid, "-n", "-u", tmp+"/h")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	b, _ := os.ReadFile(tmp + "/h/" + pin.MarkerName)
 	var holderPID int
 	for _, l := range strings.Split(string(b), "\n") {
@@ -838,7 +823,7 @@ func TestPinHold(t *testing.T) {
 	if !gone(holderPID) {
 		t.Fatalf("holder %d did not die", holderPID)
 	}
-	must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/h"), 0)
+	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/h"), 0)
 	if exists(tmp + "/h") {
 		t.Errorf("pin -d left %s", tmp+"/h")
 	}

@@ -112,21 +112,6 @@ func unprivRoot(t *testing.T, u *testutil.User) string {
 	return root
 }
 
-func must(t *testing.T, r testutil.Result, want int) {
-	t.Helper()
-	if r.Code != want || r.TimedOut {
-		t.Fatalf("want exit %d, got %s", want, r.String())
-	}
-}
-
-// fails asserts exit code, the exact stderr and an empty stdout.
-func fails(t *testing.T, r testutil.Result, code int, stderr string) {
-	t.Helper()
-	if r.Code != code || r.Stderr != stderr || r.Stdout != "" {
-		t.Errorf("want exit %d and stderr %q, got %s", code, stderr, r.String())
-	}
-}
-
 // sections splits a container's output at lines "== NAME".
 func sections(out string) map[string]string {
 	m := map[string]string{}
@@ -212,7 +197,7 @@ echo "== nsbox"; nsbox --list | grep -c pivot
 
 func checkContainer(t *testing.T, root string, r testutil.Result) {
 	t.Helper()
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	if r.Stderr != "" {
 		t.Errorf("stderr: %q", r.Stderr)
 	}
@@ -306,7 +291,7 @@ func TestProcInNewPidNs(t *testing.T) {
 	bin, root := setup(t)
 	r := testutil.Run(t, bin, "unshare", "-m", "-p", "-f", "--mount-proc", bin, "pivot", "--proc-opts", "hidepid=invisible,subset=pid",
 		root, "/bin/sh", "-c", "grep ' /proc ' /proc/self/mountinfo | cut -d' ' -f 9-; ls /proc | grep -c -e sys -e cpuinfo")
-	must(t, r, 1) // grep -c found nothing
+	testutil.Must(t, r, 1) // grep -c found nothing
 	if r.Stdout != "proc rw,hidepid=invisible,subset=pid\n0\n" || r.Stderr != "" {
 		t.Errorf("got %s", r)
 	}
@@ -319,7 +304,7 @@ func TestProcInNewPidNs(t *testing.T) {
 func TestMove(t *testing.T) {
 	bin, root := setup(t)
 	r := testutil.Run(t, bin, "unshare", "-m", "-p", "-f", bin, "pivot", "-v", "--move", root, "/bin/sh", "-c", "ls -a /; cat /proc/self/mountinfo")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	want := append([]string{".", ".."}, entries(t, root)...)
 	sort.Strings(want)
 	out := strings.SplitN(r.Stdout, "\n", len(want)+1)
@@ -332,9 +317,9 @@ func TestMove(t *testing.T) {
 	if !strings.HasSuffix(r.Stderr, "pivot: switching with MS_MOVE + chroot, as asked (the old root stays mounted beneath)\n") {
 		t.Errorf("stderr: %q", r.Stderr)
 	}
-	fails(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--move", "--chroot", root), 1, "pivot: mutually exclusive arguments: --chroot --move\n")
+	testutil.Refused(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--move", "--chroot", root), 1, "pivot: mutually exclusive arguments: --chroot --move\n")
 	// A bad proc option: the kernel's own words.
-	fails(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--proc-opts", "hidepid=2,bogus", root), 1,
+	testutil.Refused(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--proc-opts", "hidepid=2,bogus", root), 1,
 		"pivot: mount proc on /proc: Invalid argument: proc: Unknown parameter 'bogus'\n")
 }
 
@@ -343,7 +328,7 @@ func TestReadOnly(t *testing.T) {
 	bin, root := setup(t)
 	r := testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--ro", root, "/bin/sh", "-c",
 		"touch /x 2>&1; mkdir /etc/y 2>&1; touch /tmp/x /run/x /dev/shm/x && echo writable; awk '$5 == \"/\" { print $6 }' /proc/self/mountinfo")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	want := "touch: /x: Read-only file system\nmkdir: can't create directory '/etc/y': Read-only file system\nwritable\nro,relatime\n"
 	if r.Stdout != want || r.Stderr != "" {
 		t.Errorf("got %s\nwant stdout %q", r, want)
@@ -367,7 +352,7 @@ func TestBinds(t *testing.T) {
 		"--bind", src+":data/x/", root, "/bin/sh", "-c",
 		"cat /mnt/a/rw/f /mnt/a/ro/f /etc/f; echo new >/mnt/a/rw/new; touch /mnt/a/ro/y 2>&1; { echo >/etc/f; } 2>&1; ls /data/x; "+
 			"grep -e ' /mnt/' -e ' /etc/f ' -e ' /data/' /proc/self/mountinfo | cut -d' ' -f5,6")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	want := "data\ndata\ndata\n" +
 		"touch: /mnt/a/ro/y: Read-only file system\n/bin/sh: can't create /etc/f: Read-only file system\n" +
 		"f\nnew\n" +
@@ -406,7 +391,7 @@ func TestUnprivilegedBinds(t *testing.T) {
 	r := testutil.RunAs(t, u, bin, "unshare", "-r", "-m", "-p", "-f", "-n", "-i", bin, "pivot", "--ro",
 		"--bind", src+":/mnt", "--ro-bind", "/etc/hostname:/etc/hosts", root, "/bin/sh", "-c",
 		"echo w >/mnt/w && cat /mnt/w; touch /x 2>&1; { echo >/etc/hosts; } 2>&1; ls /sys/class/net")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	want := "w\ntouch: /x: Read-only file system\n/bin/sh: can't create /etc/hosts: Read-only file system\nlo\n"
 	if r.Stdout != want || r.Stderr != "" {
 		t.Errorf("got %s\nwant stdout %q", r, want)
@@ -422,7 +407,7 @@ func TestNotes(t *testing.T) {
 	root := unprivRoot(t, u)
 	r := testutil.RunAs(t, u, bin, "unshare", "-r", "-m", "-p", "-f", bin, "pivot", root, "/bin/sh", "-c",
 		"grep -e ' /sys ' -e ' /dev/mqueue ' /proc/self/mountinfo | cut -d' ' -f5,6,9; touch /sys/x 2>&1; true")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	if want := "/sys ro,relatime sysfs\ntouch: /sys/x: Read-only file system\n"; r.Stdout != want {
 		t.Errorf("stdout %q, want %q", r.Stdout, want)
 	}
@@ -435,7 +420,7 @@ func TestNotes(t *testing.T) {
 	// Without the pid namespace, proc cannot be mounted: said before
 	// anything is.
 	r = testutil.RunAs(t, u, bin, "unshare", "-r", "-m", bin, "pivot", root, "/bin/true")
-	fails(t, r, 1, "pivot: cannot mount proc: the pid namespace is not owned by this user namespace (unshare -p -f with -U, so that the user namespace owns it, or --no-proc)\n")
+	testutil.Refused(t, r, 1, "pivot: cannot mount proc: the pid namespace is not owned by this user namespace (unshare -p -f with -U, so that the user namespace owns it, or --no-proc)\n")
 }
 
 // TestNoMounts: every standard mount can be left out, and --dev host is
@@ -444,7 +429,7 @@ func TestNoMounts(t *testing.T) {
 	bin, root := setup(t)
 	r := testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--no-proc", "--no-sys", "--no-dev", "--no-devpts", "--no-shm",
 		"--no-mqueue", "--no-tmp", "--no-run", "--bind", "/proc:/proc", root, "/bin/sh", "-c", "cat /proc/self/mountinfo")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	// Only the root and the host's /proc (with whatever is mounted under it).
 	got := mountPoints(t, r.Stdout)
 	for i, mp := range got {
@@ -455,14 +440,14 @@ func TestNoMounts(t *testing.T) {
 	}
 	r = testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--no-proc", "--no-sys", "--no-devpts", "--no-shm",
 		"--no-mqueue", "--no-tmp", "--no-run", root, "/bin/sh", "-c", "ls /dev")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	want := []string{"fd", "full", "null", "random", "stderr", "stdin", "stdout", "tty", "urandom", "zero"}
 	if got := lines(r.Stdout); !reflect.DeepEqual(got, want) {
 		t.Errorf("/dev without devpts, shm, mqueue: %v, want %v", got, want)
 	}
 	r = testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--dev", "host", root, "/bin/sh", "-c",
 		"awk 'index($5, \"/dev\") == 1 { print $5, $9 }' /proc/self/mountinfo; test -e /dev/vda && echo host devices")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	// The host's devtmpfs has no /dev/mqueue, and nothing is made in it.
 	if want := "/dev devtmpfs\n/dev/pts devpts\n/dev/shm shm\nhost devices\n"; r.Stdout != want ||
 		r.Stderr != "pivot: note: mqueue is left out: /dev/mqueue does not exist in the new root and is not created there\n" {
@@ -476,7 +461,7 @@ func TestNoMounts(t *testing.T) {
 func TestSeed(t *testing.T) {
 	bin, root := setup(t)
 	r := testutil.Run(t, bin, "unshare", "-m", "-p", "-f", bin, "pivot", "--seed", root, "/bin/cat", "/proc/self/mountinfo")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	want := []string{"/ ext4", "/proc proc proc", "/sys sysfs sysfs", "/tmp tmpfs none", "/dev devtmpfs udev",
 		"/dev/pts devpts devpts", "/dev/shm tmpfs shm", "/run tmpfs tmpfs"}
 	got := mountSet(t, r.Stdout)
@@ -535,7 +520,7 @@ func namespaceMounts(t *testing.T, bin string, args ...string) []string {
 		}
 	}
 	r := testutil.Run(t, bin, "nsenter", "-t", strconv.Itoa(p.Pid()), "-m", "cat", "/proc/self/mountinfo")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	p.Signal(syscall.SIGKILL)
 	p.Wait()
 	return mountSet(t, r.Stdout)
@@ -565,7 +550,7 @@ func TestEscapes(t *testing.T) {
 		{[]string{"--tmpfs", "/run2/x"}, "pivot: --tmpfs /run2/x: destination escapes the new root: /run2 is a symbolic link out of " + root + "\n"},
 	} {
 		argv := append(append([]string{bin, "unshare", "-m", bin, "pivot"}, c.args...), root, "/bin/true")
-		fails(t, testutil.Run(t, argv...), 1, c.msg)
+		testutil.Refused(t, testutil.Run(t, argv...), 1, c.msg)
 	}
 	// A standard mount point that is a link out of the root.
 	if err := os.Remove(filepath.Join(root, "tmp")); err != nil {
@@ -574,7 +559,7 @@ func TestEscapes(t *testing.T) {
 	if err := os.Symlink("/tmp", filepath.Join(root, "tmp")); err != nil {
 		t.Fatal(err)
 	}
-	fails(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "/bin/true"), 1,
+	testutil.Refused(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "/bin/true"), 1,
 		"pivot: tmp: destination escapes the new root: /tmp is a symbolic link out of "+root+"\n")
 	if got := entries(t, root); !reflect.DeepEqual(got, listing) {
 		t.Errorf("the new root changed: %v, was %v", got, listing)
@@ -582,7 +567,7 @@ func TestEscapes(t *testing.T) {
 	if after := hostMounts(t); after != before {
 		t.Errorf("the mount table changed")
 	}
-	must(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--no-tmp", "--tmpfs", "/inside/t", root, "/bin/sh", "-c",
+	testutil.Must(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--no-tmp", "--tmpfs", "/inside/t", root, "/bin/sh", "-c",
 		"grep -c ' /mnt/t ' /proc/self/mountinfo"), 0)
 }
 
@@ -614,7 +599,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"/"}, "pivot: /: the new root is the current root\n"},
 	} {
 		argv := append([]string{bin, "unshare", "-m", bin, "pivot"}, c.args...)
-		fails(t, testutil.Run(t, argv...), 1, c.msg)
+		testutil.Refused(t, testutil.Run(t, argv...), 1, c.msg)
 	}
 	if got := entries(t, root); !reflect.DeepEqual(got, listing) {
 		t.Errorf("the new root changed: %v, was %v", got, listing)
@@ -632,16 +617,16 @@ func TestBadInput(t *testing.T) {
 // without a program, /bin/sh runs.
 func TestExec(t *testing.T) {
 	bin, root := setup(t)
-	must(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "sh", "-c", "exit 7"), 7)
-	fails(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "/nonexistent"), 127,
+	testutil.Must(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "sh", "-c", "exit 7"), 7)
+	testutil.Refused(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "/nonexistent"), 127,
 		"pivot: failed to execute /nonexistent: No such file or directory\n")
-	fails(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "/etc/passwd"), 126,
+	testutil.Refused(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "/etc/passwd"), 126,
 		"pivot: failed to execute /etc/passwd: Permission denied\n")
 	// go is on the test's PATH on the host, not in the new root.
-	fails(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "go"), 127,
+	testutil.Refused(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "go"), 127,
 		"pivot: failed to execute go: No such file or directory\n")
 	r := testutil.RunWith(t, testutil.Opts{Stdin: strings.NewReader("echo $0; ls /bin/busybox\n")}, bin, "unshare", "-m", bin, "pivot", root)
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	if r.Stdout != "/bin/sh\n/bin/busybox\n" {
 		t.Errorf("default program: %s", r)
 	}
@@ -682,7 +667,7 @@ func TestChrooted(t *testing.T) {
 	}
 	r := testutil.Run(t, bin, "unshare", "-m", "/bin/sh", "-c",
 		`mount -t proc proc "$1/proc" && exec chroot "$1" /nsbox-test pivot -v /inner /bin/true`, "sh", root)
-	fails(t, r, 1, "pivot: cannot switch the root from here: the current root is not a mount point: this process is chrooted into a directory, and pivot_root only moves mounts (cause 5)\n")
+	testutil.Refused(t, r, 1, "pivot: cannot switch the root from here: the current root is not a mount point: this process is chrooted into a directory, and pivot_root only moves mounts (cause 5)\n")
 }
 
 // TestVerbose: --verbose says each step and how the root is switched.
@@ -690,7 +675,7 @@ func TestVerbose(t *testing.T) {
 	bin, root := setup(t)
 	r := testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "-v", "--no-sys", "--no-dev", "--no-devpts", "--no-shm", "--no-mqueue",
 		"--no-run", "--propagation", "slave", root, "/bin/true")
-	must(t, r, 0)
+	testutil.Must(t, r, 0)
 	want := "pivot: made / rslave\n" +
 		"pivot: bound " + root + " on itself (pivot_root needs a mount point)\n" +
 		"pivot: mounted proc on /proc type proc (nosuid,nodev,noexec)\n" +

@@ -23,13 +23,6 @@ func builds(t *testing.T, f func(t *testing.T, bin string, cgo bool)) {
 	t.Run("purego", func(t *testing.T) { f(t, testutil.PureGoBinary(t), false) })
 }
 
-func must(t *testing.T, r testutil.Result, want int) {
-	t.Helper()
-	if r.Code != want || r.TimedOut {
-		t.Fatalf("want exit %d, got %s", want, r.String())
-	}
-}
-
 func inode(t *testing.T, path string) uint64 {
 	t.Helper()
 	var st unix.Stat_t
@@ -91,14 +84,14 @@ func TestPins(t *testing.T) {
 				testutil.CheckNoLeaks(t)
 				pins := pinFiles(t, dir, "net", "uts", "ipc", "cgroup", "mnt")
 				// A mount-namespace pin needs a private parent mount.
-				must(t, testutil.Run(t, "mount", "--bind", dir, dir), 0)
+				testutil.Must(t, testutil.Run(t, "mount", "--bind", dir, dir), 0)
 				defer unix.Unmount(dir, unix.MNT_DETACH)
-				must(t, testutil.Run(t, "mount", "--make-private", dir), 0)
+				testutil.Must(t, testutil.Run(t, "mount", "--make-private", dir), 0)
 				args := append([]string{bin, "unshare"}, mode...)
 				args = append(args, "--net="+pins[0], "--uts="+pins[1], "--ipc="+pins[2], "--cgroup="+pins[3], "--mount="+pins[4],
 					"sh", "-c", "hostname pinned; for t in net uts ipc cgroup mnt; do readlink /proc/self/ns/$t; done")
 				r := testutil.Run(t, args...)
-				must(t, r, 0)
+				testutil.Must(t, r, 0)
 				lines := strings.Fields(r.Stdout)
 				for i, p := range pins {
 					want := fmt.Sprintf("[%d]", inode(t, p))
@@ -129,7 +122,7 @@ func TestPinPidTime(t *testing.T) {
 		p := pinFiles(t, dir, "pid", "time")
 		r := testutil.Run(t, bin, "unshare", "--pid="+p[0], "--time="+p[1], "--fork", "--monotonic", "5", "sh", "-c",
 			"readlink /proc/self/ns/pid /proc/self/ns/time")
-		must(t, r, 0)
+		testutil.Must(t, r, 0)
 		got := strings.Fields(r.Stdout)
 		want := []string{fmt.Sprintf("pid:[%d]", inode(t, p[0])), fmt.Sprintf("time:[%d]", inode(t, p[1]))}
 		if strings.Join(got, " ") != strings.Join(want, " ") {
@@ -194,7 +187,7 @@ func TestReadyFdAndPidFile(t *testing.T) {
 				testutil.CheckNoLeaks(t)
 				r := testutil.RunWith(t, testutil.Opts{Env: []string{"T=" + dir, "BIN=" + bin}},
 					append([]string{"sh", "-c", notifyScript, "sh"}, mode...)...)
-				must(t, r, 0)
+				testutil.Must(t, r, 0)
 				var bg, pid, file int
 				fmt.Sscanf(r.Stdout, "bg=%d pid=%d file=%d", &bg, &pid, &file)
 				if pid == 0 || pid != file {
@@ -425,7 +418,7 @@ func TestPropagationNoLeak(t *testing.T) {
 			dir := t.TempDir()
 			r := testutil.Run(t, append(append([]string{bin, "unshare"}, mode...), "sh", "-c",
 				"mount -t tmpfs none "+dir+" && touch "+dir+"/inside && ls "+dir)...)
-			must(t, r, 0)
+			testutil.Must(t, r, 0)
 			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 				t.Errorf("%v: the mount reached the host: %v", mode, entries)
 			}
