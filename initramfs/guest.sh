@@ -85,12 +85,12 @@ nsenter --user=/run/box/user --uts=/run/box/uts --ipc=/run/box/ipc --net=/run/bo
 	hostname || fail nsenter
 nsenter --dir /run/box ip -4 addr show dev eth0 || fail nsenter
 
-# mkbridge -d removes the veth pair; the bridge goes with ip (mkbridge's
-# --delete-bridge also looks for its NAT table, and this kernel has no
-# nf_tables loaded).
+# mkbridge -d removes the veth pair (the container's end goes with it),
+# --delete-bridge the bridge it made, now without ports (this kernel has no
+# nftables: there is no NAT table to remove either).
 step teardown
 mkbridge -d /run/box/net || fail teardown
-ip link del br0 || fail teardown
+mkbridge --delete-bridge -b br0 || fail teardown
 pin -d /run/box || fail teardown
 ip link
 cat /proc/mounts

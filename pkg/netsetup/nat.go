@@ -1,6 +1,7 @@
 package netsetup
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"strings"
@@ -70,6 +71,9 @@ func nsboxTables(c *nftConn) ([]string, error) {
 // NATPresent reports whether bridge's NAT table exists.
 func NATPresent(bridge string) (bool, error) {
 	c, err := nftOpen()
+	if noNftables(err) {
+		return false, nil // a kernel without nftables has no table of ours
+	}
 	if err != nil {
 		return false, err
 	}
@@ -129,6 +133,9 @@ func EnableNAT(bridge string, subnets []netip.Prefix) (created bool, err error) 
 		return false, err
 	}
 	c, err := nftOpen()
+	if noNftables(err) {
+		return false, &Error{Op: "--nat", Err: Text("this kernel has no nftables (CONFIG_NF_TABLES, module nf_tables)")}
+	}
 	if err != nil {
 		return false, err
 	}
@@ -191,6 +198,9 @@ func writeSysctl(name, v string) error {
 // package turned on is turned off again with the last nsbox table.
 func DisableNAT(bridge string) (removed bool, err error) {
 	c, err := nftOpen()
+	if noNftables(err) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
@@ -249,6 +259,9 @@ func DisableNAT(bridge string) (removed bool, err error) {
 // drop, in every family, as "family table chain".
 func forwardDrops() ([]string, error) {
 	c, err := nftOpen()
+	if noNftables(err) {
+		return nil, nil // no nftables, no nftables chain that drops
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -283,4 +296,11 @@ func familyName(f uint8) string {
 		return "bridge"
 	}
 	return "?"
+}
+
+// noNftables tells whether err says the kernel has no netfilter netlink
+// (a kernel built or booted without nftables, as the u-root VM's is):
+// there is then no table to find or remove.
+func noNftables(err error) bool {
+	return errors.Is(err, unix.EPROTONOSUPPORT)
 }

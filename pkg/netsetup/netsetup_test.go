@@ -436,3 +436,14 @@ func TestNewNetnsLeavesOurThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestNoNftables: a kernel without netfilter netlink (socket:
+// EPROTONOSUPPORT) means "no table of ours", not a failure.
+func TestNoNftables(t *testing.T) {
+	if !noNftables(&Error{Op: "nftables: netlink socket", Err: unix.EPROTONOSUPPORT}) {
+		t.Errorf("EPROTONOSUPPORT from the socket is not taken as a kernel without nftables")
+	}
+	if noNftables(&Error{Op: "nftables: netlink socket", Err: unix.EPERM}) || noNftables(nil) {
+		t.Errorf("EPERM or no error taken as a kernel without nftables")
+	}
+}
