@@ -83,26 +83,18 @@ out/cmds/.built: $(GO_SRC) out/.version
 
 # ---- manual pages and completion ----
 # out/man/NAME.SECTION from each docs/NAME.md whose first line is
-# "# NAME(SECTION) — nsbox", by go-md2man: a tool of go.mod ("go tool"
-# builds and runs it; it is never linked into nsbox). The first line
-# becomes the title line, and the NAME line "nsbox APPLET — what" becomes
-# whatis's "APPLET - what". cmds/nsbox's tests check each page's options
-# against the applet's parser and --help text.
-MAN_MD := $(shell grep -l '^# [a-z0-9-]*([1-8]) — nsbox$$' docs/*.md 2>/dev/null)
+# "# NAME(SECTION) — nsbox", by internal/mkman with go-md2man: build-time
+# only, never linked into nsbox. cmds/nsbox's tests check each page's
+# options against the applet's parser and --help text.
+MAN_MD := $(shell grep -l '^\# [a-z0-9-]*([1-8]) — nsbox$$' docs/*.md 2>/dev/null)
 # "name section" of a page, from its first line.
 man_id = sed -n '1s/^\# \([a-z0-9-]*\)(\([1-8]\)) — nsbox$$/\1 \2/p'
 
 man: out/man/.built
 
-out/man/.built: $(MAN_MD) Makefile out/.version
+out/man/.built: $(MAN_MD) internal/mkman/main.go go.mod out/.version
 	@rm -rf out/man; mkdir -p out/man
-	@for f in $(MAN_MD); do \
-		set -- $$($(man_id) "$$f"); \
-		sed -e '1s/.*/'"$$1 $$2"' "" "nsbox $(VERSION)" "nsbox manual"\n===/' \
-			-e '/^## NAME$$/,/^## /{s/^nsbox \([a-z0-9-]*\) — /\1 - /;s/^nsbox — /nsbox - /;}' "$$f" \
-			| $(GO) tool go-md2man >"out/man/$$1.$$2" || exit 1; \
-		echo "go-md2man $$f > out/man/$$1.$$2"; \
-	done
+	$(GO) run ./internal/mkman -o out/man -version '$(VERSION)' $(MAN_MD)
 	@touch $@
 
 # The scripts of "nsbox --completion": applet names and each applet's options.
