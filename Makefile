@@ -50,7 +50,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build man completion rootfs rootfs-deps test vet fmt fmt-check deps bench-deps bench install install-setuid install-setcap uninstall uninstall-setuid uninstall-setcap clean FORCE
+.PHONY: all build rootfs rootfs-deps test vet fmt fmt-check deps bench-deps bench install install-setuid install-setcap uninstall uninstall-setuid uninstall-setcap clean FORCE
 
 all: out/nsbox
 
@@ -89,6 +89,8 @@ out/cmds/.built: $(GO_SRC) out/.version
 MAN_MD := $(shell grep -l '^\# [a-z0-9-]*([1-8]) — nsbox$$' docs/*.md 2>/dev/null)
 # "name section" of a page, from its first line.
 man_id = sed -n '1s/^\# \([a-z0-9-]*\)(\([1-8]\)) — nsbox$$/\1 \2/p'
+
+.PHONY: man completion
 
 man: out/man/.built
 
