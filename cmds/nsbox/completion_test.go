@@ -68,13 +68,20 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"unshare", "sh", "--no"}, ""},
 		{[]string{"unshare", "--", "--i"}, ""},
 		{[]string{"nosuch", "--h"}, ""},
+		// the program an applet runs: a command name (here a function
+		// the test defines), at its place among the operands
+		{[]string{"unshare", "-r", "nsboxtestpr"}, "nsboxtestprog"},
+		{[]string{"nsbox", "nsenter", "-t", "1", "--", "nsboxtestpr"}, "nsboxtestprog"},
+		{[]string{"pivot", "/newroot", "nsboxtestpr"}, "nsboxtestprog"},
+		{[]string{"pivot", "nsboxtestpr"}, ""},
+		{[]string{"pin", "nsboxtestpr"}, ""},
 	}
 	for _, tc := range tests {
 		var quoted []string
 		for _, w := range tc.words {
 			quoted = append(quoted, "'"+w+"'")
 		}
-		prog := ". " + s + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\n" +
+		prog := ". " + s + "\nnsboxtestprog() { :; }\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\n" +
 			"COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n_nsbox\necho \"${COMPREPLY[*]}\"\n"
 		out, err := exec.Command("bash", "--norc", "--noprofile", "-c", prog).CombinedOutput()
 		if err != nil {

@@ -45,6 +45,29 @@ func optionWords(a *Applet) (words, argWords []string) {
 	return append(words, shorts...), argWords
 }
 
+// programOperand returns which operand (0 for the first) is the program an
+// applet runs, read from the synopsis of its usage text
+// (" pivot [options] <newroot> [<program> [<argument>...]]" gives 1), or
+// -1 when it runs none.
+func programOperand(a *Applet) int {
+	for _, line := range strings.Split(a.Usage, "\n") {
+		words := strings.Fields(line)
+		if len(words) < 2 || words[0] != a.Name {
+			continue
+		}
+		n := 0
+		for _, w := range words[1:] {
+			switch {
+			case strings.HasPrefix(w, "[<program>") || strings.HasPrefix(w, "<program>"):
+				return n
+			case strings.HasPrefix(w, "<") || strings.HasPrefix(w, "[<"):
+				n++
+			}
+		}
+	}
+	return -1
+}
+
 func multicallWords() []string {
 	var w []string
 	for _, o := range MulticallOptions() {
@@ -64,7 +87,8 @@ _nsbox_words() {
 `, Version)
 	for _, n := range names {
 		words, argWords := optionWords(table[n])
-		fmt.Fprintf(w, "\t%s) _nsbox_opts='%s'; _nsbox_argopts=' %s ' ;;\n", n, strings.Join(words, " "), strings.Join(argWords, " "))
+		fmt.Fprintf(w, "\t%s) _nsbox_opts='%s'; _nsbox_argopts=' %s '; _nsbox_prog=%d ;;\n",
+			n, strings.Join(words, " "), strings.Join(argWords, " "), programOperand(table[n]))
 	}
 	fmt.Fprintf(w, `	*) return 1 ;;
 	esac
@@ -72,7 +96,7 @@ _nsbox_words() {
 
 _nsbox() {
 	local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[0]##*/} i=1 j w
-	local _nsbox_opts _nsbox_argopts
+	local _nsbox_opts _nsbox_argopts _nsbox_prog
 	COMPREPLY=()
 	cmd=${cmd#-}
 	if [[ $cmd == nsbox* ]]; then
@@ -90,21 +114,31 @@ _nsbox() {
 	fi
 	_nsbox_words "$cmd" || return
 	# Options end at "--" or the first operand (getopt with '+'); after
-	# them come files and programs, the default completion.
+	# them come operands: files (the default completion), and for an
+	# applet that runs a program, the program (a command name) and its
+	# own arguments (bash-completion's _command_offset, when loaded).
 	for ((j = i; j < COMP_CWORD; j++)); do
 		w=${COMP_WORDS[j]}
 		case $w in
-		--) return ;;
+		--) ((j++)); break ;;
 		=) ((j++)) ;; # "--opt=value", split at the "=" (COMP_WORDBREAKS)
 		-?*) [[ ${COMP_WORDS[j + 1]} == = || $_nsbox_argopts != *" $w "* ]] || ((j++)) ;;
-		*) return ;;
+		*) break ;;
 		esac
 	done
 	if ((j > COMP_CWORD)); then
 		return # the argument of the option before
 	fi
-	if [[ $cur == -* ]]; then
+	if ((j == COMP_CWORD)) && [[ $cur == -* && ${COMP_WORDS[j - 1]} != -- ]]; then
 		COMPREPLY=($(compgen -W "$_nsbox_opts" -- "$cur"))
+		return
+	fi
+	((_nsbox_prog >= 0)) || return
+	j=$((j + _nsbox_prog)) # the program's word
+	if ((COMP_CWORD == j)); then
+		COMPREPLY=($(compgen -c -- "$cur"))
+	elif ((COMP_CWORD > j)) && declare -F _command_offset >/dev/null; then
+		_command_offset "$j"
 	fi
 }
 
