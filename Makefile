@@ -4,7 +4,9 @@
 #   make test            deps, binaries, go vet, gofmt check, go test, vmtest (what .ci/run runs)
 #   make rootfs          out/rootfs: a small root filesystem for pivot (busybox + nsbox)
 #   make bench           start latency, peak RSS and size against util-linux (bench/run.sh)
-#   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin
+#   make man             out/man: the manual pages, roff from docs/*.md (go-md2man)
+#   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin,
+#                        the manual pages and the bash and zsh completion
 #   make install-setuid  a separate set-user-ID root copy, $(DESTDIR)$(PREFIX)/bin/setuidmap
 #   make install-setcap  the same with file capabilities instead (the CGO_ENABLED=0 build)
 #   make vm              boot the u-root image under QEMU and run the walk-through (docs/vm.md)
@@ -17,6 +19,9 @@
 MODULE  := github.com/nsbox/nsbox
 PREFIX  ?= /usr/local
 BINDIR   = $(DESTDIR)$(PREFIX)/bin
+MANDIR   = $(DESTDIR)$(PREFIX)/share/man
+BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 
 ifeq ($(origin GO),undefined)
 GO      := $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
@@ -79,6 +84,35 @@ out/cmds/.built: $(GO_SRC) out/.version
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o out/cmds/ ./cmds/...
 	@touch $@
 
+# ---- manual pages and completion ----
+# out/man/NAME.SECTION from each docs/NAME.md whose first line is
+# "# NAME(SECTION) — nsbox", by internal/mkman with go-md2man: build-time
+# only, never linked into nsbox. cmds/nsbox's tests check each page's
+# options against the applet's parser and --help text.
+MAN_MD := $(shell grep -l '^\# [a-z0-9-]*([1-8]) — nsbox$$' docs/*.md 2>/dev/null)
+# "name section" of a page, from its first line.
+man_id = sed -n '1s/^\# \([a-z0-9-]*\)(\([1-8]\)) — nsbox$$/\1 \2/p'
+
+.PHONY: man completion
+
+man: out/man/.built
+
+out/man/.built: $(MAN_MD) internal/mkman/main.go go.mod out/.version
+	@rm -rf out/man; mkdir -p out/man
+	$(GO) run ./internal/mkman -o out/man -version '$(VERSION)' $(MAN_MD)
+	@touch $@
+
+# The scripts of "nsbox --completion": applet names and each applet's options.
+completion: out/completion/nsbox.bash out/completion/_nsbox
+
+out/completion/nsbox.bash: out/nsbox
+	@mkdir -p out/completion
+	out/nsbox --completion bash >$@
+
+out/completion/_nsbox: out/nsbox
+	@mkdir -p out/completion
+	out/nsbox --completion zsh >$@
+
 # ---- dependencies ----
 # gcc and musl (the static cgo build), newuidmap/newgidmap (uidmap: the
 # unprivileged tests), setcap (libcap2-bin: the file-capability install and
@@ -135,7 +169,7 @@ fmt-check:
 # The tests run both binaries themselves (NSBOX_BIN, NSBOX_PUREGO_BIN).
 # -p 1: the leak checks compare host-wide state (mounts, links), so test
 # binaries must not run side by side.
-test: deps $(BINS) rootfs
+test: deps $(BINS) rootfs man
 	$(GO) vet ./...
 	@$(FMT_CHECK)
 	NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_PUREGO_BIN=$(CURDIR)/out/nsbox-purego NSBOX_ROOTFS=$(CURDIR)/out/rootfs \
@@ -199,7 +233,7 @@ vmtest: out/vm/nsbox.cpio
 # "nsbox --install -s DIR" links to the target of /proc/self/exe, so the
 # installed copy makes the links. Under DESTDIR (a staging tree) those links
 # would name the staging path: there, relative links are made from --list.
-install: out/nsbox
+install: out/nsbox out/man/.built completion
 	install -d '$(BINDIR)'
 	install -m 0755 out/nsbox '$(BINDIR)/nsbox'
 ifeq ($(DESTDIR),)
@@ -209,6 +243,18 @@ else
 		[ -e '$(BINDIR)'/"$$a" ] || [ -L '$(BINDIR)'/"$$a" ] || ln -s nsbox '$(BINDIR)'/"$$a" || exit 1; \
 	done
 endif
+	@for f in out/man/*.[1-8]; do \
+		d='$(MANDIR)'/man$${f##*.}; \
+		install -d "$$d" && install -m 0644 "$$f" "$$d/" && echo "install $$f $$d/" || exit 1; \
+	done
+	install -d '$(BASHCOMPDIR)' '$(ZSHCOMPDIR)'
+	install -m 0644 out/completion/nsbox.bash '$(BASHCOMPDIR)/nsbox'
+	install -m 0644 out/completion/_nsbox '$(ZSHCOMPDIR)/_nsbox'
+	@# bash-completion loads completions/NAME for command NAME: a link per
+	@# applet, where nothing of that name is installed already.
+	@for a in $$(out/nsbox --list); do \
+		[ -e '$(BASHCOMPDIR)'/"$$a" ] || [ -L '$(BASHCOMPDIR)'/"$$a" ] || ln -s nsbox '$(BASHCOMPDIR)'/"$$a" || exit 1; \
+	done
 
 # setuidmap needs root's CAP_SETUID/CAP_SETGID to write range maps for an
 # unprivileged user. It gets them from a separate copy of the binary,
@@ -249,6 +295,16 @@ uninstall:
 		done; \
 		echo "rm $$b"; rm -f "$$b"; \
 	fi; true
+	@for f in $(MAN_MD); do \
+		set -- $$($(man_id) "$$f"); p='$(MANDIR)'/man$$2/$$1.$$2; \
+		[ ! -e "$$p" ] || { echo "rm $$p"; rm -f "$$p"; }; \
+	done
+	@for f in '$(BASHCOMPDIR)'/*; do \
+		[ -L "$$f" ] && [ "$$(readlink "$$f")" = nsbox ] && { echo "rm $$f"; rm -f "$$f"; }; \
+	done; true
+	@for f in '$(BASHCOMPDIR)/nsbox' '$(ZSHCOMPDIR)/_nsbox'; do \
+		[ ! -e "$$f" ] || { echo "rm $$f"; rm -f "$$f"; }; \
+	done
 
 clean:
 	rm -rf out

@@ -8,6 +8,7 @@ import (
 	_ "github.com/nsbox/nsbox/pkg/applets/lsns"
 	_ "github.com/nsbox/nsbox/pkg/applets/mkbridge"
 	_ "github.com/nsbox/nsbox/pkg/applets/nsenter"
+	_ "github.com/nsbox/nsbox/pkg/applets/nsid"
 	_ "github.com/nsbox/nsbox/pkg/applets/pin"
 	_ "github.com/nsbox/nsbox/pkg/applets/pivot"
 	_ "github.com/nsbox/nsbox/pkg/applets/setuidmap"

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // Version is the nsbox release, printed by every applet's --version.
@@ -31,6 +33,10 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+
+	// describe, when set, makes Parse hand it the flag set and return
+	// done without parsing: how Options reads an applet's options.
+	describe func(*pflag.FlagSet)
 }
 
 // Applet is one entry of the table.

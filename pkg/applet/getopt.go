@@ -32,6 +32,10 @@ func NewFlags(e *Env) *pflag.FlagSet {
 // --version is printed at once, whatever follows. done is true when one of
 // them was printed and the applet should return.
 func Parse(e *Env, fs *pflag.FlagSet, usage string) (rest []string, done bool, err error) {
+	if e.describe != nil {
+		e.describe(fs)
+		return nil, true, nil
+	}
 	stop := ""
 	rest, err = scan(fs, e.Args, func(f *pflag.Flag, val string) (bool, error) {
 		if f.Name == "help" || f.Name == "version" {

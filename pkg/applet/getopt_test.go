@@ -3,6 +3,7 @@ package applet
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -366,5 +367,30 @@ func TestParseHelpVersion(t *testing.T) {
 				t.Errorf("stderr = %q, want empty", got)
 			}
 		})
+	}
+}
+
+func TestOptions(t *testing.T) {
+	ran := false
+	a := &Applet{Name: "topts", Run: func(e *Env) error {
+		fs := NewFlags(e)
+		fs.BoolP("all", "a", false, "")
+		fs.String("file", "", "")
+		fs.StringP("tree", "T", "", "")
+		fs.Lookup("tree").NoOptDefVal = "x"
+		_, done, err := Parse(e, fs, "usage")
+		if err != nil || done {
+			return err
+		}
+		ran = true
+		return nil
+	}}
+	got := Options(a)
+	want := []Option{{"help", "h", 'n'}, {"version", "V", 'n'}, {"all", "a", 'n'}, {"file", "", 'r'}, {"tree", "T", 'o'}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Options = %v, want %v", got, want)
+	}
+	if ran {
+		t.Errorf("Options ran the applet past Parse")
 	}
 }

@@ -13,6 +13,7 @@ import (
 const multicallUsage = `Usage: nsbox [APPLET] [ARGUMENTS...]
    or: nsbox --list
    or: nsbox --install [-s] DIR
+   or: nsbox --completion bash|zsh
    or: APPLET [ARGUMENTS...]    (nsbox linked as APPLET)
 
 nsbox builds Linux containers one step at a time: each applet does one step.
@@ -21,6 +22,8 @@ Options:
  --list            list the applets, one a line
  --install [-s] DIR
                    link every applet into DIR (hard links; -s: symbolic)
+ --completion SHELL
+                   print a completion script for bash or zsh
  -h, --help        display this help
  -V, --version     display version
 
@@ -63,6 +66,16 @@ func multicallRun(args []string, stdout, stderr io.Writer) int {
 	case "--list":
 		for _, n := range Names() {
 			fmt.Fprintln(stdout, n)
+		}
+		return 0
+	case "--completion":
+		if len(args) != 2 {
+			fmt.Fprintf(stderr, "nsbox: --completion needs a shell: bash or zsh\nTry 'nsbox --help' for more information.\n")
+			return 1
+		}
+		if err := WriteCompletion(stdout, args[1]); err != nil {
+			fmt.Fprintf(stderr, "nsbox: %v\n", err)
+			return 1
 		}
 		return 0
 	case "--install":
@@ -127,4 +140,9 @@ func install(dir string, symlink bool) error {
 		}
 	}
 	return nil
+}
+
+// MulticallOptions are the options of nsbox itself (nsbox --help).
+func MulticallOptions() []Option {
+	return []Option{{"list", "", 'n'}, {"install", "", 'r'}, {"completion", "", 'r'}, {"help", "h", 'n'}, {"version", "V", 'n'}}
 }

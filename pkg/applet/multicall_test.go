@@ -47,6 +47,10 @@ func TestMainDispatch(t *testing.T) {
 			"nsbox: unrecognized option '--bogus'\nTry 'nsbox --help' for more information.\n"},
 		{"bad short option", []string{"nsbox", "-Z"}, 1, "",
 			"nsbox: invalid option -- 'Z'\nTry 'nsbox --help' for more information.\n"},
+		{"completion without shell", []string{"nsbox", "--completion"}, 1, "",
+			"nsbox: --completion needs a shell: bash or zsh\nTry 'nsbox --help' for more information.\n"},
+		{"completion for another shell", []string{"nsbox", "--completion", "fish"}, 1, "",
+			"nsbox: no completion for shell 'fish': bash or zsh\n"},
 		{"install without dir", []string{"nsbox", "--install"}, 1, "",
 			"nsbox: --install needs a directory\nTry 'nsbox --help' for more information.\n"},
 		{"install -s without dir", []string{"nsbox", "--install", "-s"}, 1, "",
@@ -218,4 +222,22 @@ func TestInstall(t *testing.T) {
 			t.Error("hidden applet installed")
 		}
 	})
+}
+
+// The completion scripts name every visible applet and none of the hidden.
+func TestCompletionScripts(t *testing.T) {
+	for _, sh := range []string{"bash", "zsh"} {
+		code, out, errOut := runMain("nsbox", "--completion", sh)
+		if code != 0 || errOut != "" {
+			t.Fatalf("--completion %s: exit %d, %q", sh, code, errOut)
+		}
+		for _, n := range Names() {
+			if !strings.Contains(out, " "+n+" ") && !strings.Contains(out, " "+n+"\n") {
+				t.Errorf("--completion %s: no %s", sh, n)
+			}
+		}
+		if strings.Contains(out, "thidden") {
+			t.Errorf("--completion %s names the hidden applet", sh)
+		}
+	}
 }
