@@ -37,7 +37,9 @@
 // environment: new mount and network namespaces (nsbox unshare -m -n),
 // fresh tmpfs on /run and /tmp, a fresh sysfs, the working directory an
 // empty directory in that /tmp with out/rootfs linked to the root
-// filesystem of make rootfs. Bridges, veths, pins and mounts a block makes
+// filesystem of make rootfs, all on one CPU (so that the scratch mount
+// namespace is older than the ones a block makes and pins, as the host's
+// initial one is for a reader: see pin.md on namespace IDs). Bridges, veths, pins and mounts a block makes
 // are gone with those namespaces; the host's network is never touched.
 // User blocks run as the unprivileged test user of internal/testutil (with
 // a /etc/subuid block) in a fresh home directory. In both, PATH starts
