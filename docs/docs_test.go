@@ -463,3 +463,27 @@ func TestHarnessConvention(t *testing.T) {
 		t.Fatalf("got %q", errs)
 	}
 }
+
+// TestDocsDisagreementFails runs a real block of a real page, as TestDocs
+// does, with the output shown changed: the run must be reported.
+func TestDocsDisagreementFails(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t)
+	bin := testutil.Binary(t)
+	root := rootfs(t)
+	for _, b := range pages(t)["walkthrough.md"] {
+		if len(b.cmds) == 0 || !strings.Contains(b.cmds[0].text, "--hostname container_dawn hostname") {
+			continue
+		}
+		if got := check(b, runBlock(t, b, bin, root)); len(got) != 0 {
+			t.Fatalf("the block as the page has it: %q", got)
+		}
+		b.cmds[0].want = []string{"container_down"}
+		got := check(b, runBlock(t, b, bin, root))
+		if len(got) != 1 || !strings.Contains(got[0], "--- page:\ncontainer_down\n--- got (status 0):\ncontainer_dawn\n") {
+			t.Fatalf("a page that disagrees with the program was not reported: %q", got)
+		}
+		return
+	}
+	t.Fatalf("walkthrough.md: the UTS block is gone")
+}
