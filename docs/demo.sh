@@ -84,6 +84,7 @@ cleanup() {
 	if [ -n "$W" ]; then rm -rf "$W"; fi
 }
 trap 'STEP="interrupted"; die "signal"' INT TERM HUP
+trap cleanup EXIT
 
 # ---- the tools ----
 NSBOX=${1:-out/nsbox}
@@ -183,6 +184,9 @@ NSLIST=$(for t in user uts ipc mnt net cgroup pid; do readlink /proc/"$CPID"/ns/
 
 step "4. the network, from the host: mkbridge"
 if [ "$NET" = bridge ]; then
+	if [ ! -e /sys/class/net/"$BRIDGE" ] && [ -n "$(ip -o -4 addr show to "$BRIDGE_NET" 2>/dev/null)" ]; then
+		die "$BRIDGE_NET is in use on this host ($(ip -o -4 addr show to "$BRIDGE_NET" | awk '{print $2, $4}' | head -n 1)): the demo's bridge would clash with it"
+	fi
 	if [ ! -e /sys/class/net/"$BRIDGE" ]; then MADE_BRIDGE=1 BRIDGE_MADE=1; else note "$BRIDGE exists already: used as it is, and left afterwards"; fi
 	show nsbox mkbridge -b "$BRIDGE" --bridge-addr "$BRIDGE_NET" "$W/box/net"
 	out=$(nsbox mkbridge -b "$BRIDGE" --bridge-addr "$BRIDGE_NET" "$W/box/net" 2>&1) || { echo "$out"; die "mkbridge failed"; }
@@ -220,7 +224,7 @@ printf '%s echo stop > %s; wait    # the container exits\n' "$P" "$W/sync/stop"
 echo stop >&9
 wait "$JOB"
 st=$?
-JOB=""
+JOB="" CPID_SEEN=$CPID CPID=""
 [ "$st" = 0 ] || die "the container exited with status $st"
 echo "the container exited (status 0); its namespaces live on in the pins"
 run ls "$W/box"
@@ -245,9 +249,9 @@ for p in /proc/[0-9]*; do
 	[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] && left="$left
   process ${p#/proc/} is still in the container's pid namespace"
 done
-if kill -0 "$CPID" 2>/dev/null && [ "$(readlink /proc/"$CPID"/ns/pid 2>/dev/null)" = "$pidns" ]; then
+if [ "$(readlink /proc/"$CPID_SEEN"/ns/pid 2>/dev/null)" = "$pidns" ]; then
 	left="$left
-  the init $CPID is still running"
+  the init $CPID_SEEN is still running"
 fi
 if [ -n "$HOLDER" ] && [ -d /proc/"$HOLDER" ] && grep -q "$W" /proc/"$HOLDER"/cmdline 2>/dev/null; then
 	left="$left
