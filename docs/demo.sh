@@ -177,6 +177,7 @@ else
 	out=$(nsbox pin --hold -t "$CPID" "${PINOPTS[@]}" "$W/box" 2>&1) || { echo "$out"; die "pin --hold failed"; }
 	echo "$out"
 	HOLDER=$(printf '%s\n' "$out" | sed -n 's/.* held by process \([0-9]*\).*/\1/p')
+	HOLDER_START=$(awk '{ print $22 }' /proc/"$HOLDER"/stat 2>/dev/null)
 fi
 PINNED=1
 run ls -l "$W/box"
@@ -224,9 +225,18 @@ printf '%s echo stop > %s; wait    # the container exits\n' "$P" "$W/sync/stop"
 echo stop >&9
 wait "$JOB"
 st=$?
-JOB="" CPID_SEEN=$CPID CPID=""
+JOB="" CPID=""
 [ "$st" = 0 ] || die "the container exited with status $st"
 echo "the container exited (status 0); its namespaces live on in the pins"
+# Every process of the container is gone once its init has been waited
+# for (the kernel ends the others first). Looked for now, while the pin
+# holds the pid namespace: its inode number cannot be reused meanwhile.
+pidns=$(printf '%s\n' "$NSLIST" | grep '^pid:')
+INPID=""
+for p in /proc/[0-9]*; do
+	[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] && INPID="$INPID
+  process ${p#/proc/} is still in the container's pid namespace"
+done
 run ls "$W/box"
 if [ -n "$NETDONE" ]; then
 	run nsbox mkbridge -d "$W/box/net"
@@ -243,28 +253,19 @@ run rm -r "$W/sync" "$W/ready"
 
 step "9. check: nothing is left"
 left=""
-# processes: the container's init, anything in its pid namespace, the holder
-pidns=$(printf '%s\n' "$NSLIST" | grep '^pid:')
-for p in /proc/[0-9]*; do
-	[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] && left="$left
-  process ${p#/proc/} is still in the container's pid namespace"
-done
-if [ "$(readlink /proc/"$CPID_SEEN"/ns/pid 2>/dev/null)" = "$pidns" ]; then
-	left="$left
-  the init $CPID_SEEN is still running"
-fi
-if [ -n "$HOLDER" ] && [ -d /proc/"$HOLDER" ] && grep -q "$W" /proc/"$HOLDER"/cmdline 2>/dev/null; then
+# processes: the holder (a recycled PID has another start time); those in
+# the container's pid namespace were looked for while it was still pinned
+if [ -n "$HOLDER" ] && [ "$(awk '{ print $22 }' /proc/"$HOLDER"/stat 2>/dev/null)" = "$HOLDER_START" ]; then
 	left="$left
   the holder $HOLDER is still running"
 fi
-# namespaces: none of the container's may still be reachable (process, fd, pin)
-all=$(nsbox lsns -n -o NS,TYPE 2>&1) || die "lsns failed: $all"
-for ns in $NSLIST; do
-	ino=${ns#*[}
-	ino=${ino%]}
-	printf '%s\n' "$all" | awk -v i="$ino" '$1 == i { f = 1 } END { exit !f }' && left="$left
-  namespace $ns is still there"
-done
+[ -n "$INPID" ] && left="$left$INPID"
+# namespaces: nothing may hold one any more. Its processes are checked
+# above; pins are nsfs mounts that lsns lists (NSFS). (Inode numbers are
+# not compared: the kernel reuses them for namespaces made meanwhile.)
+pins=$(nsbox lsns -n -W -o NSFS 2>&1) || die "lsns failed: $pins"
+printf '%s\n' "$pins" | grep -F "$W" >/dev/null && left="$left
+  pins under $W: $(printf '%s\n' "$pins" | grep -F "$W" | tr '\n' ' ')"
 # mounts, links, /run/netns
 grep -F "$W" /proc/self/mountinfo >/dev/null && left="$left
   mounts under $W: $(grep -F "$W" /proc/self/mountinfo | awk '{print $5}' | tr '\n' ' ')"
@@ -280,5 +281,5 @@ if [ -n "$left" ]; then
 	die "left behind:$left"
 fi
 W=""
-echo "nothing is left: no process of the container, none of its 7 namespaces (lsns), no mount under the work directory, $([ -n "$HOSTIF" ] && echo "no veth $HOSTIF, ")$([ -n "$BRIDGE_MADE" ] && echo "no bridge $BRIDGE, ")/run/netns as before; the work directory is gone."
+echo "nothing is left: no process in the container's pid namespace$([ -n "$HOLDER" ] && echo ", no holder"), no pin (lsns), no mount under the work directory, $([ -n "$HOSTIF" ] && echo "no veth $HOSTIF, ")$([ -n "$BRIDGE_MADE" ] && echo "no bridge $BRIDGE, ")/run/netns as before; the work directory is gone."
 echo "demo: OK"
