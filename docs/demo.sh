@@ -255,7 +255,14 @@ step "9. check: nothing is left"
 left=""
 # processes: the holder (a recycled PID has another start time); those in
 # the container's pid namespace were looked for while it was still pinned
-if [ -n "$HOLDER" ] && [ "$(awk '{ print $22 }' /proc/"$HOLDER"/stat 2>/dev/null)" = "$HOLDER_START" ]; then
+# pin -d sends it SIGKILL, which takes effect a moment later: give it up
+# to 5 s to die (a zombie is dead: its descriptors are closed).
+holder_alive() {
+	[ -n "$HOLDER" ] && awk -v s="$HOLDER_START" '{ exit !($22 == s && $3 != "Z") }' /proc/"$HOLDER"/stat 2>/dev/null
+}
+n=0
+while holder_alive && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+if holder_alive; then
 	left="$left
   the holder $HOLDER is still running"
 fi
