@@ -112,8 +112,9 @@ out/rootfs/bin/nsbox: out/nsbox rootfs/mkrootfs.sh | rootfs-deps
 # ---- the demo ----
 # docs/demo.sh prints each command of a container's assembly and its
 # output: as root with a bridge (nsboxdemo0), as another user rootless.
-# It removes everything it made and checks that nothing is left.
-demo: out/nsbox rootfs
+# It removes everything it made and checks that nothing is left. deps
+# first: on a fresh machine (as root) it installs musl-tools and uidmap.
+demo: deps out/nsbox rootfs
 	docs/demo.sh out/nsbox out/rootfs
 
 # hyperfine (start latency), GNU time (peak RSS), gcc + static libc (the kit's nsraw.c).
