@@ -3,6 +3,7 @@
 #   make                 out/nsbox: the static cgo multi-call binary
 #   make test            deps, binaries, go vet, gofmt check, go test, vmtest (what .ci/run runs)
 #   make rootfs          out/rootfs: a small root filesystem for pivot (busybox + nsbox)
+#   make demo            a whole container assembled from applets, step by step (docs/demo.sh)
 #   make bench           start latency, peak RSS and size against util-linux (bench/run.sh)
 #   make man             out/man: the manual pages, roff from docs/*.md (go-md2man)
 #   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin,
@@ -53,7 +54,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build rootfs rootfs-deps test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest install install-setuid install-setcap uninstall uninstall-setuid uninstall-setcap clean FORCE
+.PHONY: all build rootfs rootfs-deps demo test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest install install-setuid install-setcap uninstall uninstall-setuid uninstall-setcap clean FORCE
 
 all: out/nsbox
 
@@ -144,6 +145,14 @@ rootfs-deps:
 # The tree is made whole or not at all; its nsbox is the newest file in it.
 out/rootfs/bin/nsbox: out/nsbox rootfs/mkrootfs.sh | rootfs-deps
 	rootfs/mkrootfs.sh out/rootfs out/nsbox $(BUSYBOX)
+
+# ---- the demo ----
+# docs/demo.sh prints each command of a container's assembly and its
+# output: as root with a bridge (nsboxdemo0), as another user rootless.
+# It removes everything it made and checks that nothing is left. deps
+# first: on a fresh machine (as root) it installs musl-tools and uidmap.
+demo: deps out/nsbox rootfs
+	docs/demo.sh out/nsbox out/rootfs
 
 # hyperfine (start latency), GNU time (peak RSS), gcc + static libc (the kit's nsraw.c).
 bench-deps:
