@@ -428,3 +428,26 @@ func Fails(t testing.TB, r Result, stderr string) {
 	t.Helper()
 	Refused(t, r, 1, stderr)
 }
+
+// WaitExec waits until p runs the program whose /proc/PID/comm is comm (so
+// that what p set up before that exec, its namespaces say, exists), and
+// returns p. The test fails at once when p ends first or timeout passes.
+func (p *Proc) WaitExec(t testing.TB, comm string, timeout time.Duration) *Proc {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p.Pid()))
+		if err == nil && strings.TrimSpace(string(b)) == comm {
+			return p
+		}
+		select {
+		case <-p.Done():
+			t.Fatalf("process %d ended before it ran %s: %v", p.Pid(), comm, p.Wait())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d did not run %s within %v", p.Pid(), comm, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

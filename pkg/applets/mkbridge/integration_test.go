@@ -59,23 +59,7 @@ func setup(t *testing.T) (bin, br string) {
 // in its new network namespace.
 func container(t *testing.T, bin string) *testutil.Proc {
 	t.Helper()
-	p := testutil.Start(t, testutil.Opts{}, bin, "unshare", "-n", "sleep", "600")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p.Pid()))
-		if err == nil && strings.TrimSpace(string(b)) == "sleep" {
-			return p
-		}
-		select {
-		case <-p.Done():
-			t.Fatalf("unshare -n exited: %v", p.Wait())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("unshare -n did not reach sleep")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return testutil.Start(t, testutil.Opts{}, bin, "unshare", "-n", "sleep", "600").WaitExec(t, "sleep", 10*time.Second)
 }
 
 func pidOf(p *testutil.Proc) string { return strconv.Itoa(p.Pid()) }

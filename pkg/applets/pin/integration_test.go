@@ -41,23 +41,7 @@ func setup(t *testing.T, extraDirs ...string) (bin, tmp string) {
 // it is sleeping, so its namespaces exist.
 func target(t *testing.T, o testutil.Opts, argv ...string) *testutil.Proc {
 	t.Helper()
-	p := testutil.Start(t, o, argv...)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p.Pid()))
-		if err == nil && strings.TrimSpace(string(b)) == "sleep" {
-			return p
-		}
-		select {
-		case <-p.Done():
-			t.Fatalf("%v exited: %v", argv, p.Wait())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%v did not reach sleep", argv)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return testutil.Start(t, o, argv...).WaitExec(t, "sleep", 10*time.Second)
 }
 
 // kill ends a target and waits for it.

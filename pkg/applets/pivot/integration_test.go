@@ -1,7 +1,6 @@
 package pivot_test
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -504,21 +503,7 @@ func TestSeed(t *testing.T) {
 func namespaceMounts(t *testing.T, bin string, args ...string) []string {
 	t.Helper()
 	argv := append(append([]string{bin, "unshare", "-m", bin, "pivot"}, args...), "/bin/sleep", "60")
-	p := testutil.Start(t, testutil.Opts{}, argv...)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p.Pid()))
-		if err == nil && strings.TrimSpace(string(b)) == "sleep" {
-			break
-		}
-		select {
-		case <-p.Done():
-			t.Fatalf("%v exited: %v", argv, p.Wait())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%v did not reach sleep", argv)
-		}
-	}
+	p := testutil.Start(t, testutil.Opts{}, argv...).WaitExec(t, "sleep", 10*time.Second)
 	r := testutil.Run(t, bin, "nsenter", "-t", strconv.Itoa(p.Pid()), "-m", "cat", "/proc/self/mountinfo")
 	testutil.Must(t, r, 0)
 	p.Signal(syscall.SIGKILL)
