@@ -129,14 +129,7 @@ func (c *nftConn) send(b []byte) error {
 func (c *nftConn) recv(seq uint32, f func(typ uint16, body []byte) bool) error {
 	buf := make([]byte, 1<<16)
 	for {
-		n, _, err := unix.Recvfrom(c.fd, buf, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		msgs, err := c.read(buf)
 		if err != nil {
 			return err
 		}
@@ -148,19 +141,38 @@ func (c *nftConn) recv(seq uint32, f func(typ uint16, body []byte) bool) error {
 			case unix.NLMSG_DONE:
 				return nil
 			case unix.NLMSG_ERROR:
-				if len(m.Data) < 4 {
-					return unix.EINVAL
-				}
-				if e := int32(binary.NativeEndian.Uint32(m.Data)); e != 0 {
-					return unix.Errno(-e)
-				}
-				return nil
+				return ackError(m)
 			}
 			if f != nil && f(m.Header.Type, m.Data) {
 				return nil
 			}
 		}
 	}
+}
+
+// read receives one datagram and splits it into its messages.
+func (c *nftConn) read(buf []byte) ([]syscall.NetlinkMessage, error) {
+	for {
+		n, _, err := unix.Recvfrom(c.fd, buf, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return syscall.ParseNetlinkMessage(buf[:n])
+	}
+}
+
+// ackError is the error an NLMSG_ERROR message carries: nil for an ack.
+func ackError(m syscall.NetlinkMessage) error {
+	if len(m.Data) < 4 {
+		return unix.EINVAL
+	}
+	if e := int32(binary.NativeEndian.Uint32(m.Data)); e != 0 {
+		return unix.Errno(-e)
+	}
+	return nil
 }
 
 // batch sends msgs (built by the callers with sequence numbers from
@@ -195,14 +207,7 @@ func (c *nftConn) batch(build func(next func() uint32) [][]byte) error {
 func (c *nftConn) recvAny(seq uint32) error {
 	buf := make([]byte, 1<<16)
 	for {
-		n, _, err := unix.Recvfrom(c.fd, buf, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		msgs, err := c.read(buf)
 		if err != nil {
 			return err
 		}
@@ -211,12 +216,10 @@ func (c *nftConn) recvAny(seq uint32) error {
 			if m.Header.Type != unix.NLMSG_ERROR || len(m.Data) < 4 {
 				continue
 			}
-			if e := int32(binary.NativeEndian.Uint32(m.Data)); e != 0 {
-				return unix.Errno(-e)
+			if err := ackError(m); err != nil {
+				return err
 			}
-			if m.Header.Seq == seq {
-				done = true
-			}
+			done = done || m.Header.Seq == seq
 		}
 		if done {
 			return nil
