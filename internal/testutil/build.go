@@ -95,13 +95,16 @@ func doBuild(pkg string, cgo bool) (string, error) {
 		}
 		buildDir = d
 	}
-	name := filepath.Base(pkg)
+	// Each build under its own name (nsbox, as installed: argv[0] and
+	// /proc/PID/comm are what a user sees), in a directory per variant.
+	variant := "purego"
 	if cgo {
-		name += "-static"
-	} else {
-		name += "-purego"
+		variant = "static"
 	}
-	out := filepath.Join(buildDir, name)
+	if err := os.MkdirAll(filepath.Join(buildDir, variant), 0o755); err != nil {
+		return "", err
+	}
+	out := filepath.Join(buildDir, variant, filepath.Base(pkg))
 	args := []string{"build", "-o", out}
 	env := append(os.Environ(), "CGO_ENABLED=0")
 	if cgo {
@@ -165,4 +168,30 @@ func removeBuildDir() {
 		buildDir = ""
 		buildCache = map[string]buildResult{}
 	}
+}
+
+// Rootfs returns the root filesystem "make rootfs" builds: $NSBOX_ROOTFS
+// (the test fails if it does not hold bin/busybox), else out/rootfs of this
+// module (the test is skipped, saying so, when it is not built).
+func Rootfs(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("NSBOX_ROOTFS")
+	if dir == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = filepath.Join(root, "out", "rootfs")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(abs, "bin", "busybox")); err != nil {
+		if os.Getenv("NSBOX_ROOTFS") != "" {
+			t.Fatalf("$NSBOX_ROOTFS: %v", err)
+		}
+		t.Skipf("no root filesystem at %s: run make rootfs (make test builds it)", abs)
+	}
+	return abs
 }
