@@ -14,26 +14,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
 
-// rootfs is the tree make rootfs builds: $NSBOX_ROOTFS, else out/rootfs.
-func rootfs(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("NSBOX_ROOTFS")
-	if dir == "" {
-		dir = filepath.Join("..", "out", "rootfs")
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(abs, "bin", "busybox")); err != nil {
-		if os.Getenv("NSBOX_ROOTFS") != "" {
-			t.Fatalf("$NSBOX_ROOTFS: %v", err)
-		}
-		t.Skipf("no root filesystem at %s: run make rootfs (make test builds it)", abs)
-	}
-	return abs
-}
-
 // section returns the transcript lines after the line that starts with
 // start, up to the next line that starts with one of the prompts, "==" or
 // a note ("   (").
@@ -62,7 +42,7 @@ func section(out, start string) string {
 func runDemo(t *testing.T, u *testutil.User) string {
 	t.Helper()
 	bin := testutil.Binary(t)
-	root := rootfs(t)
+	root := testutil.Rootfs(t)
 	script, err := filepath.Abs("demo.sh")
 	if err != nil {
 		t.Fatal(err)

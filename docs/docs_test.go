@@ -291,7 +291,7 @@ func TestDocsConvention(t *testing.T) {
 func TestDocs(t *testing.T) {
 	testutil.RequireRoot(t)
 	bin := testutil.Binary(t)
-	root := rootfs(t)
+	root := testutil.Rootfs(t)
 	all := pages(t)
 	for _, f := range sortedKeys(all) {
 		for _, b := range all[f] {
@@ -470,7 +470,7 @@ func TestDocsDisagreementFails(t *testing.T) {
 	testutil.RequireRoot(t)
 	testutil.CheckNoLeaks(t)
 	bin := testutil.Binary(t)
-	root := rootfs(t)
+	root := testutil.Rootfs(t)
 	for _, b := range pages(t)["walkthrough.md"] {
 		if len(b.cmds) == 0 || !strings.Contains(b.cmds[0].text, "--hostname container_dawn hostname") {
 			continue

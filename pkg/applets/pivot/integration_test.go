@@ -25,26 +25,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
 
-// rootfsSource is the tree make rootfs builds.
-func rootfsSource(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("NSBOX_ROOTFS")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir = filepath.Join(wd, "..", "..", "..", "out", "rootfs")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "bin", "busybox")); err != nil {
-		if os.Getenv("NSBOX_ROOTFS") != "" {
-			t.Fatalf("$NSBOX_ROOTFS: %v", err)
-		}
-		t.Skipf("no root filesystem at %s: run make rootfs (make test builds it)", dir)
-	}
-	return dir
-}
-
 // copyTree copies the directories, regular files and symbolic links of
 // src into dst (which must not exist), keeping modes.
 func copyTree(t *testing.T, src, dst string) {
@@ -99,7 +79,7 @@ func setup(t *testing.T) (bin, root string) {
 	testutil.CheckNoLeaks(t)
 	bin = testutil.Binary(t)
 	root = filepath.Join(t.TempDir(), "root")
-	copyTree(t, rootfsSource(t), root)
+	copyTree(t, testutil.Rootfs(t), root)
 	return bin, root
 }
 
@@ -107,7 +87,7 @@ func setup(t *testing.T) (bin, root string) {
 func unprivRoot(t *testing.T, u *testutil.User) string {
 	t.Helper()
 	root := filepath.Join(u.Home, "root")
-	copyTree(t, rootfsSource(t), root)
+	copyTree(t, testutil.Rootfs(t), root)
 	return root
 }
 
