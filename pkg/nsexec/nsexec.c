@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nsexec.h"
+
 // capget/capset's structures (linux/capability.h, which a libc such as
 // musl does not ship).
 #define CAP_VERSION_3 0x20080522
@@ -34,20 +36,18 @@ struct cap_data {
 	uint32_t effective, permitted, inheritable;
 };
 
-#define PREFIX "_NSBOX_"
 #define MAXPINS 16
 #define MAXNOTIFY 8
 
-extern char **environ;
 
-static const char *name = "nsbox";
+const char *nsx_name = "nsbox";
 
-// errtext is strerror(errnum) as glibc spells it, which is what util-linux
+// nsx_errtext is strerror(errnum) as glibc spells it, which is what util-linux
 // and the Go half print: musl's texts differ for some errnos ("Out of
 // memory" for ENOMEM, "Symbolic link loop" for ELOOP...). The list covers
 // the errnos the stages' system calls can return; the rest are the same in
 // both libraries.
-static const char *errtext(int errnum)
+const char *nsx_errtext(int errnum)
 {
 	switch (errnum) {
 	case EIO: return "Input/output error";
@@ -76,7 +76,7 @@ static const char *errtext(int errnum)
 	return strerror(errnum);
 }
 
-static void die(int code, int errnum, const char *fmt, ...)
+void nsx_die(int code, int errnum, const char *fmt, ...)
 {
 	char buf[4096];
 	va_list ap;
@@ -85,13 +85,13 @@ static void die(int code, int errnum, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (errnum)
-		dprintf(2, "%s: %s: %s\n", name, buf, errtext(errnum));
+		dprintf(2, "%s: %s: %s\n", nsx_name, buf, nsx_errtext(errnum));
 	else
-		dprintf(2, "%s: %s\n", name, buf);
+		dprintf(2, "%s: %s\n", nsx_name, buf);
 	_exit(code);
 }
 
-static char *get(char **env, const char *key)
+char *nsx_get(char **env, const char *key)
 {
 	size_t n = strlen(PREFIX), k = strlen(key);
 
@@ -101,14 +101,14 @@ static char *get(char **env, const char *key)
 	return NULL;
 }
 
-static long num(char **env, const char *key, long def)
+long nsx_num(char **env, const char *key, long def)
 {
-	char *v = get(env, key);
+	char *v = nsx_get(env, key);
 	return v ? strtol(v, NULL, 10) : def;
 }
 
-// write_file writes data in one write; 0 or an errno.
-static int write_file(const char *path, const char *data)
+// nsx_write_file writes data in one write; 0 or an errno.
+int nsx_write_file(const char *path, const char *data)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	ssize_t len = strlen(data), n;
@@ -124,14 +124,14 @@ static int write_file(const char *path, const char *data)
 	return close(fd) ? errno : 0;
 }
 
-static void must_write(const char *path, const char *data, const char *what)
+void nsx_must_write(const char *path, const char *data, const char *what)
 {
-	int e = write_file(path, data);
+	int e = nsx_write_file(path, data);
 	if (e)
-		die(1, e, "%s %s", what, path);
+		nsx_die(1, e, "%s %s", what, path);
 }
 
-static int wait_byte(int fd)
+int nsx_wait_byte(int fd)
 {
 	char b;
 	ssize_t n;
@@ -159,7 +159,7 @@ static void bind_pins(pid_t pid, struct pin *pins, int n)
 			int e = errno;
 			for (int j = 0; j < i; j++)
 				umount2(pins[j].path, MNT_DETACH);
-			die(1, e, "mount %s on %s failed", src, pins[i].path);
+			nsx_die(1, e, "mount %s on %s failed", src, pins[i].path);
 		}
 	}
 }
@@ -170,15 +170,15 @@ static void keep_caps(void)
 	struct cap_data data[2];
 
 	if (syscall(SYS_capget, &hdr, data) != 0)
-		die(1, errno, "capget failed");
+		nsx_die(1, errno, "capget failed");
 	data[0].inheritable = data[0].permitted;
 	data[1].inheritable = data[1].permitted;
 	if (syscall(SYS_capset, &hdr, data) != 0)
-		die(1, errno, "capset failed");
+		nsx_die(1, errno, "capset failed");
 	for (int c = 0; c < 64; c++)
 		if (data[c / 32].permitted & (1u << (c % 32)))
 			if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
-				die(1, errno, "cannot raise ambient capability %d", c);
+				nsx_die(1, errno, "cannot raise ambient capability %d", c);
 }
 
 // clear_raised_caps undoes what was raised for the stage (ambient and
@@ -195,11 +195,11 @@ static void clear_raised_caps(void)
 	}
 }
 
-// initial_argv finds argv from the environment: the kernel lays out argc,
+// nsx_initial_argv finds argv from the environment: the kernel lays out argc,
 // argv[0..argc-1], NULL, envp[0..] on the initial stack, and environ still
 // points there when constructors run. (glibc passes argv to constructors,
 // musl does not.) Pointers are never equal to the small count k.
-static char **initial_argv(char **env)
+char **nsx_initial_argv(char **env)
 {
 	char **null = env - 1;
 
@@ -209,11 +209,11 @@ static char **initial_argv(char **env)
 	return NULL;
 }
 
-// setgroups_denied: this process's setgroups file says "deny" (for the user
+// nsx_setgroups_denied: this process's setgroups file says "deny" (for the user
 // namespace it is in now). selfdir is /proc/self opened before entering
 // anything: after a mount namespace or a root is entered, /proc may be
 // another PID namespace's, where /proc/self is not this process.
-static int setgroups_denied(int selfdir)
+int nsx_setgroups_denied(int selfdir)
 {
 	char buf[16] = "";
 	int fd = openat(selfdir, selfdir >= 0 ? "setgroups" : "/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
@@ -226,25 +226,70 @@ static int setgroups_denied(int selfdir)
 	return !strncmp(buf, "deny", 4);
 }
 
-// exec_program execs path (searched in the program's PATH) with argv and
-// the program's environment, or dies as util-linux does: 127 when it does
-// not exist, 126 otherwise.
-static void exec_program(const char *path, char **argv, char **tenv)
+// nsx_lookpath finds file as execpath.LookPath does (execvp's search, in
+// the PATH of env, glibc's default /bin:/usr/bin when there is none): 0 and
+// the path in buf, or ENOENT or EACCES (or ENAMETOOLONG).
+int nsx_lookpath(const char *file, char **env, char *buf, size_t size)
 {
-	environ = tenv;
-	execvp(path, argv);
-	die(errno == ENOENT ? 127 : 126, errno, "failed to execute %s", path);
+	const char *path = "/bin:/usr/bin";
+	int first = ENOENT;
+
+	if (strchr(file, '/')) {
+		if ((size_t)snprintf(buf, size, "%s", file) >= size)
+			return ENAMETOOLONG;
+		return 0;
+	}
+	if (!*file)
+		return ENOENT;
+	for (char **e = env; *e; e++)
+		if (!strncmp(*e, "PATH=", 5)) {
+			path = *e + 5;
+			break;
+		}
+	for (const char *p = path;;) {
+		const char *end = strchrnul(p, ':');
+		int dl = end - p;
+		size_t n = dl ? (size_t)snprintf(buf, size, "%.*s/%s", dl, p, file) : (size_t)snprintf(buf, size, "./%s", file);
+		if (n < size) {
+			struct stat st;
+			if (access(buf, X_OK) == 0) {
+				if (stat(buf, &st) == 0 && S_ISREG(st.st_mode))
+					return 0;
+				first = EACCES;
+			} else if (errno == EACCES)
+				first = EACCES;
+		}
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	return first;
 }
 
-// continue_as_child forks; the parent waits, stops when the child stops,
+// nsx_exec_program execs path (searched in the program's PATH, as the Go
+// half does) with argv and the program's environment, or dies as
+// util-linux does: 127 when it does not exist, 126 otherwise.
+void nsx_exec_program(const char *path, char **argv, char **tenv)
+{
+	char buf[4096];
+	int e = nsx_lookpath(path, tenv, buf, sizeof(buf));
+
+	if (!e) {
+		execve(buf, argv, tenv);
+		e = errno;
+	}
+	nsx_die(e == ENOENT ? 127 : 126, e, "failed to execute %s", path);
+}
+
+// nsx_continue_as_child forks; the parent waits, stops when the child stops,
 // and ends as the child ends (util-linux nsenter). Only the child returns.
-static void continue_as_child(void)
+void nsx_continue_as_child(void)
 {
 	int st;
 	pid_t child = fork(), r;
 
 	if (child < 0)
-		die(1, errno, "fork failed");
+		nsx_die(1, errno, "fork failed");
 	if (child == 0)
 		return;
 	for (;;) {
@@ -272,11 +317,11 @@ static void continue_as_child(void)
 	_exit(1);
 }
 
-// join_stage is nsenter's: enter the namespaces whose descriptors the Go
+// nsx_join_stage is nsenter's: enter the namespaces whose descriptors the Go
 // half opened (two passes: every one but user, errors ignored; then the
 // rest, user first, errors fatal), change root and directory, fork for a
 // pid namespace, set credentials, exec. Keep in step with join.go.
-static void join_stage(char **envp, char **argv, char **tenv)
+void nsx_join_stage(char **envp, char **argv, char **tenv)
 {
 	struct {
 		long flag;
@@ -285,14 +330,14 @@ static void join_stage(char **envp, char **argv, char **tenv)
 	} js[16];
 	int n = 0, rootfd, wdfd, e = 0;
 	int selfdir = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	long uid = num(envp, "UID", -1), gid = num(envp, "GID", -1);
+	long uid = nsx_num(envp, "UID", -1), gid = nsx_num(envp, "GID", -1);
 	char *v, *wdns;
 
-	if ((v = get(envp, "JOIN")))
+	if ((v = nsx_get(envp, "JOIN")))
 		for (char *s = v; *s && n < 16;) {
 			int used = 0;
 			if (sscanf(s, "%ld:%d:%15[a-z]%n", &js[n].flag, &js[n].fd, js[n].name, &used) != 3)
-				die(1, 0, "bad stage variable JOIN");
+				nsx_die(1, 0, "bad stage variable JOIN");
 			n++;
 			s += used;
 			if (*s == ',')
@@ -306,64 +351,66 @@ static void join_stage(char **envp, char **argv, char **tenv)
 				close(js[i].fd);
 				js[i].fd = -1;
 			} else if (pass == 1)
-				die(1, errno, "reassociate to namespace 'ns/%s' failed", js[i].name);
+				nsx_die(1, errno, "reassociate to namespace 'ns/%s' failed", js[i].name);
 		}
-	rootfd = num(envp, "ROOTFD", -1);
-	wdfd = num(envp, "WDFD", -1);
-	wdns = get(envp, "WDNS");
+	rootfd = nsx_num(envp, "ROOTFD", -1);
+	wdfd = nsx_num(envp, "WDFD", -1);
+	wdns = nsx_get(envp, "WDNS");
 	if (rootfd >= 0 && wdfd < 0 && !wdns && (wdfd = open(".", O_RDONLY | O_CLOEXEC)) < 0)
-		die(1, errno, "cannot open current working directory");
+		nsx_die(1, errno, "cannot open current working directory");
 	if (rootfd >= 0) {
 		if (fchdir(rootfd) != 0)
-			die(1, errno, "change directory by root file descriptor failed");
+			nsx_die(1, errno, "change directory by root file descriptor failed");
 		if (chroot(".") != 0)
-			die(1, errno, "chroot failed");
+			nsx_die(1, errno, "chroot failed");
 		if (chdir("/") != 0)
-			die(1, errno, "cannot change directory to /");
+			nsx_die(1, errno, "cannot change directory to /");
 		close(rootfd);
 	}
 	if (wdns && (wdfd = open(wdns, O_RDONLY | O_CLOEXEC)) < 0)
-		die(1, errno, "cannot open current working directory");
+		nsx_die(1, errno, "cannot open current working directory");
 	if (wdfd >= 0) {
 		if (fchdir(wdfd) != 0)
-			die(1, errno, "change directory by working directory file descriptor failed");
+			nsx_die(1, errno, "change directory by working directory file descriptor failed");
 		close(wdfd);
 	}
 	// -S/-G follow: the target's ids as the entered user namespace sees them.
-	if ((v = get(envp, "FOLLOW"))) {
+	if ((v = nsx_get(envp, "FOLLOW"))) {
 		int fd = -1, fu = 0, fg = 0;
 		struct stat st;
 		sscanf(v, "%d:%d:%d", &fd, &fu, &fg);
 		if (fstat(fd, &st) != 0)
-			die(1, errno, "can not get process stat");
+			nsx_die(1, errno, "can not nsx_get process stat");
 		close(fd);
 		if (fu)
 			uid = st.st_uid;
 		if (fg)
 			gid = st.st_gid;
 	}
-	if (get(envp, "FORK"))
-		continue_as_child();
-	if (get(envp, "DROPGROUPS") && setgroups(0, NULL) != 0 && !((e = errno) == EPERM && setgroups_denied(selfdir)))
-		die(1, e, "setgroups failed (--preserve-credentials keeps the caller's groups)");
+	if (nsx_get(envp, "FORK"))
+		nsx_continue_as_child();
+	if (nsx_get(envp, "DROPGROUPS") && setgroups(0, NULL) != 0 && !((e = errno) == EPERM && nsx_setgroups_denied(selfdir)))
+		nsx_die(1, e, "setgroups failed (--preserve-credentials keeps the caller's groups)");
 	if (selfdir >= 0)
 		close(selfdir);
 	if (gid >= 0 && setgid(gid) != 0)
-		die(1, errno, "setgid failed");
+		nsx_die(1, errno, "setgid failed");
 	if (uid >= 0 && setuid(uid) != 0)
-		die(1, errno, "setuid failed");
-	if (get(envp, "KEEPCAPS"))
+		nsx_die(1, errno, "setuid failed");
+	if (nsx_get(envp, "KEEPCAPS"))
 		keep_caps();
-	v = get(envp, "EXEC");
-	exec_program(v ? v : argv[1], argv + 1, tenv);
+	v = nsx_get(envp, "EXEC");
+	nsx_exec_program(v ? v : argv[1], argv + 1, tenv);
 }
 
-__attribute__((constructor)) static void nsbox_stage(void)
+// nsx_run_plan carries out the plan of stage "self" (unshare in place) or
+// "child" (the child of --fork) that the variables of penv describe, as the
+// Go executor (exec.go) would, and execs argv[1] (or EXEC) with tenv. It
+// never returns.
+void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 {
-	char **argv, **envp;
-	char *stage = getenv(PREFIX "STAGE");
-	char **tenv, *v, buf[128];
-	int child, syncfd, readyfd, npins = 0, nnotify = 0, selffd = -1;
+	char **envp = penv, *v, buf[128];
+	int syncfd, readyfd, npins = 0, nnotify = 0, selffd = -1;
 	int pinpipe[2] = { -1, -1 };
 	int notify[MAXNOTIFY];
 	struct pin pins[MAXPINS];
@@ -371,7 +418,222 @@ __attribute__((constructor)) static void nsbox_stage(void)
 	long flags, prop, gid, uid;
 	const char *path;
 
-	if (!stage || (strcmp(stage, "self") && strcmp(stage, "child") && strcmp(stage, "join") && strcmp(stage, "hold")))
+	for (int i = 0; i < MAXPINS; i++) {
+		snprintf(buf, sizeof(buf), "PIN%d", i);
+		if (!(v = nsx_get(envp, buf)))
+			break;
+		char *eq = strchr(v, '=');
+		if (!eq || (size_t)(eq - v) >= sizeof(pins[0].file))
+			nsx_die(1, 0, "bad stage variable %s", buf);
+		memcpy(pins[npins].file, v, eq - v);
+		pins[npins].file[eq - v] = 0;
+		pins[npins++].path = eq + 1;
+	}
+	if ((v = nsx_get(envp, "NOTIFY")))
+		for (char *s = v; *s && nnotify < MAXNOTIFY; s++) {
+			notify[nnotify++] = strtol(s, &s, 10);
+			if (!*s)
+				break;
+		}
+	if (nsx_get(envp, "INIT")) {
+		selffd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		if (selffd < 0)
+			nsx_die(1, errno, "cannot open /proc/self/exe");
+	}
+	syncfd = nsx_num(envp, "SYNC", -1);
+	readyfd = nsx_num(envp, "READY", -1);
+
+	if ((v = nsx_get(envp, "PDEATHSIG")) && prctl(PR_SET_PDEATHSIG, atoi(v), 0, 0, 0) != 0)
+		nsx_die(1, errno, "prctl failed");
+	if (syncfd >= 0 && !nsx_wait_byte(syncfd))
+		_exit(1); // the parent gave up and said why
+
+	// Pins made in place are bound by a helper that stays in the original
+	// namespaces (a mount or user namespace of our own could not reach
+	// the host's files); it waits until the namespaces exist.
+	if (npins && !child) {
+		if (pipe2(pinpipe, O_CLOEXEC) != 0)
+			nsx_die(1, errno, "pipe failed");
+		helper = fork();
+		if (helper < 0)
+			nsx_die(1, errno, "fork failed");
+		if (helper == 0) {
+			close(pinpipe[1]);
+			if (!nsx_wait_byte(pinpipe[0]))
+				_exit(0);
+			bind_pins(getppid(), pins, npins);
+			_exit(0);
+		}
+		close(pinpipe[0]);
+	}
+
+	// --owner: the user namespace belongs to this user (util-linux: after
+	// the bind and map helpers are forked, which stay privileged).
+	if ((v = nsx_get(envp, "OWNER"))) {
+		unsigned long ou, og;
+		if (sscanf(v, "%lu %lu", &ou, &og) != 2)
+			nsx_die(1, 0, "bad stage variable OWNER");
+		if (setgroups(0, NULL) != 0)
+			nsx_die(1, errno, "setgroups failed");
+		if (setgid((gid_t)og) != 0)
+			nsx_die(1, errno, "setgid() failed");
+		if (setuid((uid_t)ou) != 0)
+			nsx_die(1, errno, "setuid() failed");
+	}
+	flags = nsx_num(envp, "UNSHARE", 0);
+	if (flags && unshare(flags) != 0)
+		nsx_die(1, errno, "unshare failed");
+	// Range maps are written from outside by a helper the Go half started
+	// before the re-exec (unshare's "maps" stage): release it, wait for it.
+	if ((v = nsx_get(envp, "MAPHELPER"))) {
+		pid_t mh = atoi(v);
+		int st, mfd = nsx_num(envp, "MAPSYNC", -1);
+		if (write(mfd, "", 1) != 1)
+			nsx_die(1, errno, "cannot release the map helper");
+		close(mfd);
+		while (waitpid(mh, &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			_exit(1); // the helper said why
+	}
+	{
+		char *um = nsx_get(envp, "UIDMAP"), *gm = nsx_get(envp, "GIDMAP"), *sg = nsx_get(envp, "SETGROUPS");
+		if (um) {
+			snprintf(buf, sizeof(buf), "%s 1\n", um);
+			nsx_must_write("/proc/self/uid_map", buf, "write failed");
+		}
+		if (gm && !sg)
+			sg = "deny";
+		if (sg)
+			nsx_must_write("/proc/self/setgroups", sg, "write failed");
+		if (gm) {
+			snprintf(buf, sizeof(buf), "%s 1\n", gm);
+			nsx_must_write("/proc/self/gid_map", buf, "write failed");
+		}
+	}
+	if ((v = nsx_get(envp, "TIMEOFFSETS"))) {
+		long long mono = 0, boot = 0;
+		sscanf(v, "%lld %lld", &mono, &boot);
+		snprintf(buf, sizeof(buf), "monotonic %lld 0\nboottime %lld 0\n", mono, boot);
+		int e = nsx_write_file("/proc/self/timens_offsets", buf);
+		if (e)
+			nsx_die(1, e, "failed to write to /proc/self/timens_offsets");
+	}
+	prop = nsx_num(envp, "PROPAGATION", 0);
+	if (prop && mount("none", "/", NULL, MS_REC | prop, NULL) != 0)
+		nsx_die(1, errno, "cannot change root filesystem propagation");
+
+	// The sync point: the parent (child stage) or the helper (in place)
+	// pins the namespaces now.
+	if (readyfd >= 0) {
+		if (write(readyfd, "", 1) != 1)
+			_exit(1);
+		close(readyfd);
+		if (!nsx_wait_byte(syncfd))
+			_exit(1);
+	}
+	if (syncfd >= 0)
+		close(syncfd);
+	if (helper > 0) {
+		int st;
+		if (write(pinpipe[1], "", 1) != 1)
+			nsx_die(1, errno, "cannot release the pin helper");
+		close(pinpipe[1]);
+		while (waitpid(helper, &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			_exit(1); // the helper said why
+	}
+	for (int i = 0; i < nnotify; i++) {
+		int n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+		if (write(notify[i], buf, n) != n)
+			nsx_die(1, errno, "cannot write the PID to file descriptor %d", notify[i]);
+		close(notify[i]);
+	}
+
+	if ((v = nsx_get(envp, "HOSTNAME")) && sethostname(v, strlen(v)) != 0)
+		nsx_die(1, errno, "sethostname failed");
+	{
+		char *root = nsx_get(envp, "ROOT"), *wd = nsx_get(envp, "WD");
+		if (root) {
+			if (chroot(root) != 0)
+				nsx_die(1, errno, "cannot change root directory to '%s'", root);
+			if (!wd)
+				wd = "/";
+		}
+		if (wd && chdir(wd) != 0)
+			nsx_die(1, errno, "cannot chdir to '%s'", wd);
+		if ((v = nsx_get(envp, "PROC"))) {
+			if (!root && prop != MS_PRIVATE &&
+			    mount("none", v, NULL, MS_PRIVATE | MS_REC, NULL) != 0 && errno != EINVAL)
+				nsx_die(1, errno, "cannot change %s filesystem propagation", v);
+			if (mount("proc", v, "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) != 0)
+				nsx_die(1, errno, "mount %s failed", v);
+		}
+	}
+	if ((v = nsx_get(envp, "BINFMT"))) {
+		char *interp = nsx_get(envp, "INTERP");
+		if (mount("binfmt_misc", v, "binfmt_misc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) != 0)
+			nsx_die(1, errno, "mount %s failed", v);
+		if (interp) {
+			char reg[4096];
+			snprintf(reg, sizeof(reg), "%s/register", v);
+			int e = nsx_write_file(reg, interp);
+			if (e)
+				nsx_die(1, e, "cannot register interpreter in %s", reg);
+		}
+	}
+	gid = nsx_num(envp, "GID", -1);
+	uid = nsx_num(envp, "UID", -1);
+	if (gid >= 0) {
+		if (setgroups(0, NULL) != 0)
+			nsx_die(1, errno, "setgroups failed");
+		if (setgid(gid) != 0)
+			nsx_die(1, errno, "setgid failed");
+	}
+	if (uid >= 0 && setuid(uid) != 0)
+		nsx_die(1, errno, "setuid failed");
+	if (nsx_get(envp, "KEEPCAPS"))
+		keep_caps();
+	else if (nsx_get(envp, "CLEARAMBIENT"))
+		clear_raised_caps();
+
+	path = nsx_get(envp, "EXEC");
+	if (!path)
+		path = argv[1];
+	if (!path)
+		nsx_die(1, 0, "no program to execute");
+	if (selffd >= 0) {
+		// The minimal init is Go: exec ourselves as stage "init".
+		int n = 0;
+		while (tenv[n])
+			n++;
+		char **ienv = calloc(n + 4, sizeof(char *));
+		char sname[4200], sexec[4200];
+		if (!ienv)
+			nsx_die(1, ENOMEM, "stage");
+		memcpy(ienv, tenv, n * sizeof(char *));
+		snprintf(sname, sizeof(sname), PREFIX "NAME=%s", nsx_name);
+		snprintf(sexec, sizeof(sexec), PREFIX "EXEC=%s", path);
+		ienv[n++] = PREFIX "STAGE=init";
+		ienv[n++] = sname;
+		ienv[n++] = sexec;
+		syscall(SYS_execveat, selffd, "", argv, ienv, AT_EMPTY_PATH);
+		nsx_die(1, errno, "cannot execute the init stage");
+	}
+	nsx_exec_program(path, argv + 1, tenv);
+}
+
+__attribute__((constructor)) static void nsbox_stage(void)
+{
+	char **argv, **envp = environ, **tenv, *v;
+	char *stage = getenv(PREFIX "STAGE");
+
+	if (!stage) {
+		nsx_fast_path(envp);
+		return;
+	}
+	if (strcmp(stage, "self") && strcmp(stage, "child") && strcmp(stage, "join") && strcmp(stage, "hold"))
 		return;
 	if (getauxval(AT_SECURE)) {
 		dprintf(2, "nsbox: internal stage refused: the process is set-user-ID or has file capabilities\n");
@@ -382,13 +644,11 @@ __attribute__((constructor)) static void nsbox_stage(void)
 	if (!strcmp(stage, "hold"))
 		for (;;)
 			pause();
-	envp = environ;
-	argv = initial_argv(envp);
+	argv = nsx_initial_argv(envp);
 	if (!argv || !argv[0])
-		die(1, 0, "stage: cannot find argv");
-	if ((v = get(envp, "NAME")))
-		name = v;
-	child = !strcmp(stage, "child");
+		nsx_die(1, 0, "stage: cannot find argv");
+	if ((v = nsx_get(envp, "NAME")))
+		nsx_name = v;
 
 	// The program's environment: ours without the stage variables.
 	{
@@ -397,215 +657,12 @@ __attribute__((constructor)) static void nsbox_stage(void)
 			n++;
 		tenv = calloc(n + 1, sizeof(char *));
 		if (!tenv)
-			die(1, ENOMEM, "stage");
+			nsx_die(1, ENOMEM, "stage");
 		for (char **e = envp; *e; e++)
 			if (strncmp(*e, PREFIX, strlen(PREFIX)))
 				tenv[i++] = *e;
 	}
 	if (!strcmp(stage, "join"))
-		join_stage(envp, argv, tenv);
-	for (int i = 0; i < MAXPINS; i++) {
-		snprintf(buf, sizeof(buf), "PIN%d", i);
-		if (!(v = get(envp, buf)))
-			break;
-		char *eq = strchr(v, '=');
-		if (!eq || (size_t)(eq - v) >= sizeof(pins[0].file))
-			die(1, 0, "bad stage variable %s", buf);
-		memcpy(pins[npins].file, v, eq - v);
-		pins[npins].file[eq - v] = 0;
-		pins[npins++].path = eq + 1;
-	}
-	if ((v = get(envp, "NOTIFY")))
-		for (char *s = v; *s && nnotify < MAXNOTIFY; s++) {
-			notify[nnotify++] = strtol(s, &s, 10);
-			if (!*s)
-				break;
-		}
-	if (get(envp, "INIT")) {
-		selffd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-		if (selffd < 0)
-			die(1, errno, "cannot open /proc/self/exe");
-	}
-	syncfd = num(envp, "SYNC", -1);
-	readyfd = num(envp, "READY", -1);
-
-	if ((v = get(envp, "PDEATHSIG")) && prctl(PR_SET_PDEATHSIG, atoi(v), 0, 0, 0) != 0)
-		die(1, errno, "prctl failed");
-	if (syncfd >= 0 && !wait_byte(syncfd))
-		_exit(1); // the parent gave up and said why
-
-	// Pins made in place are bound by a helper that stays in the original
-	// namespaces (a mount or user namespace of our own could not reach
-	// the host's files); it waits until the namespaces exist.
-	if (npins && !child) {
-		if (pipe2(pinpipe, O_CLOEXEC) != 0)
-			die(1, errno, "pipe failed");
-		helper = fork();
-		if (helper < 0)
-			die(1, errno, "fork failed");
-		if (helper == 0) {
-			close(pinpipe[1]);
-			if (!wait_byte(pinpipe[0]))
-				_exit(0);
-			bind_pins(getppid(), pins, npins);
-			_exit(0);
-		}
-		close(pinpipe[0]);
-	}
-
-	// --owner: the user namespace belongs to this user (util-linux: after
-	// the bind and map helpers are forked, which stay privileged).
-	if ((v = get(envp, "OWNER"))) {
-		unsigned long ou, og;
-		if (sscanf(v, "%lu %lu", &ou, &og) != 2)
-			die(1, 0, "bad stage variable OWNER");
-		if (setgroups(0, NULL) != 0)
-			die(1, errno, "setgroups failed");
-		if (setgid((gid_t)og) != 0)
-			die(1, errno, "setgid() failed");
-		if (setuid((uid_t)ou) != 0)
-			die(1, errno, "setuid() failed");
-	}
-	flags = num(envp, "UNSHARE", 0);
-	if (flags && unshare(flags) != 0)
-		die(1, errno, "unshare failed");
-	// Range maps are written from outside by a helper the Go half started
-	// before the re-exec (unshare's "maps" stage): release it, wait for it.
-	if ((v = get(envp, "MAPHELPER"))) {
-		pid_t mh = atoi(v);
-		int st, mfd = num(envp, "MAPSYNC", -1);
-		if (write(mfd, "", 1) != 1)
-			die(1, errno, "cannot release the map helper");
-		close(mfd);
-		while (waitpid(mh, &st, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			_exit(1); // the helper said why
-	}
-	{
-		char *um = get(envp, "UIDMAP"), *gm = get(envp, "GIDMAP"), *sg = get(envp, "SETGROUPS");
-		if (um) {
-			snprintf(buf, sizeof(buf), "%s 1\n", um);
-			must_write("/proc/self/uid_map", buf, "write failed");
-		}
-		if (gm && !sg)
-			sg = "deny";
-		if (sg)
-			must_write("/proc/self/setgroups", sg, "write failed");
-		if (gm) {
-			snprintf(buf, sizeof(buf), "%s 1\n", gm);
-			must_write("/proc/self/gid_map", buf, "write failed");
-		}
-	}
-	if ((v = get(envp, "TIMEOFFSETS"))) {
-		long long mono = 0, boot = 0;
-		sscanf(v, "%lld %lld", &mono, &boot);
-		snprintf(buf, sizeof(buf), "monotonic %lld 0\nboottime %lld 0\n", mono, boot);
-		int e = write_file("/proc/self/timens_offsets", buf);
-		if (e)
-			die(1, e, "failed to write to /proc/self/timens_offsets");
-	}
-	prop = num(envp, "PROPAGATION", 0);
-	if (prop && mount("none", "/", NULL, MS_REC | prop, NULL) != 0)
-		die(1, errno, "cannot change root filesystem propagation");
-
-	// The sync point: the parent (child stage) or the helper (in place)
-	// pins the namespaces now.
-	if (readyfd >= 0) {
-		if (write(readyfd, "", 1) != 1)
-			_exit(1);
-		close(readyfd);
-		if (!wait_byte(syncfd))
-			_exit(1);
-	}
-	if (syncfd >= 0)
-		close(syncfd);
-	if (helper > 0) {
-		int st;
-		if (write(pinpipe[1], "", 1) != 1)
-			die(1, errno, "cannot release the pin helper");
-		close(pinpipe[1]);
-		while (waitpid(helper, &st, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			_exit(1); // the helper said why
-	}
-	for (int i = 0; i < nnotify; i++) {
-		int n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-		if (write(notify[i], buf, n) != n)
-			die(1, errno, "cannot write the PID to file descriptor %d", notify[i]);
-		close(notify[i]);
-	}
-
-	if ((v = get(envp, "HOSTNAME")) && sethostname(v, strlen(v)) != 0)
-		die(1, errno, "sethostname failed");
-	{
-		char *root = get(envp, "ROOT"), *wd = get(envp, "WD");
-		if (root) {
-			if (chroot(root) != 0)
-				die(1, errno, "cannot change root directory to '%s'", root);
-			if (!wd)
-				wd = "/";
-		}
-		if (wd && chdir(wd) != 0)
-			die(1, errno, "cannot chdir to '%s'", wd);
-		if ((v = get(envp, "PROC"))) {
-			if (!root && prop != MS_PRIVATE &&
-			    mount("none", v, NULL, MS_PRIVATE | MS_REC, NULL) != 0 && errno != EINVAL)
-				die(1, errno, "cannot change %s filesystem propagation", v);
-			if (mount("proc", v, "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) != 0)
-				die(1, errno, "mount %s failed", v);
-		}
-	}
-	if ((v = get(envp, "BINFMT"))) {
-		char *interp = get(envp, "INTERP");
-		if (mount("binfmt_misc", v, "binfmt_misc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) != 0)
-			die(1, errno, "mount %s failed", v);
-		if (interp) {
-			char reg[4096];
-			snprintf(reg, sizeof(reg), "%s/register", v);
-			int e = write_file(reg, interp);
-			if (e)
-				die(1, e, "cannot register interpreter in %s", reg);
-		}
-	}
-	gid = num(envp, "GID", -1);
-	uid = num(envp, "UID", -1);
-	if (gid >= 0) {
-		if (setgroups(0, NULL) != 0)
-			die(1, errno, "setgroups failed");
-		if (setgid(gid) != 0)
-			die(1, errno, "setgid failed");
-	}
-	if (uid >= 0 && setuid(uid) != 0)
-		die(1, errno, "setuid failed");
-	if (get(envp, "KEEPCAPS"))
-		keep_caps();
-	else if (get(envp, "CLEARAMBIENT"))
-		clear_raised_caps();
-
-	path = get(envp, "EXEC");
-	if (!path)
-		path = argv[1];
-	if (!path)
-		die(1, 0, "no program to execute");
-	if (selffd >= 0) {
-		// The minimal init is Go: exec ourselves as stage "init".
-		int n = 0;
-		while (tenv[n])
-			n++;
-		char **ienv = calloc(n + 4, sizeof(char *));
-		char sname[4200], sexec[4200];
-		if (!ienv)
-			die(1, ENOMEM, "stage");
-		memcpy(ienv, tenv, n * sizeof(char *));
-		snprintf(sname, sizeof(sname), PREFIX "NAME=%s", name);
-		snprintf(sexec, sizeof(sexec), PREFIX "EXEC=%s", path);
-		ienv[n++] = PREFIX "STAGE=init";
-		ienv[n++] = sname;
-		ienv[n++] = sexec;
-		syscall(SYS_execveat, selffd, "", argv, ienv, AT_EMPTY_PATH);
-		die(1, errno, "cannot execute the init stage");
-	}
-	exec_program(path, argv + 1, tenv);
+		nsx_join_stage(envp, argv, tenv);
+	nsx_run_plan(!strcmp(stage, "child"), envp, argv, tenv);
 }

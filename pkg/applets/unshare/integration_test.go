@@ -439,6 +439,7 @@ func TestDefaultShell(t *testing.T) {
 // TestForkDirect: plain --fork goes util-linux's way (this process unshares,
 // then forks the program: the parent shares the new namespaces); steps
 // that need the child take the child stage, whose parent stays outside.
+// The C fast path (cgo build) goes util-linux's way for --mount-proc too.
 func TestForkDirect(t *testing.T) {
 	testutil.RequireRoot(t)
 	const probe = `[ "$(readlink /proc/$PPID/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo parent-inside || echo parent-outside`
@@ -450,8 +451,9 @@ func TestForkDirect(t *testing.T) {
 		}{
 			{[]string{"-fn"}, "parent-inside"},
 			{[]string{"-fnu", "--hostname", "h"}, "parent-inside"},
-			{[]string{"-fn", "--mount-proc"}, "parent-outside"},
+			{[]string{"-fn", "--mount-proc=/proc"}, "parent-outside"},
 			{[]string{"-fn", "--kill-child"}, "parent-outside"},
+			{[]string{"-fn", "--mount-proc"}, map[bool]string{true: "parent-inside", false: "parent-outside"}[cgo]},
 		} {
 			r := testutil.Run(t, append(append([]string{bin, "unshare"}, c.args...), "sh", "-c", probe)...)
 			if r.Code != 0 || strings.TrimSpace(r.Stdout) != c.want {

@@ -1,0 +1,209 @@
+// The fast path: the commonest forms of unshare (and, in their own files,
+// of nsenter and pin) carried out by the constructor before the Go runtime
+// starts, so that they cost one static C start instead of a Go runtime
+// start (docs/internals.md, "The fast path").
+//
+// The Go applets stay the reference. A fast path takes only argument lists
+// it recognises completely, and checks everything that could fail before it
+// changes anything: on anything else (another option, an abbreviation, no
+// program, a program not found, a system call that fails before the first
+// change) it returns and the Go applet runs, so that every message and
+// refusal is the Go applet's. After the first change it reports failures
+// itself, in the Go applet's words. _NSBOX_NOFAST=1 in the environment
+// turns it off (tests compare both ways); so does AT_SECURE.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mount.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nsexec.h"
+
+void nsx_fast_nsenter(char **args, char **envp);
+void nsx_fast_pin(char **args, char **envp);
+
+// nsx_wait_end waits for pid and ends this process as pid ended: its exit
+// status, or the signal that killed it, re-raised (applet.reraise), else
+// 128+signal.
+void nsx_wait_end(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			nsx_die(1, errno, "waitpid failed");
+	if (WIFEXITED(st))
+		_exit(WEXITSTATUS(st));
+	if (WIFSIGNALED(st)) {
+		int sig = WTERMSIG(st);
+		sigset_t set;
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		kill(getpid(), sig);
+		_exit(128 + sig);
+	}
+	_exit(1);
+}
+
+// unshare's long options that the fast path takes, exactly as written (an
+// abbreviation, or one with =VALUE, goes to Go).
+static const struct {
+	const char *name;
+	char opt; // the short option it equals
+} unshare_long[] = {
+	{ "mount", 'm' }, { "uts", 'u' }, { "ipc", 'i' }, { "net", 'n' },
+	{ "pid", 'p' }, { "user", 'U' }, { "cgroup", 'C' }, { "time", 'T' },
+	{ "fork", 'f' }, { "map-root-user", 'r' }, { "map-current-user", 'c' },
+	{ "mount-proc", 'P' },
+};
+
+// fast_unshare: unshare [-muinpUCTfrc | --mount ... --map-current-user |
+// --mount-proc]... [--] PROGRAM [ARGS...], as pkg/applets/unshare does it:
+// without --fork the plan of the "self" stage; with it, util-linux's way
+// (unshare here, fork, the rest in the child, wait).
+static void fast_unshare(char **args, char **envp)
+{
+	long flags = 0;
+	int fork_ = 0, maproot = 0, mapcur = 0, proc = 0, n = 0;
+	char **a, buf[4096], unsh[64], um[64], gm[64], prop[64];
+	char *penv[8];
+
+	for (a = args; *a; a++) {
+		const char *s = *a, *opts = NULL;
+		char one[2] = { 0, 0 };
+		if (s[0] != '-' || !s[1])
+			break;
+		if (!strcmp(s, "--")) {
+			a++;
+			break;
+		}
+		if (s[1] == '-') {
+			for (size_t i = 0; i < sizeof(unshare_long) / sizeof(unshare_long[0]); i++)
+				if (!strcmp(s + 2, unshare_long[i].name))
+					one[0] = unshare_long[i].opt;
+			if (!one[0])
+				return;
+			opts = one;
+		} else
+			opts = s + 1;
+		for (const char *c = opts; *c; c++)
+			switch (*c) {
+			case 'm': flags |= CLONE_NEWNS; break;
+			case 'u': flags |= CLONE_NEWUTS; break;
+			case 'i': flags |= CLONE_NEWIPC; break;
+			case 'n': flags |= CLONE_NEWNET; break;
+			case 'p': flags |= CLONE_NEWPID; break;
+			case 'U': flags |= CLONE_NEWUSER; break;
+			case 'C': flags |= CLONE_NEWCGROUP; break;
+			case 'T': flags |= CLONE_NEWTIME; break;
+			case 'f': fork_ = 1; break;
+			case 'r': maproot = 1; break;
+			case 'c': mapcur = 1; break;
+			case 'P':
+				if (opts != one)
+					return; // -P is not an unshare option
+				proc = 1;
+				break;
+			default:
+				return;
+			}
+	}
+	if (!*a || (maproot && mapcur))
+		return; // the shell, or the two maps: the Go applet decides
+	if (nsx_lookpath(*a, envp, buf, sizeof(buf)))
+		return; // the Go applet says why
+	nsx_name = "unshare";
+
+	if (proc)
+		flags |= CLONE_NEWNS;
+	if (maproot || mapcur) {
+		unsigned u = geteuid(), g = getegid();
+		flags |= CLONE_NEWUSER;
+		snprintf(um, sizeof(um), PREFIX "UIDMAP=%u %u", maproot ? 0 : u, u);
+		snprintf(gm, sizeof(gm), PREFIX "GIDMAP=%u %u", maproot ? 0 : g, g);
+		penv[n++] = um;
+		penv[n++] = gm;
+	}
+	if (flags & CLONE_NEWNS) {
+		snprintf(prop, sizeof(prop), PREFIX "PROPAGATION=%ld", (long)MS_PRIVATE);
+		penv[n++] = prop;
+	}
+	if (proc)
+		penv[n++] = PREFIX "PROC=/proc";
+	if (!fork_) {
+		if (flags) {
+			snprintf(unsh, sizeof(unsh), PREFIX "UNSHARE=%ld", flags);
+			penv[n++] = unsh;
+		}
+		penv[n] = NULL;
+		nsx_run_plan(0, penv, a - 1, envp);
+	}
+	penv[n] = NULL;
+
+	// --fork: SIGINT and SIGTERM are blocked here while the child runs
+	// (util-linux); the child gets the caller's mask back.
+	sigset_t block, old;
+	pid_t pid;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (flags && unshare(flags) != 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return; // nothing changed: the Go applet reports it
+	}
+	pid = fork();
+	if (pid < 0)
+		nsx_die(1, errno, "fork failed");
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		nsx_run_plan(0, penv, a - 1, envp);
+	}
+	nsx_wait_end(pid);
+}
+
+static const char *base(const char *s)
+{
+	const char *b = strrchr(s, '/');
+	return b ? b + 1 : s;
+}
+
+void nsx_fast_path(char **envp)
+{
+	char **argv;
+	const char *n;
+
+	if (getauxval(AT_SECURE) || getenv(PREFIX "NOFAST"))
+		return;
+	argv = nsx_initial_argv(envp);
+	if (!argv || !argv[0])
+		return;
+	// The applet, as applet.Main finds it: basename(argv[0]) without a
+	// leading '-', or argv[1] when that is nsbox itself.
+	n = base(argv[0]);
+	if (*n == '-')
+		n++;
+	argv++;
+	if (!strncmp(n, "nsbox", 5)) {
+		if (!argv[0] || argv[0][0] == '-')
+			return;
+		n = base(argv[0]);
+		argv++;
+	}
+	if (!strcmp(n, "unshare"))
+		fast_unshare(argv, envp);
+	else if (!strcmp(n, "nsenter"))
+		nsx_fast_nsenter(argv, envp);
+	else if (!strcmp(n, "pin"))
+		nsx_fast_pin(argv, envp);
+}

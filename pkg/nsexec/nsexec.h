@@ -1,0 +1,34 @@
+// Shared by the C half of nsexec: the stages of nsexec.c and the fast path
+// of fast*.c, all run by the constructor before the Go runtime starts.
+#ifndef NSBOX_NSEXEC_H
+#define NSBOX_NSEXEC_H
+
+#include <stddef.h>
+
+#define PREFIX "_NSBOX_"
+
+extern char **environ;
+
+// nsx_name prefixes every message: the applet's name.
+extern const char *nsx_name;
+
+const char *nsx_errtext(int errnum);
+void nsx_die(int code, int errnum, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+char *nsx_get(char **env, const char *key);
+long nsx_num(char **env, const char *key, long def);
+int nsx_write_file(const char *path, const char *data);
+void nsx_must_write(const char *path, const char *data, const char *what);
+int nsx_wait_byte(int fd);
+char **nsx_initial_argv(char **env);
+int nsx_setgroups_denied(int selfdir);
+int nsx_lookpath(const char *file, char **env, char *buf, size_t size);
+void nsx_exec_program(const char *path, char **argv, char **tenv) __attribute__((noreturn));
+void nsx_continue_as_child(void);
+void nsx_join_stage(char **penv, char **argv, char **tenv) __attribute__((noreturn));
+void nsx_run_plan(int child, char **penv, char **argv, char **tenv) __attribute__((noreturn));
+
+// nsx_fast_path runs the commonest forms of unshare, nsenter and pin
+// without the Go runtime (fast*.c); it returns when argv is not one of them.
+void nsx_fast_path(char **envp);
+
+#endif
