@@ -1,0 +1,221 @@
+package nsexec_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nsbox/nsbox/internal/testutil"
+)
+
+// The C fast path (fast.c, fast_nsenter.c) must behave exactly as the Go
+// applets do, and must really be taken. Each case runs twice: as is, and
+// with _NSBOX_NOFAST=1 (the Go applet); stdout, stderr and the exit status
+// must be the same. With GODEBUG=inittrace=1 a Go runtime start prints
+// "init ..." lines: a case marked fast must print none, and the Go run
+// must print them.
+
+// probe prints, for each namespace type, whether the program is in the
+// caller's namespace ("host", from the H_<type> variables) or another
+// one, then its ids, maps, host name the propagation of "/" and the
+// number of processes when /proc is a small pid namespace's.
+const probe = `for t in user cgroup ipc uts net pid mnt time; do
+	eval h=\$H_$t
+	[ "$(readlink /proc/self/ns/$t)" = "$h" ] && echo "$t host" || echo "$t new"
+done
+id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups
+hostname
+grep -q ' / / .*shared:' /proc/self/mountinfo && echo root-shared || echo root-not-shared
+n=$(ls /proc | grep -c '^[0-9]'); [ $n -lt 20 ] && echo "$n processes" || echo "many processes"`
+
+func hostNsEnv(t *testing.T) []string {
+	t.Helper()
+	var env []string
+	for _, n := range []string{"user", "cgroup", "ipc", "uts", "net", "pid", "mnt", "time"} {
+		l, err := os.Readlink("/proc/self/ns/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "H_"+n+"="+l)
+	}
+	return env
+}
+
+type fastCase struct {
+	args []string // after the binary
+	fast bool     // the fast path takes it (else both runs are the Go applet)
+}
+
+// compare runs c both ways as u (nil: root) and checks they agree.
+func compare(t *testing.T, bin string, u *testutil.User, env []string, c fastCase) {
+	t.Helper()
+	run := func(extra ...string) testutil.Result {
+		o := testutil.Opts{User: u, Env: append(append(append([]string{}, env...), extra...), "GODEBUG=inittrace=1")}
+		return testutil.RunWith(t, o, append([]string{bin}, c.args...)...)
+	}
+	fast, slow := run(), run("_NSBOX_NOFAST=1")
+	inits := func(r testutil.Result) (string, int) {
+		var keep []string
+		n := 0
+		for _, l := range strings.SplitAfter(r.Stderr, "\n") {
+			if strings.HasPrefix(l, "init ") {
+				n++
+				continue
+			}
+			keep = append(keep, l)
+		}
+		return strings.Join(keep, ""), n
+	}
+	fastErr, fastInits := inits(fast)
+	slowErr, slowInits := inits(slow)
+	if slowInits == 0 {
+		t.Errorf("%v: the Go applet's run printed no init lines (GODEBUG ignored?)", c.args)
+	}
+	if c.fast && fastInits != 0 {
+		t.Errorf("%v: the fast path was not taken: the Go runtime started", c.args)
+	}
+	if !c.fast && fastInits == 0 {
+		t.Errorf("%v: expected the Go applet, but the Go runtime did not start", c.args)
+	}
+	if fast.Stdout != slow.Stdout || fastErr != slowErr || fast.Code != slow.Code || fast.Signal != slow.Signal {
+		t.Errorf("%v: the fast path and the Go applet differ\n=== fast: %s\n=== Go: %s", c.args, fast.String(), slow.String())
+	}
+}
+
+func TestFastUnshare(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t)
+	bin := testutil.Binary(t)
+	env := hostNsEnv(t)
+	sh := []string{"sh", "-c", probe}
+	cases := []fastCase{
+		{append([]string{"unshare", "-u"}, sh...), true},
+		{append([]string{"unshare", "-uipnmC"}, sh...), true},
+		{append([]string{"unshare", "--uts", "--ipc", "--net", "--mount", "--cgroup", "--"}, sh...), true},
+		{append([]string{"unshare", "-r"}, sh...), true},
+		{append([]string{"unshare", "-c", "-m"}, sh...), true},
+		{append([]string{"unshare", "--map-root-user", "--user", "-T"}, sh...), true},
+		{append([]string{"unshare", "-uipnmf"}, sh...), true},
+		{append([]string{"unshare", "-fpr", "--mount-proc"}, sh...), true},
+		{append([]string{"unshare", "-Ufp", "--mount-proc"}, sh...), true},
+		{append([]string{"unshare", "--fork", "--pid", "--time"}, sh...), true},
+		{append([]string{"unshare", "-p"}, sh...), true},
+		{[]string{"unshare", "-f", "sh", "-c", "exit 7"}, true},
+		{[]string{"unshare", "-f", "sh", "-c", "kill -TERM $$"}, true},
+		{[]string{"unshare", "-f", "sh", "-c", "kill -KILL $$"}, true},
+		{[]string{"unshare", "-u", "sh", "-c", "exit 3"}, true},
+		{[]string{"unshare", "-u", "true"}, true},
+		{[]string{"unshare", "true"}, true},
+		// Left to Go: other options, abbreviations, values, no program,
+		// a program that is not there, both maps.
+		{append([]string{"unshare", "--ut"}, sh...), false},
+		{append([]string{"unshare", "--mount-proc=/proc", "-fp"}, sh...), false},
+		{append([]string{"unshare", "-u", "--hostname", "h"}, sh...), false},
+		{[]string{"unshare", "-u", "/nonexistent/prog"}, true}, // not searched: exec fails after the unshare in both
+		{[]string{"unshare", "-u", "nonexistent-prog"}, false},
+		{[]string{"unshare", "-r", "-c", "id", "-u"}, false},
+		{[]string{"unshare", "-x", "true"}, false},
+		{[]string{"unshare", "-u"}, false},
+		{[]string{"unshare", "-"}, false},
+	}
+	for _, c := range cases {
+		compare(t, bin, nil, env, c)
+	}
+	// Unprivileged: the same forms, and the ones refused.
+	u := testutil.Unprivileged(t)
+	for _, c := range []fastCase{
+		{append([]string{"unshare", "-r"}, sh...), true},
+		{append([]string{"unshare", "-rm", "--mount-proc", "-fp"}, sh...), true},
+		{append([]string{"unshare", "-c", "-uin"}, sh...), true},
+		{append([]string{"unshare", "-U"}, sh...), true},
+		{[]string{"unshare", "-u", "true"}, true},        // EPERM, reported in the same words
+		{[]string{"unshare", "-f", "-n", "true"}, false}, // the same with --fork
+	} {
+		compare(t, bin, u, env, c)
+	}
+}
+
+// children lists the children of pid.
+func children(t *testing.T, pid int) []int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		n, _ := strconv.Atoi(f)
+		out = append(out, n)
+	}
+	return out
+}
+
+func TestFastNsenter(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t)
+	bin := testutil.Binary(t)
+	env := hostNsEnv(t)
+	u := testutil.Unprivileged(t)
+
+	// A root container with a pid namespace (the target is the child of
+	// unshare -f), and a rootless one without.
+	root := testutil.Start(t, testutil.Opts{}, bin, "unshare", "-uipnmCf", "--mount-proc", "sleep", "1000")
+	defer root.Stop()
+	var tpid int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if c := children(t, root.Pid()); len(c) == 1 {
+			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", c[0])); string(comm) == "sleep\n" {
+				tpid = c[0]
+				break
+			}
+		}
+	}
+	if tpid == 0 {
+		t.Fatal("the root container did not start")
+	}
+	rootless := testutil.Start(t, testutil.Opts{User: u}, bin, "unshare", "-r", "-uin", "sleep", "1000").WaitExec(t, "sleep", 10*time.Second)
+	defer rootless.Stop()
+	rpid := strconv.Itoa(rootless.Pid())
+	p := strconv.Itoa(tpid)
+
+	sh := []string{"sh", "-c", probe}
+	for _, c := range []fastCase{
+		{append([]string{"nsenter", "-t", p, "-a"}, sh...), true},
+		{append([]string{"nsenter", "--target", p, "--all", "--"}, sh...), true},
+		{append([]string{"nsenter", "--target=" + p, "-n", "-u"}, sh...), true},
+		{append([]string{"nsenter", "-at" + p}, sh...), true},
+		{append([]string{"nsenter", "-t", p, "-a", "-F"}, sh...), true},
+		{append([]string{"nsenter", "-t", p, "-p", "-m"}, sh...), true},
+		{append([]string{"nsenter", "-t", rpid, "-a"}, sh...), true},
+		{append([]string{"nsenter", "-t", rpid, "-U", "--preserve-credentials", "-n"}, sh...), true},
+		{[]string{"nsenter", "-t", p, "-a", "sh", "-c", "exit 5"}, true},
+		{[]string{"nsenter", "-t", p, "-a", "sh", "-c", "kill -TERM $$"}, true},
+		{[]string{"nsenter", "-t", p, "-a", "nonexistent-prog"}, true}, // found only after entering
+		// Left to Go.
+		{append([]string{"nsenter", "-t", p, "-mu"}, sh...), false}, // -m with the file "u"
+		{append([]string{"nsenter", "-t", p, "-a", "-r"}, sh...), false},
+		{append([]string{"nsenter", "--tar", p, "-a"}, sh...), false},
+		{[]string{"nsenter", "-t", p, "-a"}, false},
+		{[]string{"nsenter", "-t", "0", "-a", "true"}, false},
+		{[]string{"nsenter", "-t", "abc", "-a", "true"}, false},
+		{[]string{"nsenter", "-t", "2147483647", "-a", "true"}, false},
+		{[]string{"nsenter", "-t", p, "true"}, false},
+		{[]string{"nsenter", "-t", "1", "-U", "true"}, false}, // own user namespace: EINVAL, from Go
+	} {
+		compare(t, bin, nil, env, c)
+	}
+	// (-a as the user would include the mount namespace of testutil's
+	// helper, which the user cannot enter: refused by Go, as checked.)
+	for _, c := range []fastCase{
+		{append([]string{"nsenter", "-t", rpid, "-U", "-i", "-u", "-n"}, sh...), true},
+		{append([]string{"nsenter", "-t", rpid, "-U", "-u"}, sh...), true},
+		{append([]string{"nsenter", "-t", rpid, "-a"}, sh...), false},
+		{[]string{"nsenter", "-t", p, "-a", "true"}, false}, // not the user's: refused by Go
+		{[]string{"nsenter", "-t", p, "-n", "true"}, false},
+	} {
+		compare(t, bin, u, env, c)
+	}
+}
