@@ -8,7 +8,9 @@
 # the total init time of a run: the sum of the "N ms clock" values of every
 # "init PKG @T ms, N ms clock, B bytes, A allocs" line the Go runtime writes to
 # stderr. When one run starts the Go runtime more than once (a re-exec of
-# /proc/self/exe), every start is counted, and the starts are reported.
+# /proc/self/exe), every start is counted, and the starts are reported; a
+# run that never starts the Go runtime (the C fast path) counts 0 ms and 0
+# starts. Set _NSBOX_NOFAST=1 to time the Go applet instead.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,7 +32,6 @@ for ((i = 1; i <= N; i++)); do
 		grep -v '^init ' "$TMP/run.$i" | head -n 5 >&2
 		exit 1
 	fi
-	grep -q '^init .* ms clock' "$TMP/run.$i" || die "no inittrace lines from $BIN (not a Go program, or GODEBUG cleared?)"
 done
 
 # per run: total clock, packages, runtime starts, end of the last init of the

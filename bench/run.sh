@@ -110,6 +110,7 @@ done
 piece sizes "$KIT/sizes.sh" "${size_args[@]}"
 section "Go init time"
 piece inittrace "$REPO/bench/inittrace.sh" "$NSBOX" unshare -u true
+piece inittrace-go env _NSBOX_NOFAST=1 "$REPO/bench/inittrace.sh" "$NSBOX" unshare -u true
 # pin: fewer rounds and runs (each timed command is a loop of PIN_K cycles)
 PIN_ENV=(env ROUNDS="${PIN_ROUNDS:-5}" RUNS="${PIN_RUNS:-3}" WARMUP="${PIN_WARMUP:-1}" PIN_K="${PIN_K:-5}")
 section "pin and unpin a network namespace (per cycle)"
@@ -201,7 +202,8 @@ awk '
 ' "$OUT/lsns-times.txt" | tee -a "$OUT/summary.txt"
 # mkbridge's targets: the summary lines of bench/mkbridge.sh
 grep -E '^(mkbridge --new|mkbridge alone|mkbridge \(scale\))' "$OUT/net.txt" | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
-grep -m1 '^init total' "$OUT/inittrace.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u: /' | tee -a "$OUT/summary.txt" || true
+grep -m1 '^init total' "$OUT/inittrace.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u (C fast path): /' | tee -a "$OUT/summary.txt" || true
+grep -m1 '^init total' "$OUT/inittrace-go.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u (Go applet, _NSBOX_NOFAST=1): /' | tee -a "$OUT/summary.txt" || true
 
 if [ -f "$TMPBASE/start/results.tsv" ]; then cp "$TMPBASE/start/results.tsv" "$OUT/"; fi
 printf '\n# done in %d s; results in %s\n' "$(($(date +%s) - START))" "$OUT"
