@@ -23,6 +23,7 @@
 # and 10.214.0.0/16; an exit trap removes leftovers.
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$REPO/bench/lock.sh"
 KIT=${NSB_KIT:-$REPO/../shared/bench}
 NSBOX=${1:?usage: mkbridge.sh NSBOX}
 [ -f "$KIT/lib.sh" ] && [ -f "$KIT/net.sh" ] || { printf 'mkbridge.sh: no %s/lib.sh or net.sh (set NSB_KIT)\n' "$KIT" >&2; exit 2; }

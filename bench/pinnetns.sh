@@ -18,6 +18,7 @@
 # lib.sh and nsraw.c; its knobs (ROUNDS, RUNS, WARMUP) apply. Run as root.
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$REPO/bench/lock.sh"
 KIT=${NSB_KIT:-$REPO/../shared/bench}
 NSBOX=${1:?usage: pinnetns.sh NSBOX}
 [ -f "$KIT/lib.sh" ] || { printf 'pinnetns: no %s/lib.sh (set NSB_KIT)\n' "$KIT" >&2; exit 2; }

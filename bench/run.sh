@@ -48,11 +48,7 @@ for f in start.sh sizes.sh lib.sh pin.sh lsns.sh net.sh; do
 done
 KIT=$(cd "$KIT" && pwd)
 [ "$(id -u)" = 0 ] || die "run as root (the kit switches to an unprivileged user by itself)"
-# The benchmarks make links, pins and processes by the hundred: take the
-# lock the leak-checked tests take (internal/testutil), so that neither sees
-# the other's as a leak, and neither's timings include the other.
-exec 9>>/tmp/nsbox-test.lock
-flock -n 9 || { printf 'bench: waiting for the tests that hold /tmp/nsbox-test.lock\n' >&2; flock 9; }
+. "$REPO/bench/lock.sh"
 [ -x "$NSBOX" ] || die "$NSBOX: not an executable file (make out/nsbox)"
 NSBOX=$(cd "$(dirname "$NSBOX")" && pwd)/$(basename "$NSBOX")
 case $NSBOX in *' '*) die "$NSBOX: the kit does not support paths with spaces" ;; esac
