@@ -67,16 +67,31 @@ static const struct {
 	{ "mount-proc", 'P' },
 };
 
+// The namespaces unshare may pin without --fork (--TYPE=FILE): the long
+// option, its clone flag and its /proc/PID/ns file. pid and time are the
+// Go applet's (their pins need --fork).
+static const struct {
+	const char *name, *file;
+	long flag;
+} unshare_pins[] = {
+	{ "mount", "mnt", CLONE_NEWNS }, { "uts", "uts", CLONE_NEWUTS },
+	{ "ipc", "ipc", CLONE_NEWIPC }, { "net", "net", CLONE_NEWNET },
+	{ "user", "user", CLONE_NEWUSER }, { "cgroup", "cgroup", CLONE_NEWCGROUP },
+};
+#define NPINS (int)(sizeof(unshare_pins) / sizeof(unshare_pins[0]))
+
 // fast_unshare: unshare [-muinpUCTfrc | --mount ... --map-current-user |
-// --mount-proc]... [--] PROGRAM [ARGS...], as pkg/applets/unshare does it:
-// without --fork the plan of the "self" stage; with it, util-linux's way
-// (unshare here, fork, the rest in the child, wait).
+// --mount-proc | --TYPE=FILE]... [--] PROGRAM [ARGS...], as
+// pkg/applets/unshare does it: without --fork the plan of the "self" stage
+// (whose helper binds the pins from the original namespaces); with it,
+// util-linux's way (unshare here, fork, the rest in the child, wait), pins
+// aside.
 static void fast_unshare(char **args, char **envp)
 {
-	long flags = 0;
-	int fork_ = 0, maproot = 0, mapcur = 0, proc = 0, n = 0;
+	long flags = 0, pinned = 0;
+	int fork_ = 0, maproot = 0, mapcur = 0, proc = 0, n = 0, npins = 0;
 	char **a, buf[4096], unsh[64], um[64], gm[64], prop[64];
-	char *penv[8];
+	char *penv[8 + NPINS], *pins[NPINS];
 
 	for (a = args; *a; a++) {
 		const char *s = *a, *opts = NULL;
@@ -88,6 +103,24 @@ static void fast_unshare(char **args, char **envp)
 			break;
 		}
 		if (s[1] == '-') {
+			const char *eq = strchr(s, '=');
+			if (eq) {
+				// --TYPE=FILE: a pin (each type once, a file named)
+				int t = -1;
+				for (int i = 0; i < NPINS; i++)
+					if ((size_t)(eq - s - 2) == strlen(unshare_pins[i].name) &&
+					    !strncmp(s + 2, unshare_pins[i].name, eq - s - 2))
+						t = i;
+				if (t < 0 || !eq[1] || (pinned & unshare_pins[t].flag))
+					return;
+				pinned |= unshare_pins[t].flag;
+				pins[npins] = malloc(strlen(eq) + 64);
+				if (!pins[npins])
+					return;
+				sprintf(pins[npins], PREFIX "PIN%d=%s%s", npins, unshare_pins[t].file, eq);
+				npins++;
+				continue;
+			}
 			for (size_t i = 0; i < sizeof(unshare_long) / sizeof(unshare_long[0]); i++)
 				if (!strcmp(s + 2, unshare_long[i].name))
 					one[0] = unshare_long[i].opt;
@@ -118,8 +151,11 @@ static void fast_unshare(char **args, char **envp)
 				return;
 			}
 	}
-	if (!*a || (maproot && mapcur))
-		return; // the shell, or the two maps: the Go applet decides
+	// The shell, both maps, pins with --fork, a type both pinned and not
+	// (the last option wins in Go): the Go applet's.
+	if (!*a || (maproot && mapcur) || (npins && fork_) || (flags & pinned))
+		return;
+	flags |= pinned;
 	if (nsx_lookpath(*a, envp, buf, sizeof(buf)))
 		return; // the Go applet says why
 	nsx_name = "unshare";
@@ -140,6 +176,8 @@ static void fast_unshare(char **args, char **envp)
 	}
 	if (proc)
 		penv[n++] = PREFIX "PROC=/proc";
+	for (int i = 0; i < npins; i++)
+		penv[n++] = pins[i];
 	if (!fork_) {
 		if (flags) {
 			snprintf(unsh, sizeof(unsh), PREFIX "UNSHARE=%ld", flags);

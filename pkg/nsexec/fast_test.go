@@ -3,10 +3,14 @@ package nsexec_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/internal/testutil"
 )
@@ -20,8 +24,8 @@ import (
 
 // probe prints, for each namespace type, whether the program is in the
 // caller's namespace ("host", from the H_<type> variables) or another
-// one, then its ids, maps, host name the propagation of "/" and the
-// number of processes when /proc is a small pid namespace's.
+// one, then its ids, maps, host name, the propagation of "/" and whether
+// /proc shows few processes (a new pid namespace's) or many.
 const probe = `for t in user cgroup ipc uts net pid mnt time; do
 	eval h=\$H_$t
 	[ "$(readlink /proc/self/ns/$t)" = "$h" ] && echo "$t host" || echo "$t new"
@@ -29,7 +33,7 @@ done
 id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups
 hostname
 grep -q ' / / .*shared:' /proc/self/mountinfo && echo root-shared || echo root-not-shared
-n=$(ls /proc | grep -c '^[0-9]'); [ $n -lt 20 ] && echo "$n processes" || echo "many processes"`
+n=$(ls /proc | grep -c '^[0-9]'); [ $n -lt 20 ] && echo "few processes" || echo "many processes"`
 
 func hostNsEnv(t *testing.T) []string {
 	t.Helper()
@@ -43,6 +47,8 @@ func hostNsEnv(t *testing.T) []string {
 	}
 	return env
 }
+
+var procPID = regexp.MustCompile(`/proc/[0-9]+/`)
 
 type fastCase struct {
 	args []string // after the binary
@@ -71,6 +77,8 @@ func compare(t *testing.T, bin string, u *testutil.User, env []string, c fastCas
 	}
 	fastErr, fastInits := inits(fast)
 	slowErr, slowInits := inits(slow)
+	// A PID in a message is the process's own: it differs between runs.
+	fastErr, slowErr = procPID.ReplaceAllString(fastErr, "/proc/PID/"), procPID.ReplaceAllString(slowErr, "/proc/PID/")
 	if slowInits == 0 {
 		t.Errorf("%v: the Go applet's run printed no init lines (GODEBUG ignored?)", c.args)
 	}
@@ -112,6 +120,10 @@ func TestFastUnshare(t *testing.T) {
 		// Left to Go: other options, abbreviations, values, no program,
 		// a program that is not there, both maps.
 		{append([]string{"unshare", "--ut"}, sh...), false},
+		{append([]string{"unshare", "-f", "--net=/nonexistent/pin"}, sh...), false}, // pins with --fork
+		{append([]string{"unshare", "--pid=/nonexistent/pin"}, sh...), false},
+		{append([]string{"unshare", "--net=/nonexistent/pin", "-n"}, sh...), false}, // the last -n wins in Go
+		{append([]string{"unshare", "--net="}, sh...), false},
 		{append([]string{"unshare", "--mount-proc=/proc", "-fp"}, sh...), false},
 		{append([]string{"unshare", "-u", "--hostname", "h"}, sh...), false},
 		{[]string{"unshare", "-u", "/nonexistent/prog"}, true}, // not searched: exec fails after the unshare in both
@@ -124,6 +136,76 @@ func TestFastUnshare(t *testing.T) {
 	for _, c := range cases {
 		compare(t, bin, nil, env, c)
 	}
+	// Pins (--TYPE=FILE without --fork): the same mounts both ways, and
+	// the same rollback when one cannot be made.
+	dir := t.TempDir()
+	isPin := func(p string) bool {
+		var st unix.Statfs_t
+		return unix.Statfs(p, &st) == nil && st.Type == unix.NSFS_MAGIC
+	}
+	for _, c := range []struct {
+		pins []string // types pinned; "missing:TYPE" names a file that is not there
+		code int
+	}{
+		{[]string{"net"}, 0},
+		{[]string{"net", "uts", "ipc", "cgroup"}, 0},
+		{[]string{"user", "mount"}, 0},
+		{[]string{"net", "missing:uts"}, 1},
+	} {
+		var outs []testutil.Result
+		for _, nofast := range []bool{false, true} {
+			args := []string{bin, "unshare"}
+			var files []string
+			for _, p := range c.pins {
+				name, missing := strings.CutPrefix(p, "missing:")
+				f := filepath.Join(dir, name)
+				if !missing {
+					if err := os.WriteFile(f, nil, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					files = append(files, f)
+				}
+				if name == "user" {
+					args = append(args, "-r")
+				}
+				args = append(args, "--"+name+"="+f)
+			}
+			o := testutil.Opts{Env: append(append([]string{}, env...), "GODEBUG=inittrace=1")}
+			if nofast {
+				o.Env = append(o.Env, "_NSBOX_NOFAST=1")
+			}
+			r := testutil.RunWith(t, o, append(args, sh...)...)
+			if r.Code != c.code {
+				t.Errorf("%v (nofast %v): %s", c.pins, nofast, r.String())
+			}
+			for _, f := range files {
+				if isPin(f) != (c.code == 0) {
+					t.Errorf("%v (nofast %v): %s pinned: %v", c.pins, nofast, f, isPin(f))
+				}
+				unix.Unmount(f, unix.MNT_DETACH)
+				os.Remove(f)
+			}
+			var keep []string
+			inits := 0
+			for _, l := range strings.SplitAfter(r.Stderr, "\n") {
+				if strings.HasPrefix(l, "init ") {
+					inits++
+				} else {
+					keep = append(keep, l)
+				}
+			}
+			if (inits == 0) == nofast {
+				t.Errorf("%v (nofast %v): %d init lines: the wrong path was taken", c.pins, nofast, inits)
+			}
+			msg := procPID.ReplaceAllString(strings.Join(keep, ""), "/proc/PID/")
+			r.Stderr = msg
+			outs = append(outs, r)
+		}
+		if outs[0].Stdout != outs[1].Stdout || outs[0].Stderr != outs[1].Stderr {
+			t.Errorf("%v: the fast path and the Go applet differ\n=== fast: %s\n=== Go: %s", c.pins, outs[0].String(), outs[1].String())
+		}
+	}
+
 	// Unprivileged: the same forms, and the ones refused.
 	u := testutil.Unprivileged(t)
 	for _, c := range []fastCase{
