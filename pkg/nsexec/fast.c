@@ -29,6 +29,25 @@
 void nsx_fast_nsenter(char **args, char **envp);
 void nsx_fast_pin(char **args, char **envp);
 
+// nsx_parse_pid takes a PID argument in its plain spelling only: decimal
+// digits, 1 to INT32_MAX. Anything else (a sign, a range error...) gives 0,
+// and the Go applet then parses and refuses it in its own words.
+int nsx_parse_pid(const char *s)
+{
+	long n = 0;
+
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		n = n * 10 + (*s - '0');
+		if (n > 2147483647L)
+			return 0;
+	}
+	return (int)n;
+}
+
 // nsx_wait_end waits for pid and ends this process as pid ended: its exit
 // status, or the signal that killed it, re-raised (applet.reraise), else
 // 128+signal.

@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,24 +47,6 @@ static int type_of(char opt)
 	return -1;
 }
 
-// parse_pid: the -t argument as the Go applet takes it without complaint
-// (decimal, 1 to INT32_MAX), else 0.
-static int parse_pid(const char *s)
-{
-	long v = 0;
-
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		v = v * 10 + (*s - '0');
-		if (v > INT_MAX)
-			return 0;
-	}
-	return (int)v;
-}
-
 void nsx_fast_nsenter(char **args, char **envp)
 {
 	int pid = 0, all = 0, nofork = 0, preserve = 0, pidfd, selfdir;
@@ -93,10 +74,10 @@ void nsx_fast_nsenter(char **args, char **envp)
 			else if (!strcmp(l, "preserve-credentials"))
 				preserve = 1;
 			else if (!strncmp(l, "target=", 7)) {
-				if (!(pid = parse_pid(l + 7)))
+				if (!(pid = nsx_parse_pid(l + 7)))
 					return;
 			} else if (!strcmp(l, "target")) {
-				if (!a[1] || !(pid = parse_pid(*++a)))
+				if (!a[1] || !(pid = nsx_parse_pid(*++a)))
 					return;
 			} else {
 				for (int i = 0; i < NTYPES; i++)
@@ -117,7 +98,7 @@ void nsx_fast_nsenter(char **args, char **envp)
 			else if (*c == 't') {
 				// the rest of the word, or the next one
 				const char *v = c[1] ? c + 1 : *++a;
-				if (!v || !(pid = parse_pid(v)))
+				if (!v || !(pid = nsx_parse_pid(v)))
 					return;
 				break;
 			} else if ((t = type_of(*c)) >= 0) {

@@ -40,25 +40,6 @@ static int is_nsfs(int fd)
 	return fstatfs(fd, &sfs) == 0 && sfs.f_type == NSFS_MAGIC_;
 }
 
-// parse_pid is parsePID for its plain spelling only: decimal digits, a
-// positive pid_t. 0 for anything else (a sign, a range error...), which
-// the Go applet then parses and refuses in its own words.
-static long parse_pid(const char *s)
-{
-	long n = 0;
-
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		n = n * 10 + (*s - '0');
-		if (n > 2147483647L)
-			return 0;
-	}
-	return n;
-}
-
 // valid_netns_name is pin.ValidNetnsName (iproute2's rules).
 static int valid_netns_name(const char *s)
 {
@@ -242,7 +223,7 @@ void nsx_fast_pin(char **args, char **envp)
 			unpin(path);
 		return;
 	}
-	if (!target || operand || !(pid = parse_pid(target)))
+	if (!target || operand || !(pid = nsx_parse_pid(target)))
 		return;
 	if (file && !netns && *file)
 		pin_net(pid, file, 0);

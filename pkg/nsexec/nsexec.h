@@ -27,6 +27,8 @@ void nsx_continue_as_child(void);
 void nsx_join_stage(char **penv, char **argv, char **tenv) __attribute__((noreturn));
 void nsx_run_plan(int child, char **penv, char **argv, char **tenv) __attribute__((noreturn));
 
+int nsx_parse_pid(const char *s);
+
 // nsx_fast_path runs the commonest forms of unshare, nsenter and pin
 // without the Go runtime (fast*.c); it returns when argv is not one of them.
 void nsx_fast_path(char **envp);
