@@ -58,37 +58,14 @@ type fastCase struct {
 // compare runs c both ways as u (nil: root) and checks they agree.
 func compare(t *testing.T, bin string, u *testutil.User, env []string, c fastCase) {
 	t.Helper()
-	run := func(extra ...string) testutil.Result {
-		o := testutil.Opts{User: u, Env: append(append(append([]string{}, env...), extra...), "GODEBUG=inittrace=1")}
-		return testutil.RunWith(t, o, append([]string{bin}, c.args...)...)
-	}
-	fast, slow := run(), run("_NSBOX_NOFAST=1")
-	inits := func(r testutil.Result) (string, int) {
-		var keep []string
-		n := 0
-		for _, l := range strings.SplitAfter(r.Stderr, "\n") {
-			if strings.HasPrefix(l, "init ") {
-				n++
-				continue
-			}
-			keep = append(keep, l)
-		}
-		return strings.Join(keep, ""), n
-	}
-	fastErr, fastInits := inits(fast)
-	slowErr, slowInits := inits(slow)
+	o := testutil.Opts{User: u, Env: env}
+	fast, fastStarted := testutil.RunPath(t, o, false, append([]string{bin}, c.args...)...)
+	slow, slowStarted := testutil.RunPath(t, o, true, append([]string{bin}, c.args...)...)
+	testutil.CheckPath(t, fmt.Sprint(c.args), c.fast, fastStarted, slowStarted)
 	// A PID in a message is the process's own: it differs between runs.
-	fastErr, slowErr = procPID.ReplaceAllString(fastErr, "/proc/PID/"), procPID.ReplaceAllString(slowErr, "/proc/PID/")
-	if slowInits == 0 {
-		t.Errorf("%v: the Go applet's run printed no init lines (GODEBUG ignored?)", c.args)
-	}
-	if c.fast && fastInits != 0 {
-		t.Errorf("%v: the fast path was not taken: the Go runtime started", c.args)
-	}
-	if !c.fast && fastInits == 0 {
-		t.Errorf("%v: expected the Go applet, but the Go runtime did not start", c.args)
-	}
-	if fast.Stdout != slow.Stdout || fastErr != slowErr || fast.Code != slow.Code || fast.Signal != slow.Signal {
+	fast.Stderr = procPID.ReplaceAllString(fast.Stderr, "/proc/PID/")
+	slow.Stderr = procPID.ReplaceAllString(slow.Stderr, "/proc/PID/")
+	if fast.Outcome() != slow.Outcome() {
 		t.Errorf("%v: the fast path and the Go applet differ\n=== fast: %s\n=== Go: %s", c.args, fast.String(), slow.String())
 	}
 }
@@ -153,6 +130,7 @@ func TestFastUnshare(t *testing.T) {
 		{[]string{"net", "missing:uts"}, 1},
 	} {
 		var outs []testutil.Result
+		var started []bool
 		for _, nofast := range []bool{false, true} {
 			args := []string{bin, "unshare"}
 			var files []string
@@ -170,11 +148,7 @@ func TestFastUnshare(t *testing.T) {
 				}
 				args = append(args, "--"+name+"="+f)
 			}
-			o := testutil.Opts{Env: append(append([]string{}, env...), "GODEBUG=inittrace=1")}
-			if nofast {
-				o.Env = append(o.Env, "_NSBOX_NOFAST=1")
-			}
-			r := testutil.RunWith(t, o, append(args, sh...)...)
+			r, s := testutil.RunPath(t, testutil.Opts{Env: env}, nofast, append(args, sh...)...)
 			if r.Code != c.code {
 				t.Errorf("%v (nofast %v): %s", c.pins, nofast, r.String())
 			}
@@ -185,23 +159,11 @@ func TestFastUnshare(t *testing.T) {
 				unix.Unmount(f, unix.MNT_DETACH)
 				os.Remove(f)
 			}
-			var keep []string
-			inits := 0
-			for _, l := range strings.SplitAfter(r.Stderr, "\n") {
-				if strings.HasPrefix(l, "init ") {
-					inits++
-				} else {
-					keep = append(keep, l)
-				}
-			}
-			if (inits == 0) == nofast {
-				t.Errorf("%v (nofast %v): %d init lines: the wrong path was taken", c.pins, nofast, inits)
-			}
-			msg := procPID.ReplaceAllString(strings.Join(keep, ""), "/proc/PID/")
-			r.Stderr = msg
-			outs = append(outs, r)
+			r.Stderr = procPID.ReplaceAllString(r.Stderr, "/proc/PID/")
+			outs, started = append(outs, r), append(started, s)
 		}
-		if outs[0].Stdout != outs[1].Stdout || outs[0].Stderr != outs[1].Stderr {
+		testutil.CheckPath(t, fmt.Sprint(c.pins), true, started[0], started[1])
+		if outs[0].Outcome() != outs[1].Outcome() {
 			t.Errorf("%v: the fast path and the Go applet differ\n=== fast: %s\n=== Go: %s", c.pins, outs[0].String(), outs[1].String())
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,10 +16,6 @@ import (
 	"github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/pin"
 )
-
-// initLine is what GODEBUG=inittrace=1 makes the Go runtime print to
-// stderr as it starts: a run without one never started it.
-var initLine = regexp.MustCompile(`(?m)^init \S+ @.*\n`)
 
 // TestPinFastPath runs each form the C fast path of the cgo build takes
 // (pkg/nsexec/fast_pin.c), and forms close to them that it must leave to
@@ -238,34 +233,24 @@ func TestPinFastPath(t *testing.T) {
 		if c.wrap != nil {
 			label = strings.Join(c.wrap, " ") + " ... " + label
 		}
-		run := func(env ...string) (testutil.Result, string) {
+		run := func(goApplet bool) (testutil.Result, bool, string) {
 			t.Helper()
 			reset(t, dir)
 			if c.prep != nil {
 				c.prep(t)
 			}
-			o := testutil.Opts{Env: append(env, "GODEBUG=inittrace=1"), Dir: c.dir}
+			o := testutil.Opts{Dir: c.dir}
 			if c.user {
 				o.User = u
 			}
-			res := testutil.RunWith(t, o, append(append(append([]string(nil), c.wrap...), bin, "pin"), args...)...)
+			res, started := testutil.RunPath(t, o, goApplet, append(append(append([]string(nil), c.wrap...), bin, "pin"), args...)...)
 			state := fastState(t, dir, netns)
 			reset(t, dir)
-			return res, state
+			return res, started, state
 		}
-		fastRes, fastSt := run()
-		goRes, goSt := run("_NSBOX_NOFAST=1")
-		fastInit, goInit := initLine.MatchString(fastRes.Stderr), initLine.MatchString(goRes.Stderr)
-		switch {
-		case !goInit:
-			t.Errorf("pin %s with _NSBOX_NOFAST=1: no inittrace lines: %s", label, goRes)
-		case c.fast && fastInit:
-			t.Errorf("pin %s: the Go runtime started (not the fast path): %s", label, fastRes)
-		case !c.fast && !fastInit:
-			t.Errorf("pin %s: taken by the fast path, which should have left it to Go: %s", label, fastRes)
-		}
-		fastRes.Stderr = initLine.ReplaceAllString(fastRes.Stderr, "")
-		goRes.Stderr = initLine.ReplaceAllString(goRes.Stderr, "")
+		fastRes, fastInit, fastSt := run(false)
+		goRes, goInit, goSt := run(true)
+		testutil.CheckPath(t, "pin "+label, c.fast, fastInit, goInit)
 		if fastRes.Outcome() != goRes.Outcome() {
 			t.Errorf("pin %s:\nfast path: %s\nGo applet: %s", label, fastRes.Outcome(), goRes.Outcome())
 		}
