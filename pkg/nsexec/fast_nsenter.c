@@ -1,10 +1,13 @@
-// The fast path of nsenter (see fast.c): nsenter -t PID with -a or
-// namespace options, -F and --preserve-credentials, and a program. All the
+// The fast path of nsenter (see fast.c): nsenter with -t PID and/or
+// namespace options (with or without FILE), -a, -F and
+// --preserve-credentials, and a program. Without a FILE, all the
 // namespaces are entered at once, by one setns on a pidfd of the target,
 // which the kernel carries out entirely or not at all: when it refuses, or
 // anything before it fails, the Go applet runs instead and says why (its
-// two passes enter some combinations the single call cannot). The rest is
-// the join stage's (nsexec.c), as the Go applet's would be.
+// two passes enter some combinations the single call cannot). With a
+// FILE, every file is opened first and the join stage enters them in the
+// two passes, as the Go applet does. The rest is the join stage's
+// (nsexec.c), as the Go applet's would be.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -47,12 +50,49 @@ static int type_of(char opt)
 	return -1;
 }
 
+// join_files enters the namespaces of mask, each from file[i] when given,
+// else from /proc/PID/ns: every file is opened first (a failure returns,
+// nothing changed), then the join stage enters them in util-linux's two
+// passes, as the Go applet does when a file is named.
+static void join_files(int pid, long mask, const char **file, char **penv, int n, char **argv, char **envp)
+{
+	char join[NTYPES * 48] = "", path[64], *p = join;
+	int fds[NTYPES], nfds = 0;
+
+	for (int i = 0; i < NTYPES; i++) {
+		const char *f = file[i];
+		int fd;
+		if (!(mask & types[i].flag))
+			continue;
+		if (!f) {
+			if (!pid)
+				goto fail; // neither a file nor a target: the Go applet says so
+			snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, types[i].file);
+			f = path;
+		}
+		fd = open(f, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			goto fail;
+		fds[nfds++] = fd;
+		p += sprintf(p, "%s%ld:%d:%s", p == join ? "" : ",", types[i].flag, fd, types[i].file);
+	}
+	static char var[sizeof(join) + 16];
+	snprintf(var, sizeof(var), PREFIX "JOIN=%s", join);
+	penv[n++] = var;
+	penv[n] = NULL;
+	nsx_join_stage(penv, argv, envp);
+fail:
+	while (nfds > 0)
+		close(fds[--nfds]);
+}
+
 void nsx_fast_nsenter(char **args, char **envp)
 {
-	int pid = 0, all = 0, nofork = 0, preserve = 0, pidfd, selfdir;
+	int pid = 0, all = 0, nofork = 0, preserve = 0, pidfd, selfdir, files = 0;
 	long mask = 0;
 	char **a, path[64], fdvar[32];
-	char *penv[8];
+	char *penv[10];
+	const char *file[NTYPES] = { 0 };
 	int n = 0;
 	struct stat self, tgt;
 
@@ -65,7 +105,7 @@ void nsx_fast_nsenter(char **args, char **envp)
 			break;
 		}
 		if (s[1] == '-') {
-			const char *l = s + 2;
+			const char *l = s + 2, *eq = strchr(l, '=');
 			int t = -1;
 			if (!strcmp(l, "all"))
 				all = 1;
@@ -80,12 +120,14 @@ void nsx_fast_nsenter(char **args, char **envp)
 				if (!a[1] || !(pid = nsx_parse_pid(*++a)))
 					return;
 			} else {
+				size_t len = eq ? (size_t)(eq - l) : strlen(l);
 				for (int i = 0; i < NTYPES; i++)
-					if (!strcmp(l, types[i].name))
+					if (len == strlen(types[i].name) && !strncmp(l, types[i].name, len))
 						t = i;
-				if (t < 0)
+				if (t < 0 || (eq && !eq[1]))
 					return;
 				mask |= types[t].flag;
+				file[t] = eq ? eq + 1 : NULL; // the last one given counts
 			}
 			continue;
 		}
@@ -102,14 +144,17 @@ void nsx_fast_nsenter(char **args, char **envp)
 					return;
 				break;
 			} else if ((t = type_of(*c)) >= 0) {
-				if (c[1])
-					return; // -mFILE: a file, for the Go applet
+				// -nFILE: the rest of the word is the file
 				mask |= types[t].flag;
+				file[t] = c[1] ? c + 1 : NULL;
+				break;
 			} else
 				return;
 		}
 	}
-	if (!*a || !pid)
+	for (int i = 0; i < NTYPES; i++)
+		files |= file[i] != NULL;
+	if (!*a || (!pid && !files) || (all && !pid))
 		return;
 	nsx_name = "nsenter";
 
@@ -130,19 +175,6 @@ void nsx_fast_nsenter(char **args, char **envp)
 		}
 	if (!mask)
 		return;
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return;
-	// /proc/self as it is now: after the join /proc may be another pid
-	// namespace's (the join stage reads setgroups through it).
-	selfdir = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (setns(pidfd, mask) != 0) {
-		close(pidfd);
-		if (selfdir >= 0)
-			close(selfdir);
-		return;
-	}
-	close(pidfd);
 
 	if ((mask & CLONE_NEWPID) && !nofork)
 		penv[n++] = PREFIX "FORK=1";
@@ -151,8 +183,27 @@ void nsx_fast_nsenter(char **args, char **envp)
 		penv[n++] = PREFIX "UID=0";
 		penv[n++] = PREFIX "GID=0";
 	}
+	// /proc/self as it is now: after the join /proc may be another pid
+	// namespace's (the join stage reads setgroups through it).
+	selfdir = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	snprintf(fdvar, sizeof(fdvar), PREFIX "SELFDIR=%d", selfdir);
 	penv[n++] = fdvar;
 	penv[n] = NULL;
+
+	if (files) {
+		join_files(pid, mask, file, penv, n, a - 1, envp);
+		if (selfdir >= 0)
+			close(selfdir);
+		return;
+	}
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0 || setns(pidfd, mask) != 0) {
+		if (pidfd >= 0)
+			close(pidfd);
+		if (selfdir >= 0)
+			close(selfdir);
+		return;
+	}
+	close(pidfd);
 	nsx_join_stage(penv, a - 1, envp);
 }

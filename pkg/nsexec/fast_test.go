@@ -225,8 +225,30 @@ func TestFastNsenter(t *testing.T) {
 	rpid := strconv.Itoa(rootless.Pid())
 	p := strconv.Itoa(tpid)
 
+	// Pins of the root container's net and uts namespaces, for the
+	// --TYPE=FILE forms.
+	dir := t.TempDir()
+	netPin, utsPin := filepath.Join(dir, "net"), filepath.Join(dir, "uts")
+	for _, f := range []struct{ typ, path string }{{"net", netPin}, {"uts", utsPin}} {
+		if err := os.WriteFile(f.path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Mount("/proc/"+p+"/ns/"+f.typ, f.path, "", unix.MS_BIND, ""); err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Unmount(f.path, unix.MNT_DETACH)
+	}
+
 	sh := []string{"sh", "-c", probe}
 	for _, c := range []fastCase{
+		{append([]string{"nsenter", "--net=" + netPin}, sh...), true},
+		{append([]string{"nsenter", "--net=" + netPin, "--uts=" + utsPin, "-t", p, "-i"}, sh...), true},
+		{append([]string{"nsenter", "-n" + netPin, "-a", "-t", p}, sh...), true},
+		{append([]string{"nsenter", "-t", p, "-p", "--mount=/proc/" + p + "/ns/mnt"}, sh...), true},
+		{[]string{"nsenter", "--net=/etc/hostname", "true"}, true}, // not a namespace: refused by setns, in the same words
+		{[]string{"nsenter", "--net=/nonexistent", "true"}, false},
+		{[]string{"nsenter", "--net=" + netPin, "-n", "true"}, false}, // the last -n wins: no file, no target
+		{[]string{"nsenter", "--net=", "true"}, false},
 		{append([]string{"nsenter", "-t", p, "-a"}, sh...), true},
 		{append([]string{"nsenter", "--target", p, "--all", "--"}, sh...), true},
 		{append([]string{"nsenter", "--target=" + p, "-n", "-u"}, sh...), true},
@@ -239,7 +261,7 @@ func TestFastNsenter(t *testing.T) {
 		{[]string{"nsenter", "-t", p, "-a", "sh", "-c", "kill -TERM $$"}, true},
 		{[]string{"nsenter", "-t", p, "-a", "nonexistent-prog"}, true}, // found only after entering
 		// Left to Go.
-		{append([]string{"nsenter", "-t", p, "-mu"}, sh...), false}, // -m with the file "u"
+		{append([]string{"nsenter", "-t", p, "-mu"}, sh...), false}, // -m with the file "u", which is not there
 		{append([]string{"nsenter", "-t", p, "-a", "-r"}, sh...), false},
 		{append([]string{"nsenter", "--tar", p, "-a"}, sh...), false},
 		{[]string{"nsenter", "-t", p, "-a"}, false},
