@@ -21,7 +21,6 @@
 #include <sys/auxv.h>
 #include <sys/mount.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nsexec.h"
@@ -46,32 +45,6 @@ int nsx_parse_pid(const char *s)
 			return 0;
 	}
 	return (int)n;
-}
-
-// nsx_wait_end waits for pid and ends this process as pid ended: its exit
-// status, or the signal that killed it, re-raised (applet.reraise), else
-// 128+signal.
-void nsx_wait_end(pid_t pid)
-{
-	int st;
-
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			nsx_die(1, errno, "waitpid failed");
-	if (WIFEXITED(st))
-		_exit(WEXITSTATUS(st));
-	if (WIFSIGNALED(st)) {
-		int sig = WTERMSIG(st);
-		sigset_t set;
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-		sigemptyset(&set);
-		sigaddset(&set, sig);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		kill(getpid(), sig);
-		_exit(128 + sig);
-	}
-	_exit(1);
 }
 
 // unshare's long options that the fast path takes, exactly as written (an
@@ -226,7 +199,7 @@ static void fast_unshare(char **args, char **envp)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		nsx_run_plan(0, penv, a - 1, envp);
 	}
-	nsx_wait_end(pid);
+	nsx_wait_end(pid, 0);
 }
 
 static const char *base(const char *s)

@@ -281,24 +281,23 @@ void nsx_exec_program(const char *path, char **argv, char **tenv)
 	nsx_die(e == ENOENT ? 127 : 126, e, "failed to execute %s", path);
 }
 
-// nsx_continue_as_child forks; the parent waits, stops when the child stops,
-// and ends as the child ends (util-linux nsenter). Only the child returns.
-void nsx_continue_as_child(void)
+// nsx_wait_end waits for pid and ends this process as pid ended: its exit
+// status, or the signal that killed it, re-raised (as applet.reraise does),
+// else 128+signal. With mirror, a stopped child stops this process too and
+// is continued with it (util-linux nsenter's continue_as_child).
+void nsx_wait_end(pid_t pid, int mirror)
 {
 	int st;
-	pid_t child = fork(), r;
 
-	if (child < 0)
-		nsx_die(1, errno, "fork failed");
-	if (child == 0)
-		return;
 	for (;;) {
-		r = waitpid(child, &st, WUNTRACED);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == child && WIFSTOPPED(st)) {
+		if (waitpid(pid, &st, mirror ? WUNTRACED : 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			nsx_die(1, errno, "waitpid failed");
+		}
+		if (mirror && WIFSTOPPED(st)) {
 			kill(getpid(), SIGSTOP);
-			kill(child, SIGCONT);
+			kill(pid, SIGCONT);
 			continue;
 		}
 		break;
@@ -306,15 +305,29 @@ void nsx_continue_as_child(void)
 	if (WIFEXITED(st))
 		_exit(WEXITSTATUS(st));
 	if (WIFSIGNALED(st)) {
+		int sig = WTERMSIG(st);
 		sigset_t set;
-		signal(WTERMSIG(st), SIG_DFL);
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 		sigemptyset(&set);
-		sigaddset(&set, WTERMSIG(st));
+		sigaddset(&set, sig);
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		kill(getpid(), WTERMSIG(st));
-		_exit(128 + WTERMSIG(st));
+		kill(getpid(), sig);
+		_exit(128 + sig);
 	}
 	_exit(1);
+}
+
+// nsx_continue_as_child forks; the parent waits, stops when the child stops,
+// and ends as the child ends (util-linux nsenter). Only the child returns.
+void nsx_continue_as_child(void)
+{
+	pid_t child = fork();
+
+	if (child < 0)
+		nsx_die(1, errno, "fork failed");
+	if (child > 0)
+		nsx_wait_end(child, 1);
 }
 
 // nsx_join_stage is nsenter's: enter the namespaces whose descriptors the Go

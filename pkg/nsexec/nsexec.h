@@ -4,6 +4,7 @@
 #define NSBOX_NSEXEC_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define PREFIX "_NSBOX_"
 
@@ -23,6 +24,7 @@ char **nsx_initial_argv(char **env);
 int nsx_setgroups_denied(int selfdir);
 int nsx_lookpath(const char *file, char **env, char *buf, size_t size);
 void nsx_exec_program(const char *path, char **argv, char **tenv) __attribute__((noreturn));
+void nsx_wait_end(pid_t pid, int mirror) __attribute__((noreturn));
 void nsx_continue_as_child(void);
 void nsx_join_stage(char **penv, char **argv, char **tenv) __attribute__((noreturn));
 void nsx_run_plan(int child, char **penv, char **argv, char **tenv) __attribute__((noreturn));
