@@ -59,18 +59,27 @@ static const struct {
 	{ "mount-proc", 'P' },
 };
 
-// The namespaces unshare may pin without --fork (--TYPE=FILE): the long
-// option, its clone flag and its /proc/PID/ns file. pid and time are the
-// Go applet's (their pins need --fork).
-static const struct {
-	const char *name, *file;
-	long flag;
-} unshare_pins[] = {
-	{ "mount", "mnt", CLONE_NEWNS }, { "uts", "uts", CLONE_NEWUTS },
-	{ "ipc", "ipc", CLONE_NEWIPC }, { "net", "net", CLONE_NEWNET },
-	{ "user", "user", CLONE_NEWUSER }, { "cgroup", "cgroup", CLONE_NEWCGROUP },
+// The namespace types in ns.Types's order (user first): the option
+// letter, the long option, the file under /proc/PID/ns, the clone flag.
+const struct nsx_type nsx_types[NSX_NTYPES] = {
+	{ 'U', "user", "user", CLONE_NEWUSER },
+	{ 'C', "cgroup", "cgroup", CLONE_NEWCGROUP },
+	{ 'i', "ipc", "ipc", CLONE_NEWIPC },
+	{ 'u', "uts", "uts", CLONE_NEWUTS },
+	{ 'n', "net", "net", CLONE_NEWNET },
+	{ 'p', "pid", "pid", CLONE_NEWPID },
+	{ 'm', "mount", "mnt", CLONE_NEWNS },
+	{ 'T', "time", "time", CLONE_NEWTIME },
 };
-#define NPINS (int)(sizeof(unshare_pins) / sizeof(unshare_pins[0]))
+
+// nsx_type_of returns the index in nsx_types of option letter opt, or -1.
+int nsx_type_of(char opt)
+{
+	for (int i = 0; i < NSX_NTYPES; i++)
+		if (nsx_types[i].opt == opt)
+			return i;
+	return -1;
+}
 
 // fast_unshare: unshare [-muinpUCTfrc | --mount ... --map-current-user |
 // --mount-proc | --TYPE=FILE]... [--] PROGRAM [ARGS...], as
@@ -83,7 +92,7 @@ static void fast_unshare(char **args, char **envp)
 	long flags = 0, pinned = 0;
 	int fork_ = 0, maproot = 0, mapcur = 0, proc = 0, n = 0, npins = 0;
 	char **a, buf[4096], unsh[64], um[64], gm[64], prop[64];
-	char *penv[8 + NPINS], *pins[NPINS];
+	char *penv[8 + NSX_NTYPES], *pins[NSX_NTYPES];
 
 	for (a = args; *a; a++) {
 		const char *s = *a, *opts = NULL;
@@ -98,18 +107,19 @@ static void fast_unshare(char **args, char **envp)
 			const char *eq = strchr(s, '=');
 			if (eq) {
 				// --TYPE=FILE: a pin (each type once, a file named)
+				// (pid and time pins need --fork: the Go applet's)
 				int t = -1;
-				for (int i = 0; i < NPINS; i++)
-					if ((size_t)(eq - s - 2) == strlen(unshare_pins[i].name) &&
-					    !strncmp(s + 2, unshare_pins[i].name, eq - s - 2))
+				for (int i = 0; i < NSX_NTYPES; i++)
+					if ((size_t)(eq - s - 2) == strlen(nsx_types[i].name) &&
+					    !strncmp(s + 2, nsx_types[i].name, eq - s - 2))
 						t = i;
-				if (t < 0 || !eq[1] || (pinned & unshare_pins[t].flag))
+				if (t < 0 || (nsx_types[t].flag & (CLONE_NEWPID | CLONE_NEWTIME)) || !eq[1] || (pinned & nsx_types[t].flag))
 					return;
-				pinned |= unshare_pins[t].flag;
+				pinned |= nsx_types[t].flag;
 				pins[npins] = malloc(strlen(eq) + 64);
 				if (!pins[npins])
 					return;
-				sprintf(pins[npins], PREFIX "PIN%d=%s%s", npins, unshare_pins[t].file, eq);
+				sprintf(pins[npins], PREFIX "PIN%d=%s%s", npins, nsx_types[t].file, eq);
 				npins++;
 				continue;
 			}
@@ -123,14 +133,6 @@ static void fast_unshare(char **args, char **envp)
 			opts = s + 1;
 		for (const char *c = opts; *c; c++)
 			switch (*c) {
-			case 'm': flags |= CLONE_NEWNS; break;
-			case 'u': flags |= CLONE_NEWUTS; break;
-			case 'i': flags |= CLONE_NEWIPC; break;
-			case 'n': flags |= CLONE_NEWNET; break;
-			case 'p': flags |= CLONE_NEWPID; break;
-			case 'U': flags |= CLONE_NEWUSER; break;
-			case 'C': flags |= CLONE_NEWCGROUP; break;
-			case 'T': flags |= CLONE_NEWTIME; break;
 			case 'f': fork_ = 1; break;
 			case 'r': maproot = 1; break;
 			case 'c': mapcur = 1; break;
@@ -139,8 +141,12 @@ static void fast_unshare(char **args, char **envp)
 					return; // -P is not an unshare option
 				proc = 1;
 				break;
-			default:
-				return;
+			default: {
+				int t = nsx_type_of(*c);
+				if (t < 0)
+					return;
+				flags |= nsx_types[t].flag;
+			}
 			}
 	}
 	// The shell, both maps, pins with --fork, a type both pinned and not

@@ -25,56 +25,31 @@
 #define SYS_pidfd_open 434
 #endif
 
-// The types in ns.Types's order: option letter, long name, file, flag.
-static const struct {
-	char opt;
-	const char *name, *file;
-	long flag;
-} types[] = {
-	{ 'U', "user", "user", CLONE_NEWUSER },
-	{ 'C', "cgroup", "cgroup", CLONE_NEWCGROUP },
-	{ 'i', "ipc", "ipc", CLONE_NEWIPC },
-	{ 'u', "uts", "uts", CLONE_NEWUTS },
-	{ 'n', "net", "net", CLONE_NEWNET },
-	{ 'p', "pid", "pid", CLONE_NEWPID },
-	{ 'm', "mount", "mnt", CLONE_NEWNS },
-	{ 'T', "time", "time", CLONE_NEWTIME },
-};
-#define NTYPES (int)(sizeof(types) / sizeof(types[0]))
-
-static int type_of(char opt)
-{
-	for (int i = 0; i < NTYPES; i++)
-		if (types[i].opt == opt)
-			return i;
-	return -1;
-}
-
 // join_files enters the namespaces of mask, each from file[i] when given,
 // else from /proc/PID/ns: every file is opened first (a failure returns,
 // nothing changed), then the join stage enters them in util-linux's two
 // passes, as the Go applet does when a file is named.
 static void join_files(int pid, long mask, const char **file, char **penv, int n, char **argv, char **envp)
 {
-	char join[NTYPES * 48] = "", path[64], *p = join;
-	int fds[NTYPES], nfds = 0;
+	char join[NSX_NTYPES * 48] = "", path[64], *p = join;
+	int fds[NSX_NTYPES], nfds = 0;
 
-	for (int i = 0; i < NTYPES; i++) {
+	for (int i = 0; i < NSX_NTYPES; i++) {
 		const char *f = file[i];
 		int fd;
-		if (!(mask & types[i].flag))
+		if (!(mask & nsx_types[i].flag))
 			continue;
 		if (!f) {
 			if (!pid)
 				goto fail; // neither a file nor a target: the Go applet says so
-			snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, types[i].file);
+			snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, nsx_types[i].file);
 			f = path;
 		}
 		fd = open(f, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			goto fail;
 		fds[nfds++] = fd;
-		p += sprintf(p, "%s%ld:%d:%s", p == join ? "" : ",", types[i].flag, fd, types[i].file);
+		p += sprintf(p, "%s%ld:%d:%s", p == join ? "" : ",", nsx_types[i].flag, fd, nsx_types[i].file);
 	}
 	static char var[sizeof(join) + 16];
 	snprintf(var, sizeof(var), PREFIX "JOIN=%s", join);
@@ -92,7 +67,7 @@ void nsx_fast_nsenter(char **args, char **envp)
 	long mask = 0;
 	char **a, path[64], fdvar[32];
 	char *penv[10];
-	const char *file[NTYPES] = { 0 };
+	const char *file[NSX_NTYPES] = { 0 };
 	int n = 0;
 	struct stat self, tgt;
 
@@ -121,12 +96,12 @@ void nsx_fast_nsenter(char **args, char **envp)
 					return;
 			} else {
 				size_t len = eq ? (size_t)(eq - l) : strlen(l);
-				for (int i = 0; i < NTYPES; i++)
-					if (len == strlen(types[i].name) && !strncmp(l, types[i].name, len))
+				for (int i = 0; i < NSX_NTYPES; i++)
+					if (len == strlen(nsx_types[i].name) && !strncmp(l, nsx_types[i].name, len))
 						t = i;
 				if (t < 0 || (eq && !eq[1]))
 					return;
-				mask |= types[t].flag;
+				mask |= nsx_types[t].flag;
 				file[t] = eq ? eq + 1 : NULL; // the last one given counts
 			}
 			continue;
@@ -143,16 +118,16 @@ void nsx_fast_nsenter(char **args, char **envp)
 				if (!v || !(pid = nsx_parse_pid(v)))
 					return;
 				break;
-			} else if ((t = type_of(*c)) >= 0) {
+			} else if ((t = nsx_type_of(*c)) >= 0) {
 				// -nFILE: the rest of the word is the file
-				mask |= types[t].flag;
+				mask |= nsx_types[t].flag;
 				file[t] = c[1] ? c + 1 : NULL;
 				break;
 			} else
 				return;
 		}
 	}
-	for (int i = 0; i < NTYPES; i++)
+	for (int i = 0; i < NSX_NTYPES; i++)
 		files |= file[i] != NULL;
 	if (!*a || (!pid && !files) || (all && !pid))
 		return;
@@ -161,17 +136,17 @@ void nsx_fast_nsenter(char **args, char **envp)
 	// --all: every type whose namespace differs from ours (the Go
 	// applet's rule); a type this kernel lacks is left out.
 	if (all)
-		for (int i = 0; i < NTYPES; i++) {
-			if (mask & types[i].flag)
+		for (int i = 0; i < NSX_NTYPES; i++) {
+			if (mask & nsx_types[i].flag)
 				continue;
-			snprintf(path, sizeof(path), "/proc/self/ns/%s", types[i].file);
+			snprintf(path, sizeof(path), "/proc/self/ns/%s", nsx_types[i].file);
 			if (stat(path, &self) != 0)
 				continue;
-			snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, types[i].file);
+			snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, nsx_types[i].file);
 			if (stat(path, &tgt) != 0)
 				return;
 			if (self.st_ino != tgt.st_ino || self.st_dev != tgt.st_dev)
-				mask |= types[i].flag;
+				mask |= nsx_types[i].flag;
 		}
 	if (!mask)
 		return;

@@ -31,6 +31,16 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv) __attribute_
 
 int nsx_parse_pid(const char *s);
 
+// A namespace type (fast.c's nsx_types, in ns.Types's order).
+struct nsx_type {
+	char opt;                 // its option letter (unshare, nsenter)
+	const char *name, *file; // its long option, its file under /proc/PID/ns
+	long flag;                // its clone flag
+};
+#define NSX_NTYPES 8
+extern const struct nsx_type nsx_types[NSX_NTYPES];
+int nsx_type_of(char opt);
+
 // nsx_fast_path runs the commonest forms of unshare, nsenter and pin
 // without the Go runtime (fast*.c); it returns when argv is not one of them.
 void nsx_fast_path(char **envp);
