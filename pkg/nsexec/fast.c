@@ -1,5 +1,5 @@
 // The fast path: the commonest forms of unshare (and, in their own files,
-// of nsenter and pin) carried out by the constructor before the Go runtime
+// of nsenter, pin and mkbridge) carried out by the constructor before the Go runtime
 // starts, so that they cost one static C start instead of a Go runtime
 // start (docs/internals.md, "The fast path").
 //
@@ -27,6 +27,7 @@
 
 void nsx_fast_nsenter(char **args, char **envp);
 void nsx_fast_pin(char **args, char **envp);
+void nsx_fast_mkbridge(char **args, char **envp);
 
 // nsx_parse_pid takes a PID argument in its plain spelling only: decimal
 // digits, 1 to INT32_MAX. Anything else (a sign, a range error...) gives 0,
@@ -242,4 +243,6 @@ void nsx_fast_path(char **envp)
 		nsx_fast_nsenter(argv, envp);
 	else if (!strcmp(n, "pin"))
 		nsx_fast_pin(argv, envp);
+	else if (!strcmp(n, "mkbridge"))
+		nsx_fast_mkbridge(argv, envp);
 }

@@ -72,6 +72,20 @@ const char *nsx_errtext(int errnum)
 	case EOPNOTSUPP: return "Operation not supported";
 	case ETIMEDOUT: return "Connection timed out";
 	case EDQUOT: return "Disk quota exceeded";
+	// the network's, where musl's words differ (mkbridge's netlink errors)
+	case ETIME: return "Timer expired";
+	case EMSGSIZE: return "Message too long";
+	case EADDRINUSE: return "Address already in use";
+	case EADDRNOTAVAIL: return "Cannot assign requested address";
+	case ENETUNREACH: return "Network is unreachable";
+	case ENETRESET: return "Network dropped connection on reset";
+	case ECONNABORTED: return "Software caused connection abort";
+	case EISCONN: return "Transport endpoint is already connected";
+	case ENOTCONN: return "Transport endpoint is not connected";
+	case ESHUTDOWN: return "Cannot send after transport endpoint shutdown";
+	case EHOSTUNREACH: return "No route to host";
+	case EINPROGRESS: return "Operation now in progress";
+	case EOWNERDEAD: return "Owner died";
 	}
 	return strerror(errnum);
 }
