@@ -355,6 +355,15 @@ func Setup(c *Config) (res *Result, err error) {
 	if err := c.step("addr"); err != nil {
 		return nil, err
 	}
+	// A container given no IPv6 address takes no IPv6 link-local either
+	// (as Docker disables IPv6 on an IPv4-only network): otherwise each new
+	// container's DAD, MLD and router solicitations are flooded by the
+	// bridge to every other container, work that grows with the bridge.
+	if !hasIPv6(addrs) {
+		if err := ch.LinkSetIP6AddrGenMode(peer, 1 /* IN6_ADDR_GEN_MODE_NONE */); err != nil && !errors.Is(err, unix.EAFNOSUPPORT) {
+			return nil, &Error{Op: "no IPv6 link-local on " + c.IfName, Err: err}
+		}
+	}
 	if err := ch.LinkSetUp(peer); err != nil {
 		return nil, &Error{Op: "set " + c.IfName + " up", Err: err}
 	}
@@ -402,6 +411,15 @@ func Setup(c *Config) (res *Result, err error) {
 		}
 	}
 	return res, nil
+}
+
+func hasIPv6(ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.Addr().Is6() {
+			return true
+		}
+	}
+	return false
 }
 
 // record adds the altnames of the explicit addresses (one taken: "already

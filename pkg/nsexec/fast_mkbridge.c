@@ -803,6 +803,25 @@ static void hints(const char *alias, struct ip *last4, struct ip *last6)
 	}
 }
 
+// no_link_local is LinkSetIP6AddrGenMode(link, IN6_ADDR_GEN_MODE_NONE): the
+// link takes no IPv6 link-local address, and so sends no DAD, MLD or
+// router solicitation when it comes up. A kernel without IPv6 is no
+// failure.
+static int no_link_local(struct nl *n, int index)
+{
+	char af[12] = { 0 };
+	struct rta *a6 = (struct rta *)af, *gm = (struct rta *)(af + 4);
+	int e;
+
+	a6->type = AF_INET6;
+	a6->len = sizeof(af);
+	gm->type = IFLA_INET6_ADDR_GEN_MODE_;
+	gm->len = 5;
+	af[8] = 1; // IN6_ADDR_GEN_MODE_NONE
+	e = set_link(n, RTM_SETLINK_, index, -1, IFLA_AF_SPEC_, af, sizeof(af));
+	return e == -EAFNOSUPPORT ? 0 : e;
+}
+
 static int add_altname(int index, const char *name)
 {
 	struct req r;
@@ -1111,19 +1130,8 @@ void nsx_fast_mkbridge(char **args, char **envp)
 	}
 
 	// The host end: no IPv6 link-local, on the bridge, up.
-	{
-		char af[16];
-		struct rta *a6 = (struct rta *)af, *gm = (struct rta *)(af + 4);
-		a6->type = AF_INET6;
-		a6->len = 4 + 8;
-		gm->type = IFLA_INET6_ADDR_GEN_MODE_;
-		gm->len = 5;
-		memset(af + 8, 0, 4);
-		af[8] = 1; // IN6_ADDR_GEN_MODE_NONE
-		e = set_link(&m.host, RTM_SETLINK_, m.hostidx, -1, IFLA_AF_SPEC_, af, 12);
-		if (e && e != -EAFNOSUPPORT)
-			fail(e, "no IPv6 link-local on %s", hostif);
-	}
+	if ((e = no_link_local(&m.host, m.hostidx)))
+		fail(e, "no IPv6 link-local on %s", hostif);
 	if ((e = set_link(&m.host, RTM_SETLINK_, m.hostidx, -1, IFLA_MASTER_, &brl.index, 4)))
 		fail(e, "attach %s to %s", hostif, m.bridge);
 	if ((e = set_link(&m.host, RTM_NEWLINK_, m.hostidx, 1, 0, NULL, 0)))
@@ -1149,6 +1157,13 @@ void nsx_fast_mkbridge(char **args, char **envp)
 		}
 		if ((e = nl_talk(&m.cont, &r, 0, NULL, 0)))
 			fail(e, "add address %s to %s", fmt_pfx(&addrs[i], s, sizeof(s)), m.ifname);
+	}
+	{
+		int v6 = 0;
+		for (int i = 0; i < naddrs; i++)
+			v6 |= addrs[i].a.fam == 6;
+		if (!v6 && (e = no_link_local(&m.cont, l.index)))
+			fail(e, "no IPv6 link-local on %s", m.ifname);
 	}
 	if ((e = set_link(&m.cont, RTM_NEWLINK_, l.index, 1, 0, NULL, 0)))
 		fail(e, "set %s up", m.ifname);
