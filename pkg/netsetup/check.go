@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -142,9 +141,9 @@ func addrState(add func(bool, string, ...any), dev string, a netlink.Addr) {
 }
 
 func checkTarget(t *Target, add func(bool, string, ...any)) error {
-	ch, err := netlink.NewHandleAt(netns.NsHandle(t.Fd()), unix.NETLINK_ROUTE)
+	ch, err := t.handle()
 	if err != nil {
-		return &Error{Op: "netlink in " + t.Name, Err: err}
+		return err
 	}
 	defer ch.Close()
 	links, err := linkList(ch)

@@ -27,7 +27,6 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -256,9 +255,9 @@ func Setup(c *Config) (res *Result, err error) {
 		return nil, &Error{Op: "netlink", Err: err}
 	}
 	defer h.Close()
-	ch, err := netlink.NewHandleAt(netns.NsHandle(c.Target.Fd()), unix.NETLINK_ROUTE)
+	ch, err := c.Target.handle()
 	if err != nil {
-		return nil, &Error{Op: "netlink in " + c.Target.Name, Err: err}
+		return nil, err
 	}
 	defer ch.Close()
 

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/nsfs"
@@ -115,3 +117,33 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Op + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
+
+// handle opens a netlink handle in t's network namespace, as
+// netlink.NewHandleAt does (a socket made by a thread that has joined the
+// namespace, which then returns), but reports a refused setns as the
+// "netlink in PATH: strerror" the applet prints: NewHandleAt's own message
+// names a descriptor number and hides the errno.
+func (t *Target) handle() (*netlink.Handle, error) {
+	runtime.LockOSThread()
+	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		runtime.UnlockOSThread()
+		return nil, &Error{Op: "netlink in " + t.Name, Err: err}
+	}
+	defer unix.Close(orig)
+	if err := unix.Setns(t.Fd(), unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread()
+		return nil, &Error{Op: "netlink in " + t.Name, Err: err}
+	}
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if e := unix.Setns(orig, unix.CLONE_NEWNET); e != nil {
+		// The thread stays where it is: it cannot be given back to the
+		// runtime in another namespace. Cannot happen (it came from there).
+		panic("netsetup: cannot return to the caller's network namespace: " + e.Error())
+	}
+	runtime.UnlockOSThread()
+	if err != nil {
+		return nil, &Error{Op: "netlink in " + t.Name, Err: err}
+	}
+	return h, nil
+}

@@ -5,7 +5,6 @@ import (
 	"sort"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,9 +29,9 @@ func hostHandle() (*netlink.Handle, error) {
 // their peer's index (IFLA_LINK); so the cost does not grow with the
 // number of containers.
 func Ends(h *netlink.Handle, t *Target) ([]Removed, []netlink.Link, error) {
-	ch, err := netlink.NewHandleAt(netns.NsHandle(t.Fd()), unix.NETLINK_ROUTE)
+	ch, err := t.handle()
 	if err != nil {
-		return nil, nil, &Error{Op: "netlink in " + t.Name, Err: err}
+		return nil, nil, err
 	}
 	defer ch.Close()
 	self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
