@@ -33,14 +33,12 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "nsexec.h"
 
 // linux/netlink.h, linux/rtnetlink.h, linux/if_link.h, linux/veth.h,
 // linux/nsfs.h: musl ships none of them; the values are the kernel's ABI.
-#define NSFS_MAGIC_ 0x6e736673
 #define NS_GET_NSTYPE_ 0xb703 // _IO(0xb7, 0x3)
 #define NETLINK_ROUTE_ 0
 #define SOL_NETLINK_ 270
@@ -88,7 +86,7 @@
 #define IFF_UP_ 0x1
 #define CLONE_NEWNET_ 0x40000000
 
-#define NETNS_DIR "/run/netns"            // netsetup.NetnsDir
+#define NETNS_DIR NSX_NETNS_DIR
 #define LOCK_PATH "/sys/class/net"        // netsetup.LockPath
 #define MARKER "nsbox-mkbridge"           // netsetup.Marker
 #define ALIAS_PREFIX MARKER " bridge"     // bridgeAliasPrefix
@@ -588,9 +586,10 @@ static void rollback(void)
 	if (m.pinpath[0]) {
 		// RemoveNetns (Unpin): the nsfs mounts on the file, then the file.
 		for (int i = 0; i < 64; i++) {
-			struct statfs sfs;
-			if (statfs(m.pinpath, &sfs) != 0 || sfs.f_type != NSFS_MAGIC_ ||
-			    umount2(m.pinpath, MNT_DETACH | UMOUNT_NOFOLLOW) != 0)
+			int fd = open(m.pinpath, O_PATH | O_NOFOLLOW | O_CLOEXEC), pinned = fd >= 0 && nsx_is_nsfs(fd);
+			if (fd >= 0)
+				close(fd);
+			if (!pinned || umount2(m.pinpath, MNT_DETACH | UMOUNT_NOFOLLOW) != 0)
 				break;
 		}
 		unlink(m.pinpath);
@@ -839,13 +838,12 @@ static int add_altname(int index, const char *name)
 // not the caller's own. It returns the descriptor or -1.
 static int open_netns(const char *path)
 {
-	struct statfs sfs;
 	struct stat st, own;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return -1;
-	if (fstatfs(fd, &sfs) != 0 || sfs.f_type != NSFS_MAGIC_ || fstat(fd, &st) != 0 ||
+	if (!nsx_is_nsfs(fd) || fstat(fd, &st) != 0 ||
 	    ioctl(fd, NS_GET_NSTYPE_) != CLONE_NEWNET_ ||
 	    (stat("/proc/thread-self/ns/net", &own) == 0 && own.st_ino == st.st_ino)) {
 		close(fd);
@@ -893,7 +891,7 @@ void nsx_fast_mkbridge(char **args, char **envp)
 		return;
 	if (m.newns) {
 		const char *t = m.target;
-		if (!*t || !strcmp(t, ".") || !strcmp(t, "..") || strchr(t, '/') || strlen(t) > 255)
+		if (!nsx_valid_netns_name(t))
 			return;
 		for (; *t; t++)
 			if (*t < '0' || *t > '9')

@@ -27,21 +27,20 @@
 
 #include "nsexec.h"
 
-#define NSFS_MAGIC_ 0x6e736673 // linux/magic.h, which musl does not ship
-#define NETNS_DIR "/run/netns"  // pin.NetnsDir
+#define NETNS_DIR NSX_NETNS_DIR
 #define MAX_STACK 64            // pin's maxStack
 
 // The hint the applet adds to an EPERM from a pin's mount (not --netns's).
 #define HOLD_HINT "pins are mounts, which need privilege over this mount namespace; without it, use pin --hold -t PID DIR"
 
-static int is_nsfs(int fd)
+int nsx_is_nsfs(int fd)
 {
 	struct statfs sfs;
-	return fstatfs(fd, &sfs) == 0 && sfs.f_type == NSFS_MAGIC_;
+	return fstatfs(fd, &sfs) == 0 && sfs.f_type == NSX_NSFS_MAGIC;
 }
 
-// valid_netns_name is pin.ValidNetnsName (iproute2's rules).
-static int valid_netns_name(const char *s)
+// nsx_valid_netns_name is pin.ValidNetnsName (iproute2's rules).
+int nsx_valid_netns_name(const char *s)
 {
 	size_t n = strlen(s);
 	return n && n <= 255 && strcmp(s, ".") && strcmp(s, "..") && !strchr(s, '/');
@@ -84,7 +83,7 @@ static void pin_net(long pid, const char *path, int strict)
 		}
 		// pin's existing(): an empty regular file is reused.
 		fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || is_nsfs(fd) || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0) {
+		if (fd < 0 || nsx_is_nsfs(fd) || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0) {
 			if (fd >= 0)
 				close(fd);
 			close(nsfd);
@@ -120,7 +119,7 @@ static void unpin(const char *path)
 
 	if (fd < 0)
 		return;
-	if (!is_nsfs(fd)) {
+	if (!nsx_is_nsfs(fd)) {
 		close(fd);
 		return; // not a pin, maybe a directory handle: Go's
 	}
@@ -130,7 +129,7 @@ static void unpin(const char *path)
 			fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
 				nsx_die(1, errno, "cannot open %s", path);
-			if (!is_nsfs(fd)) {
+			if (!nsx_is_nsfs(fd)) {
 				close(fd);
 				break;
 			}
@@ -210,7 +209,7 @@ void nsx_fast_pin(char **args, char **envp)
 		*slot = val;
 	}
 	if (netns) {
-		if (!valid_netns_name(netns))
+		if (!nsx_valid_netns_name(netns))
 			return;
 		snprintf(path, sizeof(path), NETNS_DIR "/%s", netns);
 	}

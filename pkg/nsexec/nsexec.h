@@ -31,6 +31,13 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv) __attribute_
 
 int nsx_parse_pid(const char *s);
 
+#define NSX_NSFS_MAGIC 0x6e736673 // linux/magic.h, which musl does not ship
+#define NSX_NETNS_DIR "/run/netns" // pin.NetnsDir, netsetup.NetnsDir
+
+// fast_pin.c: whether fd is a namespace file; pin.ValidNetnsName.
+int nsx_is_nsfs(int fd);
+int nsx_valid_netns_name(const char *s);
+
 // A namespace type (fast.c's nsx_types, in ns.Types's order).
 struct nsx_type {
 	char opt;                 // its option letter (unshare, nsenter)
