@@ -470,11 +470,14 @@ static int set_link(struct nl *n, uint16_t type, int index, int up, uint16_t att
 	return nl_talk(n, &r, 0, NULL, 0);
 }
 
-static int del_link(struct nl *n, int index)
+// del_link removes link index, or (index 0) the link named name.
+static int del_link(struct nl *n, int index, const char *name)
 {
 	struct req r;
 	struct ifinfo ifi = { .index = index };
 	req_init(&r, RTM_DELLINK_, 0, &ifi, sizeof(ifi));
+	if (!index)
+		add_str(&r, IFLA_IFNAME_, name);
 	return nl_talk(n, &r, 0, NULL, 0);
 }
 
@@ -482,7 +485,7 @@ static int del_link(struct nl *n, int index)
 static int bridge_addrs(int index, struct pfx *out, int max)
 {
 	struct nl n;
-	int one = 1, cnt = 0, e = 0, done = 0;
+	int one = 1, cnt = 0, done = 0;
 	struct req r;
 	struct ifaddr ifa = { .index = index };
 	struct sanl sa = { .family = AF_NETLINK };
@@ -550,7 +553,6 @@ static int bridge_addrs(int index, struct pfx *out, int max)
 	close(n.fd);
 	return cnt;
 fail:
-	(void)e;
 	close(n.fd);
 	return -1;
 }
@@ -572,6 +574,7 @@ static struct {
 	int ngw;
 	// the run's state, for the rollback
 	int hostidx, lodown;
+	const char *veth; // the host end made, until its index is known
 	struct nl host, cont;
 	char tname[sizeof(NETNS_DIR) + 256];
 	char pinpath[sizeof(NETNS_DIR) + 256];
@@ -582,7 +585,9 @@ static void rollback(void)
 	if (m.lodown)
 		set_link(&m.cont, RTM_NEWLINK_, m.lodown, 0, 0, NULL, 0);
 	if (m.hostidx)
-		del_link(&m.host, m.hostidx);
+		del_link(&m.host, m.hostidx, NULL);
+	else if (m.veth)
+		del_link(&m.host, 0, m.veth);
 	if (m.pinpath[0]) {
 		// RemoveNetns (Unpin): the nsfs mounts on the file, then the file.
 		for (int i = 0; i < 64; i++) {
@@ -704,8 +709,6 @@ static int parse(char **args)
 				return 0;
 		} else
 			return 0;
-		if (!*a)
-			break;
 	}
 	if (!m.target || (m.nogw && m.ngw))
 		return 0;
@@ -835,24 +838,25 @@ static int add_altname(int index, const char *name)
 }
 
 // open_netns is OpenTarget's checks on an open file: a network namespace,
-// not the caller's own. It returns the descriptor or -1.
-static int open_netns(const char *path)
+// not the caller's own. It returns the descriptor (and *st) or -1.
+static int open_netns(const char *path, struct stat *st)
 {
-	struct stat st, own;
+	struct stat own;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return -1;
-	if (!nsx_is_nsfs(fd) || fstat(fd, &st) != 0 ||
+	if (!nsx_is_nsfs(fd) || fstat(fd, st) != 0 ||
 	    ioctl(fd, NS_GET_NSTYPE_) != CLONE_NEWNET_ ||
-	    (stat("/proc/thread-self/ns/net", &own) == 0 && own.st_ino == st.st_ino)) {
+	    (stat("/proc/thread-self/ns/net", &own) == 0 && own.st_ino == st->st_ino)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-// in_netns opens a netlink socket in the namespace nsfd, back in orig.
+// nl_open_in opens a netlink socket in the namespace nsfd, then returns to
+// orig.
 static int nl_open_in(struct nl *n, int nsfd, int orig)
 {
 	int e;
@@ -919,10 +923,8 @@ void nsx_fast_mkbridge(char **args, char **envp)
 				return;
 			snprintf(m.tname, sizeof(m.tname), NETNS_DIR "/%s", m.target);
 		}
-		if ((nsfd = open_netns(m.tname)) < 0)
+		if ((nsfd = open_netns(m.tname, &st)) < 0)
 			return;
-		if (fstat(nsfd, &st) != 0)
-			goto back;
 	}
 	orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (orig < 0 || nl_open(&m.host))
@@ -980,9 +982,7 @@ void nsx_fast_mkbridge(char **args, char **envp)
 		}
 		snprintf(m.pinpath, sizeof(m.pinpath), "%s", m.tname);
 		// From here on a failure is reported here.
-		if ((nsfd = open_netns(m.tname)) < 0)
-			fail(errno, "cannot open %s", m.tname);
-		if (fstat(nsfd, &st) != 0)
+		if ((nsfd = open_netns(m.tname, &st)) < 0)
 			fail(errno, "cannot open %s", m.tname);
 		if ((e = nl_open_in(&m.cont, nsfd, orig)))
 			fail(e, "netlink in %s", m.tname);
@@ -1042,10 +1042,9 @@ void nsx_fast_mkbridge(char **args, char **envp)
 			fail(e, "create veth %s (peer %s in %s)", hostif, m.ifname, m.tname);
 		}
 	}
-	if ((e = get_link(&m.host, hostif, &l)) || !l.index) {
-		// LinkAdd's ensureIndex found nothing: the pair is not ours to remove
-		fail(0, "%s: created, then not found", hostif);
-	}
+	m.veth = hostif;
+	if ((e = get_link(&m.host, hostif, &l)) || !l.index)
+		fail(0, "%s: created, then not found", hostif); // Go's undo deletes it by name
 	m.hostidx = l.index;
 
 	// record: the altnames of the explicit addresses, then one address of
