@@ -4,12 +4,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -513,5 +516,81 @@ func TestScanFDProbe(t *testing.T) {
 		if !found {
 			t.Errorf("%s: fd %d of the child not found in %+v", tc.name, tc.fd, snap.FDs)
 		}
+	}
+}
+
+// TestScanFDFilledGap is the race TestScanFDProbe once lost on a freshly
+// started dynamic executable, made certain: a descriptor opened between the
+// count and the probe fills the gap below the last fd, the probe finds fds
+// 0 to N-1 all there, and the fd past them must still be recorded.
+func TestScanFDFilledGap(t *testing.T) {
+	if !fdCountKnown() {
+		t.Skip("/proc/PID/fd gives no fd count here (Linux 6.2): no probe to test")
+	}
+	// a shell holding 0 1 2 3 and 5 (its uts namespace), fd 4 free, that
+	// opens fd 4 on SIGUSR1
+	sh := exec.Command("bash", "-c", `
+		exec 3</dev/null 5</proc/self/ns/uts
+		for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 5 ] && eval "exec $n>&-"; done
+		trap 'exec 4</dev/null' USR1
+		echo ready
+		while :; do sleep 1 & wait $!; done`)
+	sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := sh.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Start(); err != nil {
+		t.Skipf("bash: %v", err)
+	}
+	defer func() {
+		unix.Kill(-sh.Process.Pid, unix.SIGKILL) // the shell and its sleep
+		sh.Wait()
+	}()
+	line := make([]byte, 6)
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
+		t.Fatalf("shell not ready: %q, %v", line, err)
+	}
+	pid := sh.Process.Pid
+	var st unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/uts", pid), &st); err != nil {
+		t.Fatal(err)
+	}
+	var fdst unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/fd", pid), &fdst); err != nil || fdst.Size != 5 {
+		t.Fatalf("shell's fds: count %d, %v; want 0 1 2 3 5", fdst.Size, err)
+	}
+	filled := false
+	testHookFDCounted = func() {
+		if filled {
+			return
+		}
+		filled = true
+		sh.Process.Signal(unix.SIGUSR1)
+		for i := 0; i < 500; i++ {
+			if _, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/4", pid)); err == nil {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Errorf("the shell did not open fd 4")
+	}
+	defer func() { testHookFDCounted = nil }()
+	s := scanner{opts: &ScanOptions{FDs: true}, path: make([]byte, 0, 64), link: make([]byte, 256), dents: make([]byte, 16384)}
+	s.path = fmt.Appendf(s.path, "/proc/%d", pid)
+	if !s.scanFDs(pid, len(s.path)) {
+		t.Fatal("scanFDs: the shell's fd directory not read")
+	}
+	if !filled {
+		t.Fatal("the hook did not run")
+	}
+	found := 0
+	for _, fd := range s.fds {
+		if fd.Fd == 5 && fd.Type == Uts && fd.Ino == st.Ino {
+			found++
+		}
+	}
+	if found != 1 {
+		t.Errorf("fd 5 (uts namespace) recorded %d times, want once: %+v", found, s.fds)
 	}
 }

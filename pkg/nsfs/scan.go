@@ -192,11 +192,17 @@ func (s *scanner) proc(p *Proc) bool {
 // cannot be read.
 //
 // Since Linux 6.2 stat(2) of /proc/PID/fd gives the number of open
-// descriptors as its size. Most processes hold 0, 1, 2 and nothing else:
-// when fds 0 to N-1 are all there, they are all there is, and the
-// directory need not be opened and listed (its getdents instantiates a
-// dentry per fd; reading it cost more than the links themselves). Any gap
-// (or an older kernel, where the size is 0) falls back to the listing.
+// descriptors as its size. Most processes hold 0, 1, 2 and little else, so
+// fds 0 to N-1 are read by name (readlink), and the directory is listed
+// only from the first fd not found onwards: the listing's getdents
+// instantiates a dentry per fd it returns, which cost more than the links
+// themselves, and a listing that starts past the dense part returns
+// nothing for most processes. The listing cannot be left out when the
+// probe finds all N: a descriptor opened after the stat can fill a gap
+// below N (a dynamic loader opens and closes its files at the lowest free
+// fd), and the fd that made the gap would be missed. With the tail listed,
+// every descriptor open for the whole scan of the process is recorded, as
+// with a plain listing. An older kernel gives size 0: list it all.
 func (s *scanner) scanFDs(pid, base int) bool {
 	s.path = append(append(s.path[:base], "/fd"...), 0)
 	var st unix.Stat_t
@@ -207,10 +213,13 @@ func (s *scanner) scanFDs(pid, base int) bool {
 	if count == 0 && fdCountKnown() {
 		return true
 	}
+	if testHookFDCounted != nil {
+		testHookFDCounted()
+	}
+	probed := 0
 	if count > 0 && count <= 16 {
 		s.path = append(s.path[:len(s.path)-1], '/')
 		dir := len(s.path)
-		probed := 0
 		for fd := 0; fd < count; fd++ {
 			s.path = append(strconv.AppendInt(s.path[:dir], int64(fd), 10), 0)
 			n, err := readlinkat(atFdcwd, s.path, s.link)
@@ -220,24 +229,29 @@ func (s *scanner) scanFDs(pid, base int) bool {
 			s.record(pid, fd, s.link[:n])
 			probed++
 		}
-		if probed == count {
-			return true
-		}
-		// a gap: list the directory, skipping what was recorded
 		s.path = append(s.path[:dir-1], 0)
-		return s.listFDs(pid, probed)
 	}
-	return s.listFDs(pid, 0)
+	return s.listFDs(pid, probed)
 }
 
-// listFDs reads the fd directory at s.path; fds below skip were recorded
-// already.
+// testHookFDCounted, when set by a test, runs between the stat that gives a
+// process's fd count and the reading of its fds.
+var testHookFDCounted func()
+
+// listFDs reads the fd directory at s.path from fd skip on (the ones below
+// were recorded already).
 func (s *scanner) listFDs(pid, skip int) bool {
 	fdDir, err := openRaw(s.path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 	if err != nil {
 		return false
 	}
 	defer unix.Close(fdDir)
+	// /proc/PID/fd's position is fd+2 (0 and 1 are . and ..): seek past
+	// what was recorded, so that the kernel does not return it again (the
+	// name check below still skips it, should the seek fail).
+	if skip > 0 {
+		syscall.RawSyscall(unix.SYS_LSEEK, uintptr(fdDir), uintptr(skip+2), 0)
+	}
 	readDirRaw(fdDir, s.dents, func(name []byte) {
 		num, ok := parseUint(name[:len(name)-1])
 		if !ok || num < uint64(skip) {
