@@ -429,6 +429,22 @@ func Fails(t testing.TB, r Result, stderr string) {
 	Refused(t, r, 1, stderr)
 }
 
+// ExecComm returns the command name of process pid once its last execve
+// is complete, and "" while it is not (or the process is gone): execve
+// gives the new command name together with the new, still empty memory
+// map, and /proc/PID/cmdline and environ read empty until the new stack
+// is laid out.
+func ExecComm(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil {
+		return ""
+	}
+	if c, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err != nil || len(c) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
 // WaitExec waits until p runs the program whose /proc/PID/comm is comm (so
 // that what p set up before that exec, its namespaces say, exists), and
 // returns p. The test fails at once when p ends first or timeout passes.
@@ -436,8 +452,7 @@ func (p *Proc) WaitExec(t testing.TB, comm string, timeout time.Duration) *Proc 
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p.Pid()))
-		if err == nil && strings.TrimSpace(string(b)) == comm {
+		if ExecComm(p.Pid()) == comm {
 			return p
 		}
 		select {

@@ -204,8 +204,7 @@ func target(t *testing.T) *Target {
 	p := testutil.Start(t, testutil.Opts{}, bin, "unshare", "-n", "sleep", "600")
 	path := fmt.Sprintf("/proc/%d/ns/net", p.Pid())
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p.Pid()))
-		if strings.TrimSpace(string(b)) == "sleep" {
+		if testutil.ExecComm(p.Pid()) == "sleep" {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -211,7 +211,7 @@ func TestFastNsenter(t *testing.T) {
 	var tpid int
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if c := children(t, root.Pid()); len(c) == 1 {
-			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", c[0])); string(comm) == "sleep\n" {
+			if testutil.ExecComm(c[0]) == "sleep" {
 				tpid = c[0]
 				break
 			}

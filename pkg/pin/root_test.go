@@ -44,7 +44,7 @@ func sleeper(t *testing.T, argv ...string) int {
 	t.Helper()
 	p := testutil.Start(t, testutil.Opts{}, argv...)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p.Pid())); err == nil && string(b) == "sleep\n" {
+		if testutil.ExecComm(p.Pid()) == "sleep" {
 			return p.Pid()
 		}
 	}

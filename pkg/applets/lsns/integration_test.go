@@ -66,7 +66,7 @@ func startTarget(t *testing.T, o testutil.Opts, argv ...string) *testutil.Proc {
 		var st unix.Stat_t
 		if unix.Stat(fmt.Sprintf("/proc/%d/ns/net", p.Pid()), &st) == nil && st.Ino != self {
 			// and the exec done: the command is the program, not unshare
-			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p.Pid())); err == nil && strings.TrimSpace(string(b)) != "unshare" {
+			if c := testutil.ExecComm(p.Pid()); c != "" && c != "unshare" {
 				return p
 			}
 		}
@@ -593,7 +593,7 @@ func TestCompareGhost(t *testing.T) {
 	ipid := target(t, testutil.Opts{}, "unshare", "-U", "-r", "-n", "sh", "-c", "exec unshare -U -r sleep 120")
 	// wait for the inner unshare's exec
 	for i := 0; i < 500; i++ {
-		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ipid)); strings.TrimSpace(string(b)) == "sleep" {
+		if testutil.ExecComm(ipid) == "sleep" {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -143,12 +143,9 @@ func startTarget(t *testing.T, o testutil.Opts, args []string, script string) in
 		t.Fatalf("pid file %s: %v", pidFile, err)
 	}
 	// "ready" comes just before the exec of sleep: wait for the exec to be
-	// over. The comm changes early in execve, with the new (empty) memory
-	// map; /proc/PID/environ reads empty until the new stack is laid out.
+	// over (during it, /proc/PID/environ and the like read empty).
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		if strings.TrimSpace(string(b)) == "sleep" && len(env) > 0 {
+		if testutil.ExecComm(pid) == "sleep" {
 			break
 		}
 		if time.Now().After(deadline) {

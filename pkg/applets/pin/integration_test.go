@@ -194,7 +194,7 @@ func waitChild(t *testing.T, p *testutil.Proc) int {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if f := strings.Fields(testutil.ReadFile(t, path)); len(f) > 0 {
 			c, _ := strconv.Atoi(f[0])
-			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", c)); err == nil && strings.TrimSpace(string(b)) == "sleep" {
+			if testutil.ExecComm(c) == "sleep" {
 				return c
 			}
 		}
