@@ -17,12 +17,6 @@ type NsFlag struct {
 	Val         string // NoFile, or the FILE given
 }
 
-// nsShort maps the long option names to their short letters and types.
-var nsShort = map[string]struct{ short, typ string }{
-	"mount": {"m", "mnt"}, "uts": {"u", "uts"}, "ipc": {"i", "ipc"}, "net": {"n", "net"},
-	"pid": {"p", "pid"}, "user": {"U", "user"}, "cgroup": {"C", "cgroup"}, "time": {"T", "time"},
-}
-
 // NamespaceFlags defines the namespace options on fs, in the order of
 // longs (getopt lists ambiguous abbreviations in definition order), each
 // with an optional =FILE. attached makes the short form take an attached
@@ -30,10 +24,12 @@ var nsShort = map[string]struct{ short, typ string }{
 func NamespaceFlags(fs *pflag.FlagSet, longs []string, attached bool) []*NsFlag {
 	var flags []*NsFlag
 	for _, l := range longs {
-		s := nsShort[l]
-		t, _ := ns.ByName(s.typ)
-		f := &NsFlag{Long: l, Short: s.short, Type: t}
-		fs.StringVarP(&f.Val, l, s.short, "", "")
+		t, ok := ns.ByLong(l)
+		if !ok {
+			panic("applet: no namespace option --" + l)
+		}
+		f := &NsFlag{Long: l, Short: string(t.Opt()), Type: t}
+		fs.StringVarP(&f.Val, l, f.Short, "", "")
 		pf := fs.Lookup(l)
 		pf.NoOptDefVal = NoFile
 		if attached {

@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
 )
 
@@ -85,7 +86,7 @@ func OpenTarget(spec string) (*Target, error) {
 		}
 		return nil, &Error{Op: "cannot open " + path, Err: err}
 	}
-	if t, err := f.Type(); err != nil || t != nsfs.Net {
+	if t, err := f.Type(); err != nil || t != ns.Net {
 		f.Close()
 		return nil, &Error{Op: path, Err: ErrNotNetns}
 	}

@@ -9,39 +9,46 @@ import (
 func TestByName(t *testing.T) {
 	tests := []struct {
 		name  string
-		want  string
+		want  Type
+		file  string
+		long  string
+		opt   byte
 		flag  uintptr
 		child string
-		ok    bool
 	}{
-		{"user", "user", unix.CLONE_NEWUSER, "user", true},
-		{"cgroup", "cgroup", unix.CLONE_NEWCGROUP, "cgroup", true},
-		{"ipc", "ipc", unix.CLONE_NEWIPC, "ipc", true},
-		{"uts", "uts", unix.CLONE_NEWUTS, "uts", true},
-		{"net", "net", unix.CLONE_NEWNET, "net", true},
-		{"pid", "pid", unix.CLONE_NEWPID, "pid_for_children", true},
-		{"mnt", "mnt", unix.CLONE_NEWNS, "mnt", true},
-		{"mount", "mnt", unix.CLONE_NEWNS, "mnt", true},
-		{"time", "time", unix.CLONE_NEWTIME, "time_for_children", true},
-		{"bogus", "", 0, "", false},
-		{"", "", 0, "", false},
-		{"NET", "", 0, "", false},
+		{"user", User, "user", "user", 'U', unix.CLONE_NEWUSER, "user"},
+		{"cgroup", Cgroup, "cgroup", "cgroup", 'C', unix.CLONE_NEWCGROUP, "cgroup"},
+		{"ipc", Ipc, "ipc", "ipc", 'i', unix.CLONE_NEWIPC, "ipc"},
+		{"uts", Uts, "uts", "uts", 'u', unix.CLONE_NEWUTS, "uts"},
+		{"net", Net, "net", "net", 'n', unix.CLONE_NEWNET, "net"},
+		{"pid", Pid, "pid", "pid", 'p', unix.CLONE_NEWPID, "pid_for_children"},
+		{"mnt", Mnt, "mnt", "mount", 'm', unix.CLONE_NEWNS, "mnt"},
+		{"time", Time, "time", "time", 'T', unix.CLONE_NEWTIME, "time_for_children"},
 	}
 	for _, tc := range tests {
 		typ, ok := ByName(tc.name)
-		if ok != tc.ok {
-			t.Errorf("ByName(%q) ok = %v, want %v", tc.name, ok, tc.ok)
+		if !ok || typ != tc.want {
+			t.Errorf("ByName(%q) = %v, %v; want %v", tc.name, typ, ok, tc.want)
 			continue
 		}
-		if !ok {
-			continue
+		if typ.String() != tc.file || typ.Long() != tc.long || typ.Opt() != tc.opt || typ.Flag() != tc.flag || typ.ChildFile() != tc.child {
+			t.Errorf("%v: %s %s %c %#x %s; want %s %s %c %#x %s", typ, typ, typ.Long(), typ.Opt(), typ.Flag(), typ.ChildFile(),
+				tc.file, tc.long, tc.opt, tc.flag, tc.child)
 		}
-		if typ.Name != tc.want || typ.Flag != tc.flag || typ.ChildFile() != tc.child {
-			t.Errorf("ByName(%q) = %+v (child %q), want %s %#x %s", tc.name, typ, typ.ChildFile(), tc.want, tc.flag, tc.child)
+		if back, ok := ByFlag(typ.Flag()); !ok || back != typ {
+			t.Errorf("ByFlag(%#x) = %v, %v; want %v", typ.Flag(), back, ok, typ)
 		}
-		if back, ok := ByFlag(typ.Flag); !ok || back != typ {
-			t.Errorf("ByFlag(%#x) = %+v, %v; want %+v", typ.Flag, back, ok, typ)
+		if back, ok := ByLong(typ.Long()); !ok || back != typ {
+			t.Errorf("ByLong(%q) = %v, %v; want %v", typ.Long(), back, ok, typ)
 		}
+	}
+	for _, bad := range []string{"bogus", "", "NET", "mnt ", "mount"} {
+		if typ, ok := ByName(bad); ok || typ.Valid() {
+			t.Errorf("ByName(%q) = %v, %v", bad, typ, ok)
+		}
+	}
+	if _, ok := ByLong("mnt"); ok {
+		t.Error(`ByLong("mnt") found a type: the long option is "mount"`)
 	}
 	if _, ok := ByFlag(unix.CLONE_NEWNS | unix.CLONE_NEWUTS); ok {
 		t.Error("ByFlag accepted two flags at once")
@@ -49,16 +56,20 @@ func TestByName(t *testing.T) {
 	if _, ok := ByFlag(0); ok {
 		t.Error("ByFlag(0) found a type")
 	}
+	if s := Type(42).String(); s != "Type(42)" {
+		t.Errorf("Type(42).String() = %q", s)
+	}
 }
 
-func TestTypesOrder(t *testing.T) {
-	want := []string{"user", "cgroup", "ipc", "uts", "net", "pid", "mnt", "time"}
-	if len(Types) != len(want) {
-		t.Fatalf("%d types, want %d", len(Types), len(want))
-	}
-	for i, n := range want {
-		if Types[i].Name != n {
-			t.Errorf("Types[%d] = %s, want %s (util-linux's join order)", i, Types[i].Name, n)
+func TestOrders(t *testing.T) {
+	lsns := []string{"mnt", "net", "pid", "uts", "ipc", "user", "cgroup", "time"}
+	join := []string{"user", "cgroup", "ipc", "uts", "net", "pid", "mnt", "time"}
+	for i := range NTypes {
+		if got := i.String(); got != lsns[i] {
+			t.Errorf("Type(%d) = %s, want %s (lsns's order)", i, got, lsns[i])
+		}
+		if got := JoinOrder[i].String(); got != join[i] {
+			t.Errorf("JoinOrder[%d] = %s, want %s (util-linux's join order)", i, got, join[i])
 		}
 	}
 }

@@ -1,5 +1,5 @@
 // The fast path: the commonest forms of unshare (and, in their own files,
-// of nsenter, pin and mkbridge) carried out by the constructor before the Go runtime
+// of nsenter and pin) carried out by the constructor before the Go runtime
 // starts, so that they cost one static C start instead of a Go runtime
 // start (docs/internals.md, "The fast path").
 //
@@ -27,7 +27,6 @@
 
 void nsx_fast_nsenter(char **args, char **envp);
 void nsx_fast_pin(char **args, char **envp);
-void nsx_fast_mkbridge(char **args, char **envp);
 
 // nsx_parse_pid takes a PID argument in its plain spelling only: decimal
 // digits, 1 to INT32_MAX. Anything else (a sign, a range error...) gives 0,
@@ -60,18 +59,8 @@ static const struct {
 	{ "mount-proc", 'P' },
 };
 
-// The namespace types in ns.Types's order (user first): the option
-// letter, the long option, the file under /proc/PID/ns, the clone flag.
-const struct nsx_type nsx_types[NSX_NTYPES] = {
-	{ 'U', "user", "user", CLONE_NEWUSER },
-	{ 'C', "cgroup", "cgroup", CLONE_NEWCGROUP },
-	{ 'i', "ipc", "ipc", CLONE_NEWIPC },
-	{ 'u', "uts", "uts", CLONE_NEWUTS },
-	{ 'n', "net", "net", CLONE_NEWNET },
-	{ 'p', "pid", "pid", CLONE_NEWPID },
-	{ 'm', "mount", "mnt", CLONE_NEWNS },
-	{ 'T', "time", "time", CLONE_NEWTIME },
-};
+// The namespace types in ns.JoinOrder (user first), from pkg/ns.
+const struct nsx_type nsx_types[NSX_NTYPES] = { NSX_TYPES };
 
 // nsx_type_of returns the index in nsx_types of option letter opt, or -1.
 int nsx_type_of(char opt)
@@ -243,6 +232,4 @@ void nsx_fast_path(char **envp)
 		nsx_fast_nsenter(argv, envp);
 	else if (!strcmp(n, "pin"))
 		nsx_fast_pin(argv, envp);
-	else if (!strcmp(n, "mkbridge"))
-		nsx_fast_mkbridge(argv, envp);
 }

@@ -29,7 +29,7 @@ type Join struct {
 // directory, fork when a pid namespace was entered, set credentials, exec.
 type JoinPlan struct {
 	Name  string
-	Joins []Join // in ns.Types order: user first
+	Joins []Join // in ns.JoinOrder: user first
 
 	PidFd   int     // -1, or a pidfd to try setns(PidFd, PidMask) with first
 	PidMask uintptr // the namespaces the pidfd join covers (all of Joins)
@@ -63,7 +63,7 @@ func NewJoinPlan(name string) *JoinPlan {
 // which a multi-threaded process cannot (setns gives EINVAL and EUSERS).
 func (j *JoinPlan) NeedsConstructor() bool {
 	for _, x := range j.Joins {
-		if x.Type.Flag == unix.CLONE_NEWUSER || x.Type.Flag == unix.CLONE_NEWTIME {
+		if x.Type.Flag() == unix.CLONE_NEWUSER || x.Type.Flag() == unix.CLONE_NEWTIME {
 			return true
 		}
 	}
@@ -76,7 +76,7 @@ func (j *JoinPlan) NeedsConstructor() bool {
 // returns only on failure, or after a forked program ended.
 func (j *JoinPlan) Exec() error {
 	for _, x := range j.Joins {
-		if x.Type.Flag == unix.CLONE_NEWNS {
+		if x.Type.Flag() == unix.CLONE_NEWNS {
 			// Never enter a mount namespace with a shared fs_struct: it
 			// would move the root and cwd of every thread (MECHANICS §6).
 			if err := unix.Unshare(unix.CLONE_FS); err != nil {
@@ -146,12 +146,12 @@ func (j *JoinPlan) twoPass() error {
 	done := make([]bool, len(j.Joins))
 	for pass := 0; pass < 2; pass++ {
 		for i, x := range j.Joins {
-			if done[i] || (pass == 0 && x.Type.Flag == unix.CLONE_NEWUSER) {
+			if done[i] || (pass == 0 && x.Type.Flag() == unix.CLONE_NEWUSER) {
 				continue
 			}
-			if err := unix.Setns(x.Fd, int(x.Type.Flag)); err != nil {
+			if err := unix.Setns(x.Fd, int(x.Type.Flag())); err != nil {
 				if pass == 1 {
-					return fail(err, "reassociate to namespace 'ns/%s' failed", x.Type.Name)
+					return fail(err, "reassociate to namespace 'ns/%s' failed", x.Type.String())
 				}
 				continue
 			}
@@ -339,7 +339,7 @@ func (j *JoinPlan) Environ() []string {
 	set("NAME", j.Name)
 	var joins []string
 	for _, x := range j.Joins {
-		joins = append(joins, fmt.Sprintf("%d:%d:%s", x.Type.Flag, x.Fd, x.Type.Name))
+		joins = append(joins, fmt.Sprintf("%d:%d:%s", x.Type.Flag(), x.Fd, x.Type.String()))
 	}
 	set("JOIN", strings.Join(joins, ","))
 	if j.RootFd >= 0 {

@@ -38,13 +38,14 @@ int nsx_parse_pid(const char *s);
 int nsx_is_nsfs(int fd);
 int nsx_valid_netns_name(const char *s);
 
-// A namespace type (fast.c's nsx_types, in ns.Types's order).
+#include "nstypes.h"
+
+// A namespace type (fast.c's nsx_types: NSX_TYPES, pkg/ns's table).
 struct nsx_type {
 	char opt;                 // its option letter (unshare, nsenter)
 	const char *name, *file; // its long option, its file under /proc/PID/ns
 	long flag;                // its clone flag
 };
-#define NSX_NTYPES 8
 extern const struct nsx_type nsx_types[NSX_NTYPES];
 int nsx_type_of(char opt);
 

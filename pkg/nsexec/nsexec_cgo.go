@@ -11,4 +11,4 @@ import "C"
 const Constructor = true
 
 // Feature is this build's line in "nsbox --version".
-const Feature = "constructor: yes (the commonest unshare, nsenter, pin and mkbridge forms run without the Go runtime; user namespaces without --fork keep the PID; the -U and --fork stages start no second Go runtime, --init and range-map helpers aside)"
+const Feature = "constructor: yes (the commonest unshare, nsenter and pin forms run without the Go runtime; user namespaces without --fork keep the PID; the -U and --fork stages start no second Go runtime, --init and range-map helpers aside)"

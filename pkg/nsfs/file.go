@@ -2,6 +2,8 @@ package nsfs
 
 import (
 	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/pkg/ns"
 )
 
 // Error is an error of this package with a constant text (a string type,
@@ -83,12 +85,12 @@ func (f *File) Close() error {
 }
 
 // Type asks the kernel the namespace's type (NS_GET_NSTYPE).
-func (f *File) Type() (Type, error) {
+func (f *File) Type() (ns.Type, error) {
 	flag, err := unix.IoctlRetInt(f.fd, unix.NS_GET_NSTYPE)
 	if err != nil {
 		return 0, err
 	}
-	t, ok := TypeByFlag(flag)
+	t, ok := ns.ByFlag(uintptr(flag))
 	if !ok {
 		return 0, unix.EINVAL
 	}
@@ -123,8 +125,8 @@ func (f *File) OwnerUID() (uint32, error) {
 // only) and the owner of the namespace of type t that f is, 0 where there is
 // none or the kernel says EPERM (ENOSYS too: some emulators), as lsns
 // prints PNS and ONS. Other errors are returned with what was found.
-func (f *File) Related(t Type) (parent, owner uint64, err error) {
-	if t == Pid || t == User {
+func (f *File) Related(t ns.Type) (parent, owner uint64, err error) {
+	if t == ns.Pid || t == ns.User {
 		p, perr := f.Parent()
 		switch {
 		case perr == nil:

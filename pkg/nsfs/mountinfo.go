@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/nsbox/nsbox/pkg/ns"
 )
 
 // Mount is one line of /proc/PID/mountinfo (proc(5)), with the octal
@@ -33,7 +35,7 @@ func (m Mount) Shared() bool {
 
 // Pin is an nsfs bind mount: a namespace kept alive by a mount point.
 type Pin struct {
-	Type   Type
+	Type   ns.Type
 	Ino    uint64
 	Target string // the mount point
 }

@@ -20,80 +20,23 @@
 // The package has no command-line code; the lsns applet is its main user.
 package nsfs
 
-import (
-	"strconv"
-
-	"golang.org/x/sys/unix"
-)
-
-// Type is a namespace type, in lsns's order (mnt net pid uts ipc user
-// cgroup time), which is also the order lsns reads them in.
-type Type int
-
-// The namespace types.
-const (
-	Mnt Type = iota
-	Net
-	Pid
-	Uts
-	Ipc
-	User
-	Cgroup
-	Time
-	NTypes // the number of types
-)
-
-var typeNames = [NTypes]string{"mnt", "net", "pid", "uts", "ipc", "user", "cgroup", "time"}
-
-var typeFlags = [NTypes]int{
-	unix.CLONE_NEWNS, unix.CLONE_NEWNET, unix.CLONE_NEWPID, unix.CLONE_NEWUTS,
-	unix.CLONE_NEWIPC, unix.CLONE_NEWUSER, unix.CLONE_NEWCGROUP, unix.CLONE_NEWTIME,
-}
-
-// String is the type's name as /proc/PID/ns names it ("mnt", "net", ...).
-func (t Type) String() string {
-	if t < 0 || t >= NTypes {
-		return "Type(" + strconv.Itoa(int(t)) + ")"
-	}
-	return typeNames[t]
-}
-
-// CloneFlag is the type's CLONE_NEW* flag.
-func (t Type) CloneFlag() int { return typeFlags[t] }
-
-// TypeByName returns the type called name ("mnt", "net", ...; exact, lower
-// case, as lsns -t takes it).
-func TypeByName(name string) (Type, bool) {
-	for t, n := range typeNames {
-		if n == name {
-			return Type(t), true
-		}
-	}
-	return 0, false
-}
-
-// TypeByFlag returns the type whose CLONE_NEW* flag is flag (what
-// NS_GET_NSTYPE answers).
-func TypeByFlag(flag int) (Type, bool) {
-	for t, f := range typeFlags {
-		if f == flag {
-			return Type(t), true
-		}
-	}
-	return 0, false
-}
+import "github.com/nsbox/nsbox/pkg/ns"
 
 // ParseLink parses the text of a namespace symlink or an nsfs mount root:
-// "net:[4026531840]" gives Net and 4026531840. Anything else (a path, a
+// "net:[4026531840]" gives ns.Net and 4026531840. Anything else (a path, a
 // "socket:[N]", an unknown type) gives false.
-func ParseLink(s string) (Type, uint64, bool) {
-	for t, n := range typeNames {
-		if len(s) > len(n)+3 && s[:len(n)] == n && s[len(n)] == ':' && s[len(n)+1] == '[' && s[len(s)-1] == ']' {
+func ParseLink(s string) (ns.Type, uint64, bool) { return parseLink(s) }
+
+// parseLink is ParseLink for a string or, without converting it, a []byte.
+func parseLink[T string | []byte](s T) (ns.Type, uint64, bool) {
+	for t := range ns.NTypes {
+		n := t.String()
+		if len(s) > len(n)+3 && string(s[:len(n)]) == n && s[len(n)] == ':' && s[len(n)+1] == '[' && s[len(s)-1] == ']' {
 			ino, ok := parseUint(s[len(n)+2 : len(s)-1])
 			if !ok {
 				return 0, 0, false
 			}
-			return Type(t), ino, true
+			return t, ino, true
 		}
 	}
 	return 0, 0, false

@@ -13,44 +13,46 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/pkg/ns"
 )
 
 func TestTypes(t *testing.T) {
 	want := []string{"mnt", "net", "pid", "uts", "ipc", "user", "cgroup", "time"}
 	for i, n := range want {
-		typ, ok := TypeByName(n)
-		if !ok || typ != Type(i) || typ.String() != n {
-			t.Errorf("TypeByName(%q) = %v, %v", n, typ, ok)
+		typ, ok := ns.ByName(n)
+		if !ok || typ != ns.Type(i) || typ.String() != n {
+			t.Errorf("ns.ByName(%q) = %v, %v", n, typ, ok)
 		}
-		back, ok := TypeByFlag(typ.CloneFlag())
+		back, ok := ns.ByFlag(typ.Flag())
 		if !ok || back != typ {
-			t.Errorf("TypeByFlag(%#x) = %v, %v", typ.CloneFlag(), back, ok)
+			t.Errorf("ns.ByFlag(%#x) = %v, %v", typ.Flag(), back, ok)
 		}
 	}
 	for _, bad := range []string{"", "NET", "mount", "bogus", "net "} {
-		if _, ok := TypeByName(bad); ok {
-			t.Errorf("TypeByName(%q) accepted", bad)
+		if _, ok := ns.ByName(bad); ok {
+			t.Errorf("ns.ByName(%q) accepted", bad)
 		}
 	}
-	if _, ok := TypeByFlag(0); ok {
-		t.Errorf("TypeByFlag(0) accepted")
+	if _, ok := ns.ByFlag(0); ok {
+		t.Errorf("ns.ByFlag(0) accepted")
 	}
-	if s := Type(42).String(); s != "Type(42)" {
-		t.Errorf("Type(42).String() = %q", s)
+	if s := ns.Type(42).String(); s != "Type(42)" {
+		t.Errorf("ns.Type(42).String() = %q", s)
 	}
 }
 
 func TestParseLink(t *testing.T) {
 	tests := []struct {
 		in   string
-		typ  Type
+		typ  ns.Type
 		ino  uint64
 		okay bool
 	}{
-		{"net:[4026531840]", Net, 4026531840, true},
-		{"mnt:[1]", Mnt, 1, true},
-		{"cgroup:[4026531835]", Cgroup, 4026531835, true},
-		{"time:[18446744073709551615]", Time, 1<<64 - 1, true},
+		{"net:[4026531840]", ns.Net, 4026531840, true},
+		{"mnt:[1]", ns.Mnt, 1, true},
+		{"cgroup:[4026531835]", ns.Cgroup, 4026531835, true},
+		{"time:[18446744073709551615]", ns.Time, 1<<64 - 1, true},
 		{"time:[18446744073709551616]", 0, 0, false},
 		{"socket:[123]", 0, 0, false},
 		{"pipe:[123]", 0, 0, false},
@@ -67,9 +69,9 @@ func TestParseLink(t *testing.T) {
 		if ok != tc.okay || typ != tc.typ || ino != tc.ino {
 			t.Errorf("ParseLink(%q) = %v, %d, %v; want %v, %d, %v", tc.in, typ, ino, ok, tc.typ, tc.ino, tc.okay)
 		}
-		btyp, bino, bok := parseLinkBytes([]byte(tc.in))
+		btyp, bino, bok := parseLink([]byte(tc.in))
 		if bok != ok || btyp != typ || bino != ino {
-			t.Errorf("parseLinkBytes(%q) = %v, %d, %v; ParseLink says %v, %d, %v", tc.in, btyp, bino, bok, typ, ino, ok)
+			t.Errorf("parseLink(%q) = %v, %d, %v; ParseLink says %v, %d, %v", tc.in, btyp, bino, bok, typ, ino, ok)
 		}
 	}
 }
@@ -130,10 +132,10 @@ func TestParseMountinfo(t *testing.T) {
 	}
 	pins := Pins(m)
 	want := []Pin{
-		{Pid, 4026532177, "/tmp/pins/pid"},
-		{Net, 4026532186, "/run/netns/with space"},
-		{Net, 4026532186, "/run/netns/with space"},
-		{Cgroup, 4026531835, "/a\ttab\nnl\\bs"},
+		{ns.Pid, 4026532177, "/tmp/pins/pid"},
+		{ns.Net, 4026532186, "/run/netns/with space"},
+		{ns.Net, 4026532186, "/run/netns/with space"},
+		{ns.Cgroup, 4026531835, "/a\ttab\nnl\\bs"},
 	}
 	if !reflect.DeepEqual(pins, want) {
 		t.Errorf("Pins = %+v\nwant %+v", pins, want)
@@ -264,7 +266,7 @@ func TestOpenChecks(t *testing.T) {
 	if f.Ino() != st.Ino {
 		t.Errorf("Ino %d, want %d", f.Ino(), st.Ino)
 	}
-	if typ, err := f.Type(); err != nil || typ != Net {
+	if typ, err := f.Type(); err != nil || typ != ns.Net {
 		t.Errorf("Type = %v, %v", typ, err)
 	}
 	if _, err := Open("/proc/self/ns/net", st.Ino+1); !errors.Is(err, ErrChanged) {
@@ -288,7 +290,7 @@ func TestOpenChecks(t *testing.T) {
 }
 
 func TestRelated(t *testing.T) {
-	u, err := OpenProcNs(os.Getpid(), User, 0)
+	u, err := OpenProcNs(os.Getpid(), ns.User, 0)
 	if err != nil {
 		t.Skipf("open own user namespace: %v", err)
 	}
@@ -298,12 +300,12 @@ func TestRelated(t *testing.T) {
 	} else if initial := isInitialUserNs(); initial && uid != 0 {
 		t.Errorf("OwnerUID of the initial user namespace = %d", uid)
 	}
-	n, err := OpenProcNs(os.Getpid(), Net, 0)
+	n, err := OpenProcNs(os.Getpid(), ns.Net, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	parent, owner, err := n.Related(Net)
+	parent, owner, err := n.Related(ns.Net)
 	if err != nil {
 		t.Fatalf("Related(net): %v", err)
 	}
@@ -324,12 +326,12 @@ func isInitialUserNs() bool {
 }
 
 func TestScanSelf(t *testing.T) {
-	var types [NTypes]bool
+	var types [ns.NTypes]bool
 	for i := range types {
 		types[i] = true
 	}
 	// an nsfs descriptor of our own, and a socket
-	f, err := OpenProcNs(os.Getpid(), Uts, 0)
+	f, err := OpenProcNs(os.Getpid(), ns.Uts, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +358,7 @@ func TestScanSelf(t *testing.T) {
 		if me == nil {
 			t.Fatalf("workers=%d: own process not found", workers)
 		}
-		for typ := Type(0); typ < NTypes; typ++ {
+		for typ := ns.Type(0); typ < ns.NTypes; typ++ {
 			var st unix.Stat_t
 			if err := unix.Stat(ProcNsPath(os.Getpid(), typ), &st); err != nil {
 				continue
@@ -372,7 +374,7 @@ func TestScanSelf(t *testing.T) {
 			if fd.Pid != os.Getpid() {
 				continue
 			}
-			if fd.Fd == f.Fd() && fd.Type == Uts && fd.Ino == f.Ino() {
+			if fd.Fd == f.Fd() && fd.Type == ns.Uts && fd.Ino == f.Ino() {
 				gotNs = true
 			}
 			if fd.Fd == sk && fd.Socket == sst.Ino {
@@ -386,7 +388,7 @@ func TestScanSelf(t *testing.T) {
 }
 
 func TestOpenFDAndSockets(t *testing.T) {
-	f, err := OpenProcNs(os.Getpid(), Net, 0)
+	f, err := OpenProcNs(os.Getpid(), ns.Net, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +434,7 @@ func TestRouteNSID(t *testing.T) {
 		t.Skipf("netlink: %v", err)
 	}
 	defer r.Close()
-	f, err := OpenProcNs(os.Getpid(), Net, 0)
+	f, err := OpenProcNs(os.Getpid(), ns.Net, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,13 +478,13 @@ func TestCommandAndStat(t *testing.T) {
 // TestScanFDProbe: a process's descriptors are found whether they are
 // dense (0..N-1) or not.
 func TestScanFDProbe(t *testing.T) {
-	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/uts", os.Getpid()))
+	nsf, err := os.Open(fmt.Sprintf("/proc/%d/ns/uts", os.Getpid()))
 	if err != nil {
 		t.Skipf("open own uts namespace: %v", err)
 	}
-	defer ns.Close()
+	defer nsf.Close()
 	var st unix.Stat_t
-	if err := unix.Fstat(int(ns.Fd()), &st); err != nil {
+	if err := unix.Fstat(int(nsf.Fd()), &st); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -490,15 +492,15 @@ func TestScanFDProbe(t *testing.T) {
 		extra []*os.File
 		fd    int
 	}{
-		{"dense", []*os.File{ns}, 3},
-		{"gap", []*os.File{ns, nil, ns}, 5},
+		{"dense", []*os.File{nsf}, 3},
+		{"gap", []*os.File{nsf, nil, nsf}, 5},
 	} {
 		cmd := exec.Command("sleep", "30")
 		cmd.ExtraFiles = tc.extra
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		var types [NTypes]bool
+		var types [ns.NTypes]bool
 		snap, err := Scan(ScanOptions{Types: types, FDs: true, Workers: 1})
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -507,7 +509,7 @@ func TestScanFDProbe(t *testing.T) {
 		}
 		found := false
 		for _, fd := range snap.FDs {
-			if fd.Pid == cmd.Process.Pid && fd.Fd == tc.fd && fd.Type == Uts && fd.Ino == st.Ino {
+			if fd.Pid == cmd.Process.Pid && fd.Fd == tc.fd && fd.Type == ns.Uts && fd.Ino == st.Ino {
 				found = true
 			}
 		}
@@ -558,7 +560,7 @@ func TestScanFDBusyGap(t *testing.T) {
 		}
 		found := 0
 		for _, fd := range s.fds {
-			if fd.Fd == 5 && fd.Type == Uts && fd.Ino == st.Ino {
+			if fd.Fd == 5 && fd.Type == ns.Uts && fd.Ino == st.Ino {
 				found++
 			}
 		}

@@ -9,13 +9,15 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/pkg/ns"
 )
 
 // ScanOptions says what Scan reads.
 type ScanOptions struct {
 	// Types are the namespace types whose /proc/PID/ns/TYPE links are
 	// read; the others stay 0 in Proc.Ns.
-	Types [NTypes]bool
+	Types [ns.NTypes]bool
 	// FDs also lists every process's open file descriptors and reports
 	// those that are namespace files or sockets (see FD).
 	FDs bool
@@ -31,7 +33,7 @@ type Proc struct {
 	// Ns holds the inode of each namespace the process is in, for the
 	// types asked for; 0 where the link could not be read (no permission:
 	// another user's process, as non-root).
-	Ns [NTypes]uint64
+	Ns [ns.NTypes]uint64
 }
 
 // FD is an open file descriptor that holds a namespace: an nsfs file (Type
@@ -39,7 +41,7 @@ type Proc struct {
 // SocketNetns finds).
 type FD struct {
 	Pid, Fd int
-	Type    Type
+	Type    ns.Type
 	Ino     uint64
 	Socket  uint64
 }
@@ -156,11 +158,11 @@ func (s *scanner) proc(p *Proc) bool {
 	seen := false
 	// A link that cannot be read stays 0: EACCES (not ours), ENOENT (a
 	// zombie has no namespaces; or the process just exited).
-	for t := Type(0); t < NTypes; t++ {
+	for t := ns.Type(0); t < ns.NTypes; t++ {
 		if !s.opts.Types[t] {
 			continue
 		}
-		s.path = append(append(append(s.path[:base], "/ns/"...), typeNames[t]...), 0)
+		s.path = append(append(append(s.path[:base], "/ns/"...), t.String()...), 0)
 		n, err := readlinkat(unix.AT_FDCWD, s.path, s.link)
 		if err != nil {
 			if err != unix.ENOENT && err != unix.ESRCH {
@@ -169,7 +171,7 @@ func (s *scanner) proc(p *Proc) bool {
 			continue
 		}
 		seen = true
-		if _, ino, ok := parseLinkBytes(s.link[:n]); ok {
+		if _, ino, ok := parseLink(s.link[:n]); ok {
 			p.Ns[t] = ino
 		}
 	}
@@ -234,7 +236,7 @@ func (s *scanner) record(pid, fd int, l []byte) {
 		}
 		return
 	}
-	if t, ino, ok := parseLinkBytes(l); ok {
+	if t, ino, ok := parseLink(l); ok {
 		s.fds = append(s.fds, FD{Pid: pid, Fd: fd, Type: t, Ino: ino})
 	}
 }
@@ -311,22 +313,6 @@ func statRaw(path []byte, st *unix.Stat_t) error {
 	return nil
 }
 
-// parseLinkBytes is ParseLink without the string conversion.
-func parseLinkBytes(b []byte) (Type, uint64, bool) {
-	for t, n := range typeNames {
-		if len(b) > len(n)+3 && string(b[:len(n)]) == n && b[len(n)] == ':' && b[len(n)+1] == '[' && b[len(b)-1] == ']' {
-			ino, ok := parseUint(b[len(n)+2 : len(b)-1])
-			if !ok {
-				return 0, 0, false
-			}
-			return Type(t), ino, true
-		}
-	}
-	return 0, 0, false
-}
-
-var nsLinks = [NTypes]string{"ns/mnt", "ns/net", "ns/pid", "ns/uts", "ns/ipc", "ns/user", "ns/cgroup", "ns/time"}
-
 // OpenFD opens a process's namespace file descriptor (through
 // /proc/PID/fd/N) and checks it is namespace ino.
 func OpenFD(pid, fd int, ino uint64) (*File, error) {
@@ -335,9 +321,9 @@ func OpenFD(pid, fd int, ino uint64) (*File, error) {
 
 // OpenProcNs opens /proc/PID/ns/TYPE and checks it is namespace ino (when
 // not 0).
-func OpenProcNs(pid int, t Type, ino uint64) (*File, error) {
-	return Open(procPath(pid, nsLinks[t]), ino)
+func OpenProcNs(pid int, t ns.Type, ino uint64) (*File, error) {
+	return Open(procPath(pid, "ns/"+t.String()), ino)
 }
 
 // ProcNsPath is "/proc/PID/ns/TYPE".
-func ProcNsPath(pid int, t Type) string { return procPath(pid, nsLinks[t]) }
+func ProcNsPath(pid int, t ns.Type) string { return procPath(pid, "ns/"+t.String()) }

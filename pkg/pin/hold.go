@@ -74,7 +74,7 @@ func (h holder) alive() bool {
 func (b *Batch) hold(res *Result, u *undo, srcs []source, dirfd *int) error {
 	for _, s := range srcs {
 		if s.netns || s.path != "" {
-			return &Error{Op: "cannot hold " + s.t.Name, Err: unix.EINVAL, Hint: "a held pin lives in a <dir> handle only"}
+			return &Error{Op: "cannot hold " + s.t.String(), Err: unix.EINVAL, Hint: "a held pin lives in a <dir> handle only"}
 		}
 	}
 	dir := b.Dir
@@ -97,8 +97,8 @@ func (b *Batch) hold(res *Result, u *undo, srcs []source, dirfd *int) error {
 	}
 	for _, s := range srcs {
 		var st unix.Stat_t
-		if unix.Fstatat(fd, s.t.Name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
-			return fail(unix.EEXIST, "cannot create %s", filepath.Join(dir, s.t.Name))
+		if unix.Fstatat(fd, s.t.String(), &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			return fail(unix.EEXIST, "cannot create %s", filepath.Join(dir, s.t.String()))
 		}
 	}
 
@@ -113,10 +113,10 @@ func (b *Batch) hold(res *Result, u *undo, srcs []source, dirfd *int) error {
 	})
 	for i, s := range srcs {
 		target := fmt.Sprintf("/proc/%d/fd/%d", h.PID, 3+i)
-		if err := unix.Symlinkat(target, fd, s.t.Name); err != nil {
-			return fail(err, "cannot create %s", filepath.Join(dir, s.t.Name))
+		if err := unix.Symlinkat(target, fd, s.t.String()); err != nil {
+			return fail(err, "cannot create %s", filepath.Join(dir, s.t.String()))
 		}
-		name := s.t.Name
+		name := s.t.String()
 		u.push(func() { unix.Unlinkat(fd, name, 0) })
 		res.Pins = append(res.Pins, filepath.Join(dir, name))
 	}

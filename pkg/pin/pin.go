@@ -91,11 +91,11 @@ func fail(err error, format string, args ...any) *Error {
 }
 
 // Names lists the file names of a directory handle, one per namespace type,
-// in ns.Types order: user cgroup ipc uts net pid mnt time.
+// in ns.JoinOrder: user cgroup ipc uts net pid mnt time.
 func Names() []string {
-	out := make([]string, len(ns.Types))
-	for i, t := range ns.Types {
-		out[i] = t.Name
+	out := make([]string, len(ns.JoinOrder))
+	for i, t := range ns.JoinOrder {
+		out[i] = t.String()
 	}
 	return out
 }
@@ -128,7 +128,7 @@ func PinDir(pid int, dir string, types []ns.Type, forChildren bool) (*Result, er
 	b := &Batch{PID: pid, ForChildren: forChildren, Dir: dir}
 	all := len(types) == 0
 	if all {
-		types = ns.Types
+		types = ns.JoinOrder[:]
 	}
 	for _, t := range types {
 		b.Targets = append(b.Targets, Target{Type: t, Optional: all})
@@ -146,7 +146,7 @@ func PinNetns(pid int, name string) error {
 }
 
 // Target is one pin of a Batch: the namespace of Type onto Path, or onto
-// Batch.Dir/<Type.Name> when Path is empty.
+// Batch.Dir/<Type> when Path is empty.
 type Target struct {
 	Type ns.Type
 	Path string
@@ -189,7 +189,7 @@ type Skip struct {
 type source struct {
 	t     ns.Type
 	file  string // under /proc/PID/ns
-	path  string // where to pin it; "" = Dir/<t.Name>
+	path  string // where to pin it; "" = Dir/<t.String()>
 	netns bool   // the NetnsDir pin
 	fd    int
 }
@@ -238,7 +238,7 @@ func (b *Batch) do(res *Result, u *undo, srcs *[]source, dirfd *int) error {
 			needNetns = true
 		case s.path == "":
 			needDir = true
-			needPrivate = needPrivate || s.t.Flag == unix.CLONE_NEWNS
+			needPrivate = needPrivate || s.t.Flag() == unix.CLONE_NEWNS
 		}
 	}
 	if needDir {
@@ -256,7 +256,7 @@ func (b *Batch) do(res *Result, u *undo, srcs *[]source, dirfd *int) error {
 	for _, s := range *srcs {
 		at, name, path := unix.AT_FDCWD, s.path, s.path
 		if path == "" {
-			at, name, path = *dirfd, s.t.Name, filepath.Join(b.Dir, s.t.Name)
+			at, name, path = *dirfd, s.t.String(), filepath.Join(b.Dir, s.t.String())
 		}
 		if err := bind(b.PID, s, at, name, path, s.netns, u); err != nil {
 			return err
@@ -275,7 +275,7 @@ func (b *Batch) open(res *Result, srcs *[]source) error {
 		defer unix.Close(procfd)
 	}
 	add := func(t ns.Type, path string, netns, optional bool) error {
-		file := t.Name
+		file := t.String()
 		if b.ForChildren {
 			file = t.ChildFile()
 		}
@@ -297,7 +297,7 @@ func (b *Batch) open(res *Result, srcs *[]source) error {
 			}
 			return e
 		}
-		if t.Flag == unix.CLONE_NEWNS {
+		if t.Flag() == unix.CLONE_NEWNS {
 			if own == nil {
 				own = &unix.Stat_t{}
 				if err := unix.Stat("/proc/self/ns/mnt", own); err != nil {
@@ -321,14 +321,14 @@ func (b *Batch) open(res *Result, srcs *[]source) error {
 	}
 	for _, tg := range b.Targets {
 		if tg.Path == "" && b.Dir == "" {
-			return &Error{Op: fmt.Sprintf("cannot pin the %s namespace", tg.Type.Name), Err: ErrNoPlace}
+			return &Error{Op: fmt.Sprintf("cannot pin the %s namespace", tg.Type.String()), Err: ErrNoPlace}
 		}
 		if err := add(tg.Type, tg.Path, false, tg.Optional); err != nil {
 			return err
 		}
 	}
 	if b.Netns != "" {
-		net, _ := ns.ByName("net")
+		net := ns.Net
 		if err := add(net, filepath.Join(NetnsDir, b.Netns), true, false); err != nil {
 			return err
 		}
@@ -451,7 +451,7 @@ func bind(pid int, s source, at int, name, path string, strict bool, u *undo) er
 	}
 	if err := unix.Mount(procFd(s.fd), procFd(fd), "", unix.MS_BIND, ""); err != nil {
 		e := fail(err, "mount /proc/%d/ns/%s on %s failed", pid, s.file, path)
-		if err == unix.EINVAL && s.t.Flag == unix.CLONE_NEWNS {
+		if err == unix.EINVAL && s.t.Flag() == unix.CLONE_NEWNS {
 			e.Hint = mountHint(fd)
 		}
 		return e

@@ -125,7 +125,7 @@ func TestLibraryPinDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Skipped) != 1 || res.Skipped[0].Type.Name != "mnt" || !errors.Is(res.Skipped[0].Reason, ErrOwnMount) || res.Prepared != "" {
+	if len(res.Skipped) != 1 || res.Skipped[0].Type != ns.Mnt || !errors.Is(res.Skipped[0].Reason, ErrOwnMount) || res.Prepared != "" {
 		t.Errorf("result %+v", res)
 	}
 	if err := UnpinDir(h); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nsbox/nsbox/pkg/applet"
+	nstype "github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
 )
 
@@ -113,7 +114,7 @@ func writeDot(e *applet.Env, o *options, m *model) error {
 			label += fmt.Sprintf("%d processes", ns.nprocs)
 		default:
 			label += "no process"
-			if ns.typ == nsfs.User {
+			if ns.typ == nstype.User {
 				label += fmt.Sprintf("\ncreated by %s", m.users.name(ns.uidFallback))
 			}
 		}

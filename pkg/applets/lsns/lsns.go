@@ -17,7 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/applet"
-	"github.com/nsbox/nsbox/pkg/nsfs"
+	nstype "github.com/nsbox/nsbox/pkg/ns"
 )
 
 func init() {
@@ -124,7 +124,7 @@ type options struct {
 	hasOutarg                                                      bool
 	fltrPid                                                        int
 	fltrNs                                                         uint64
-	types                                                          [nsfs.NTypes]bool
+	types                                                          [nstype.NTypes]bool
 	ntypes                                                         int
 	isNet                                                          bool
 	filter                                                         *filter
@@ -244,13 +244,13 @@ func run(e *applet.Env) error {
 	act("notruncate", func(string) error { o.noTrunc = true; return nil })
 	act("nowrap", func(string) error { o.noWrap = true; return nil })
 	act("type", func(v string) error {
-		t, ok := nsfs.TypeByName(v)
+		t, ok := nstype.ByName(v)
 		if !ok {
 			return applet.Errorf("unknown namespace type: %s", v)
 		}
 		o.types[t] = true
 		o.ntypes++
-		if t == nsfs.Net {
+		if t == nstype.Net {
 			o.isNet = true
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 
+	nstype "github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
 )
 
@@ -21,7 +22,7 @@ const (
 
 type proc struct {
 	pid int
-	ns  [nsfs.NTypes]uint64
+	ns  [nstype.NTypes]uint64
 
 	statRead bool
 	ppid     int
@@ -32,7 +33,7 @@ type proc struct {
 
 type namespace struct {
 	id     uint64
-	typ    nsfs.Type
+	typ    nstype.Type
 	nprocs int
 	proc   *proc   // the lowest PID
 	procs  []*proc // ascending PID
@@ -50,7 +51,7 @@ type namespace struct {
 }
 
 type model struct {
-	types [nsfs.NTypes]bool
+	types [nstype.NTypes]bool
 
 	procs []*proc
 	byPid map[int]*proc
@@ -67,7 +68,7 @@ type model struct {
 const nsidUnusable = -2
 
 // build scans /proc and the mounts.
-func build(types [nsfs.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
+func build(types [nstype.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
 	m := &model{types: types, byPid: map[int]*proc{}, byID: map[uint64]*namespace{}, nsids: map[uint64]int32{}}
 	snap, err := nsfs.Scan(nsfs.ScanOptions{Types: types, FDs: true})
 	if err != nil {
@@ -83,7 +84,7 @@ func build(types [nsfs.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
 	}
 	// namespaces of processes (read_assigned_namespaces)
 	for _, p := range m.procs {
-		for t := nsfs.Type(0); t < nsfs.NTypes; t++ {
+		for t := nstype.Type(0); t < nstype.NTypes; t++ {
 			id := p.ns[t]
 			if id == 0 {
 				continue
@@ -122,7 +123,7 @@ func build(types [nsfs.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
 		}
 		f.Close()
 	}
-	if types[nsfs.Net] {
+	if types[nstype.Net] {
 		for _, fd := range snap.FDs {
 			if fd.Socket == 0 || seenSock[fd.Socket] {
 				continue
@@ -134,7 +135,7 @@ func build(types [nsfs.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
 			}
 			ns := m.byID[f.Ino()]
 			if ns == nil || !ns.viaFile {
-				ns = m.addFromFile(f, nsfs.Net, true)
+				ns = m.addFromFile(f, nstype.Net, true)
 			}
 			if ns != nil && ns.nprocs == 0 {
 				ns.fds = append(ns.fds, fd)
@@ -167,7 +168,7 @@ func build(types [nsfs.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
 	return m, nil
 }
 
-func (m *model) add(t nsfs.Type, id uint64) *namespace {
+func (m *model) add(t nstype.Type, id uint64) *namespace {
 	ns := &namespace{id: id, typ: t}
 	m.list = append(m.list, ns)
 	m.byID[id] = ns
@@ -187,7 +188,7 @@ func (m *model) lookup(id uint64, viaFileOnly bool) *namespace {
 // addFromFile is add_namespace_for_nsfd: the namespace open as f, of type
 // t, with its parent (pid, user) and owner, recursively; nil when t was
 // not asked for.
-func (m *model) addFromFile(f *nsfs.File, t nsfs.Type, viaFileOnly bool) *namespace {
+func (m *model) addFromFile(f *nsfs.File, t nstype.Type, viaFileOnly bool) *namespace {
 	if !m.types[t] {
 		return nil
 	}
@@ -199,7 +200,7 @@ func (m *model) addFromFile(f *nsfs.File, t nsfs.Type, viaFileOnly bool) *namesp
 	ns.viaFile = true
 	var pf, of *nsfs.File
 	var pino, oino uint64
-	if t == nsfs.Pid || t == nsfs.User {
+	if t == nstype.Pid || t == nstype.User {
 		if p, err := f.Parent(); err == nil {
 			pf, pino = p, p.Ino()
 			defer p.Close()
@@ -210,12 +211,12 @@ func (m *model) addFromFile(f *nsfs.File, t nsfs.Type, viaFileOnly bool) *namesp
 		defer o.Close()
 	}
 	ns.relID, ns.relKnown = [2]uint64{pino, oino}, true
-	if t == nsfs.User {
+	if t == nstype.User {
 		if uid, err := f.OwnerUID(); err == nil {
 			ns.uidFallback = uid
 		}
 	}
-	if (t == nsfs.User || t == nsfs.Pid) && pino != id && pino != 0 {
+	if (t == nstype.User || t == nstype.Pid) && pino != id && pino != 0 {
 		ns.rel[relParent] = m.lookup(pino, viaFileOnly)
 		if ns.rel[relParent] == nil {
 			ns.rel[relParent] = m.addFromFile(pf, t, viaFileOnly)
@@ -227,7 +228,7 @@ func (m *model) addFromFile(f *nsfs.File, t nsfs.Type, viaFileOnly bool) *namesp
 	if ns.rel[relOwner] == nil && oino != 0 {
 		ns.rel[relOwner] = m.lookup(oino, viaFileOnly)
 		if ns.rel[relOwner] == nil {
-			ns.rel[relOwner] = m.addFromFile(of, nsfs.User, viaFileOnly)
+			ns.rel[relOwner] = m.addFromFile(of, nstype.User, viaFileOnly)
 		}
 	}
 	return ns
@@ -268,7 +269,7 @@ func (m *model) connect() {
 	}
 	var orphans [2][]*namespace
 	for _, ns := range m.list {
-		if ns.typ == nsfs.User || ns.typ == nsfs.Pid {
+		if ns.typ == nstype.User || ns.typ == nstype.Pid {
 			if r := m.byID[ns.relID[relParent]]; r != nil && ns.relID[relParent] != 0 {
 				ns.rel[relParent] = r
 			}
@@ -302,9 +303,9 @@ func (m *model) ghost(orphan *namespace, r int) {
 	}
 	defer f.Close()
 	var g *nsfs.File
-	t := nsfs.User
+	t := nstype.User
 	if r == relParent {
-		if orphan.typ != nsfs.Pid && orphan.typ != nsfs.User {
+		if orphan.typ != nstype.Pid && orphan.typ != nstype.User {
 			return
 		}
 		t = orphan.typ
@@ -359,7 +360,7 @@ func (m *model) uid(p *proc) uint32 {
 
 // netnsid is the RTM_GETNSID id of the network namespace p is in.
 func (m *model) netnsid(p *proc) int32 {
-	ino := p.ns[nsfs.Net]
+	ino := p.ns[nstype.Net]
 	if id, ok := m.nsids[ino]; ok {
 		return id
 	}
@@ -370,7 +371,7 @@ func (m *model) netnsid(p *proc) int32 {
 		}
 	}
 	if m.route != nil && ino != 0 {
-		if f, err := nsfs.OpenProcNs(p.pid, nsfs.Net, ino); err == nil {
+		if f, err := nsfs.OpenProcNs(p.pid, nstype.Net, ino); err == nil {
 			if n, err := m.route.NSID(f.Fd()); err == nil {
 				id = n
 			}

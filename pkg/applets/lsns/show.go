@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/applet"
+	nstype "github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
 )
 
@@ -265,7 +266,7 @@ func (l *lister) cell(ns *namespace, p *proc, id int) (string, bool) {
 	case colUser:
 		return m.users.name(l.uidOf(ns, p)), true
 	case colNetnsid:
-		if p != nil && ns.typ == nsfs.Net {
+		if p != nil && ns.typ == nstype.Net {
 			switch id := m.netnsid(p); {
 			case id >= 0:
 				return itoa(int(id)), true

@@ -107,7 +107,7 @@ func joinHelper(mode string, pid int, marker string) int {
 			runtime.LockOSThread() // never unlocked: the thread is discarded
 			jp := nsexec.NewJoinPlan("nsenter")
 			for _, typ := range []ns.Type{uts, mnt} {
-				fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, typ.Name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, typ.String()), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 				if err != nil {
 					done <- err.Error()
 					return

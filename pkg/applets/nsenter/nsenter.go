@@ -153,13 +153,13 @@ func run(e *applet.Env) error {
 		}
 		switch {
 		case o.Val != noFile:
-			want[o.Type.Flag] = &target{typ: o.Type, path: o.Val, fd: -1}
+			want[o.Type.Flag()] = &target{typ: o.Type, path: o.Val, fd: -1}
 		case pid != 0:
-			want[o.Type.Flag] = &target{typ: o.Type, path: procPath("ns/" + o.Type.Name), fd: -1}
+			want[o.Type.Flag()] = &target{typ: o.Type, path: procPath("ns/" + o.Type.String()), fd: -1}
 		case *dir != "":
-			want[o.Type.Flag] = &target{typ: o.Type, path: filepath.Join(*dir, o.Type.Name), fd: -1}
+			want[o.Type.Flag()] = &target{typ: o.Type, path: filepath.Join(*dir, o.Type.String()), fd: -1}
 		default:
-			return applet.Errorf("neither filename nor target pid supplied for ns/%s", o.Type.Name)
+			return applet.Errorf("neither filename nor target pid supplied for ns/%s", o.Type.String())
 		}
 	}
 	if *dir != "" {
@@ -168,30 +168,30 @@ func run(e *applet.Env) error {
 			return applet.Errorf("cannot open %s: %s", *dir, applet.Strerror(err))
 		}
 		unix.Close(fd)
-		for _, t := range ns.Types {
-			p := filepath.Join(*dir, t.Name)
-			if _, ok := want[t.Flag]; ok || !isNsfs(p) {
+		for _, t := range ns.JoinOrder {
+			p := filepath.Join(*dir, t.String())
+			if _, ok := want[t.Flag()]; ok || !isNsfs(p) {
 				continue
 			}
 			if !differs(p, t) {
 				continue
 			}
-			want[t.Flag] = &target{typ: t, path: p, fd: -1}
+			want[t.Flag()] = &target{typ: t, path: p, fd: -1}
 		}
 	}
 	if *all {
 		if pid == 0 {
 			return applet.Errorf("no target PID specified for --all")
 		}
-		for _, t := range ns.Types {
-			if _, ok := want[t.Flag]; ok {
+		for _, t := range ns.JoinOrder {
+			if _, ok := want[t.Flag()]; ok {
 				continue
 			}
 			var self, tgt unix.Stat_t
-			if unix.Stat("/proc/self/ns/"+t.Name, &self) != nil {
+			if unix.Stat("/proc/self/ns/"+t.String(), &self) != nil {
 				continue // a namespace type this kernel lacks
 			}
-			p := procPath("ns/" + t.Name)
+			p := procPath("ns/" + t.String())
 			if err := unix.Stat(p, &tgt); err != nil {
 				return applet.Errorf("stat of %s failed: %s", p, applet.Strerror(err))
 			}
@@ -201,7 +201,7 @@ func run(e *applet.Env) error {
 			if self.Ino == tgt.Ino && self.Dev == tgt.Dev {
 				continue
 			}
-			want[t.Flag] = &target{typ: t, path: p, fd: -1}
+			want[t.Flag()] = &target{typ: t, path: p, fd: -1}
 		}
 	}
 
@@ -221,8 +221,8 @@ func run(e *applet.Env) error {
 		if err != nil {
 			return err
 		}
-		netT, _ := ns.ByName("net")
-		want[netT.Flag] = &target{typ: netT, fd: fd}
+		netT := ns.Net
+		want[netT.Flag()] = &target{typ: netT, fd: fd}
 	}
 	if *userParent {
 		if err := userParentTarget(want, pid); err != nil {
@@ -236,10 +236,10 @@ func run(e *applet.Env) error {
 		return applet.Errorf("no namespace specified")
 	}
 	jp := nsexec.NewJoinPlan(e.Name)
-	for _, t := range ns.Types {
-		if w, ok := want[t.Flag]; ok {
+	for _, t := range ns.JoinOrder {
+		if w, ok := want[t.Flag()]; ok {
 			jp.Joins = append(jp.Joins, nsexec.Join{Type: t, Fd: w.fd, Path: w.path})
-			if t.Flag == unix.CLONE_NEWPID && !*noFork {
+			if t.Flag() == unix.CLONE_NEWPID && !*noFork {
 				jp.Fork = true
 			}
 		}
@@ -258,7 +258,7 @@ func run(e *applet.Env) error {
 		if own {
 			jp.PidFd = pidfd
 			for _, x := range jp.Joins {
-				jp.PidMask |= x.Type.Flag
+				jp.PidMask |= x.Type.Flag()
 			}
 		}
 	}
@@ -414,7 +414,7 @@ func constructor(jp *nsexec.JoinPlan) error {
 // this process's own of that type.
 func differs(p string, t ns.Type) bool {
 	var a, b unix.Stat_t
-	if unix.Stat(p, &a) != nil || unix.Stat("/proc/self/ns/"+t.Name, &b) != nil {
+	if unix.Stat(p, &a) != nil || unix.Stat("/proc/self/ns/"+t.String(), &b) != nil {
 		return true
 	}
 	return a.Ino != b.Ino || a.Dev != b.Dev
@@ -453,8 +453,8 @@ func userParentTarget(want map[uintptr]*target, pid int) error {
 	if u := want[unix.CLONE_NEWUSER]; u != nil {
 		from, req = u, unix.NS_GET_PARENT
 	} else {
-		for _, t := range ns.Types {
-			if w := want[t.Flag]; w != nil {
+		for _, t := range ns.JoinOrder {
+			if w := want[t.Flag()]; w != nil {
 				from = w
 				break
 			}
@@ -478,8 +478,8 @@ func userParentTarget(want map[uintptr]*target, pid int) error {
 	if errno != 0 {
 		return applet.Errorf("failed to get the parent user namespace: %s", applet.Strerror(errno))
 	}
-	userT, _ := ns.ByName("user")
-	want[userT.Flag] = &target{typ: userT, fd: int(r)}
+	userT := ns.User
+	want[userT.Flag()] = &target{typ: userT, fd: int(r)}
 	return nil
 }
 

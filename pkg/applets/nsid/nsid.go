@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/nsbox/nsbox/pkg/applet"
+	"github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
 )
 
@@ -46,9 +47,9 @@ func run(e *applet.Env) error {
 	// the options).
 	fs := applet.NewFlags(e)
 	fs.StringP("type", "t", "", "")
-	want := nsfs.Type(-1)
+	want := ns.Type(-1)
 	applet.Check(fs, "type", func(v string) error {
-		t, ok := nsfs.TypeByName(v)
+		t, ok := ns.ByName(v)
 		if !ok {
 			return applet.Errorf("unknown namespace type: %s", v)
 		}
@@ -77,7 +78,7 @@ func run(e *applet.Env) error {
 
 // identify opens path, checks that it is a namespace file and asks the
 // kernel its type (NS_GET_NSTYPE).
-func identify(path string) (nsfs.Type, uint64, error) {
+func identify(path string) (ns.Type, uint64, error) {
 	f, err := nsfs.Open(path, 0)
 	if errors.Is(err, nsfs.ErrNotNamespace) {
 		return 0, 0, applet.Errorf("%s: not a namespace file", path)

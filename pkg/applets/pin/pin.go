@@ -143,10 +143,10 @@ func run(e *applet.Env) error {
 		return applet.Errorf("--hold needs a <dir> and takes no --netns")
 	}
 	b := &pin.Batch{PID: pid, ForChildren: *forChildren, Dir: dir, Netns: *netns, Hold: *hold}
-	for _, t := range ns.Types { // user first: the order of ns.Types
+	for _, t := range ns.JoinOrder { // user first: the order of ns.JoinOrder
 		var o *applet.NsFlag
 		for _, x := range opts {
-			if x.Type.Name == t.Name {
+			if x.Type.String() == t.String() {
 				o = x
 			}
 		}
@@ -159,7 +159,7 @@ func run(e *applet.Env) error {
 				}
 				tg.Path = o.Val
 			} else if dir == "" {
-				return applet.Errorf("no file or directory for the %s namespace: use --%s=<file> or give a <dir>", t.Name, o.Long)
+				return applet.Errorf("no file or directory for the %s namespace: use --%s=<file> or give a <dir>", t.String(), o.Long)
 			}
 			b.Targets = append(b.Targets, tg)
 		case every:
@@ -186,9 +186,9 @@ func run(e *applet.Env) error {
 	}
 	for _, s := range res.Skipped {
 		if errors.Is(s.Reason, pin.ErrOwnMount) {
-			fmt.Fprintf(e.Stdout, "%s: not pinning %s: PID %d is in pin's own mount namespace, which cannot pin itself\n", e.Name, s.Type.Name, pid)
+			fmt.Fprintf(e.Stdout, "%s: not pinning %s: PID %d is in pin's own mount namespace, which cannot pin itself\n", e.Name, s.Type.String(), pid)
 		} else {
-			fmt.Fprintf(e.Stdout, "%s: not pinning %s: this kernel has no %s namespaces\n", e.Name, s.Type.Name, s.Type.Name)
+			fmt.Fprintf(e.Stdout, "%s: not pinning %s: this kernel has no %s namespaces\n", e.Name, s.Type.String(), s.Type.String())
 		}
 	}
 	return nil

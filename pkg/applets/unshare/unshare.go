@@ -192,7 +192,7 @@ func run(e *applet.Env) error {
 	var pins []*applet.NsFlag
 	for _, n := range nsopts {
 		if fs.Changed(n.Long) {
-			flags |= n.Type.Flag
+			flags |= n.Type.Flag()
 			if n.Val != applet.NoFile {
 				pins = append(pins, n)
 			}
