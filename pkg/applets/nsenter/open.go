@@ -73,8 +73,8 @@ func (p *Plan) open(name string) (*nsexec.JoinPlan, error) {
 }
 
 // addJoins adds to want the namespaces of --dir, --all, -N and
-// --user-parent, and returns a pidfd of the target (-1 without one), the
-// first thing opened that needs it.
+// --user-parent, and returns a pidfd of the target (-1 without one): -N
+// takes the socket through it, and openJoins may enter through it.
 func (p *Plan) addJoins(want *joinSet) (pidfd int, err error) {
 	if p.Dir != "" {
 		if err := addDir(want, p.Dir); err != nil {

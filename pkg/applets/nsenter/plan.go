@@ -43,8 +43,10 @@ type Plan struct {
 
 	NoFork bool // -F: do not fork after entering a pid namespace
 
-	// Credentials: -S and -G (-1: not given), or the target's (Follow,
-	// /proc/PID); in an entered user namespace root unless Preserve.
+	// Credentials: -S and -G (-1: not given) or, FollowUid and FollowGid,
+	// the target's, read after entering from Follow (/proc/PID). In an
+	// entered user namespace they are root's unless Preserve, and
+	// KeepCaps raises the ambient capabilities there.
 	Uid, Gid             int
 	FollowUid, FollowGid bool
 	Follow               *Source
@@ -73,7 +75,8 @@ type Source struct {
 	NoTarget string
 }
 
-// Socket is -N: the descriptor FD of the target's socket, or NoTarget.
+// Socket is -N: FD, a socket descriptor of the target whose network
+// namespace to enter; NoTarget as for Source.
 type Socket struct {
 	FD       int
 	NoTarget string
@@ -103,9 +106,9 @@ func parse(e *applet.Env) (p *Plan, done bool, err error) {
 	return p, false, err
 }
 
-// define defines nsenter's options, in util-linux's order (getopt lists
-// the candidates of an ambiguous abbreviation in that order), with the
-// checks util-linux makes of their values as it reads them.
+// define defines nsenter's options (an ambiguous abbreviation lists its
+// candidates in this order), with the checks util-linux makes of their
+// values as it reads them.
 func define(e *applet.Env) *options {
 	fs := applet.NewFlags(e)
 	o := &options{fs: fs}
@@ -129,7 +132,7 @@ func define(e *applet.Env) *options {
 	o.env = fs.BoolP("env", "e", false, "")
 	o.noFork = fs.BoolP("no-fork", "F", false, "")
 	o.joinCgroup = fs.BoolP("join-cgroup", "c", false, "")
-	fs.BoolP("follow-context", "Z", false, "") // SELinux: nothing to do without it
+	fs.BoolP("follow-context", "Z", false, "") // ignored: no SELinux support
 	o.dir = fs.String("dir", "", "")
 
 	applet.Check(fs, "target", func(v string) (err error) {
@@ -215,8 +218,9 @@ func (o *options) plan(argv []string) (*Plan, error) {
 }
 
 // joins lists the namespaces the options name, each from its FILE, else
-// the target's, else the --dir handle's; the first option (in option
-// order) with none of them is an error.
+// the target's, else the --dir handle's. One with none of them is an
+// error, the first in the order the options are defined (mount uts ipc
+// net pid cgroup user time), whatever their order on the command line.
 func (p *Plan) joins(flags []*applet.NsFlag, set func(string) bool) error {
 	var named [ns.NTypes]*Join
 	for _, f := range flags {

@@ -2,12 +2,17 @@ package nsenter
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/ns"
+	"github.com/nsbox/nsbox/pkg/nsexec"
+	"golang.org/x/sys/unix"
 )
 
 // planOf parses args as the applet does, without acting on them: the
@@ -147,7 +152,8 @@ func TestPlanRefused(t *testing.T) {
 		{[]string{"--us", "true"}, "option '--us' is ambiguous; possibilities: '--user' '--user-parent'" + try},
 		{[]string{"-t", "5", "-u", "-w", "-W", "/"}, "mutually exclusive arguments: --wdns --wd\n"},
 		{[]string{"-W", "/", "-w/x"}, "mutually exclusive arguments: --wdns --wd\n"},
-		// The first namespace option, in option order, without a file.
+		// The first namespace without a file, in the order the options
+		// are defined, not as given.
 		{[]string{"-u", "true"}, "neither filename nor target pid supplied for ns/uts\n"},
 		{[]string{"-u", "-m", "true"}, "neither filename nor target pid supplied for ns/mnt\n"},
 		{[]string{"-U", "--net=/n", "-r/"}, "neither filename nor target pid supplied for ns/user\n"},
@@ -204,6 +210,88 @@ func TestOpenOrder(t *testing.T) {
 		_, err := p.open("nsenter")
 		if err == nil || err.Error() != tc.msg {
 			t.Errorf("nsenter %q: open: %v; want %q", tc.args, err, tc.msg)
+		}
+	}
+}
+
+// TestOpenJoinPlan: the JoinPlan open hands to nsexec, for namespaces of
+// this process itself (which needs no privilege to open).
+func TestOpenJoinPlan(t *testing.T) {
+	self := strconv.Itoa(os.Getpid())
+	tests := []struct {
+		args  []string
+		check func(t *testing.T, jp *nsexec.JoinPlan)
+	}{
+		// Every namespace the target's own: one setns on its pidfd, the
+		// files left unopened.
+		{[]string{"-t", self, "-n", "-p", "-u"}, func(t *testing.T, jp *nsexec.JoinPlan) {
+			if jp.PidFd < 0 || jp.PidMask != unix.CLONE_NEWUTS|unix.CLONE_NEWNET|unix.CLONE_NEWPID || !jp.Fork {
+				t.Errorf("PidFd %d, PidMask %#x, Fork %v; want a pidfd for uts|net|pid, and a fork", jp.PidFd, jp.PidMask, jp.Fork)
+			}
+			want := []nsexec.Join{{Type: ns.Uts, Fd: -1, Path: "/proc/" + self + "/ns/uts"},
+				{Type: ns.Net, Fd: -1, Path: "/proc/" + self + "/ns/net"}, {Type: ns.Pid, Fd: -1, Path: "/proc/" + self + "/ns/pid"}}
+			if !reflect.DeepEqual(jp.Joins, want) {
+				t.Errorf("Joins %+v, want %+v", jp.Joins, want)
+			}
+		}},
+		// A file: every one opened, no pidfd; -F: no fork; -G drops the
+		// supplementary groups.
+		{[]string{"-t", self, "--net=/proc/self/ns/net", "-p", "-F", "-r/", "-S", "1", "-G", "2", "--keep-caps", "sh", "-c", "id"}, func(t *testing.T, jp *nsexec.JoinPlan) {
+			if jp.PidFd >= 0 || jp.Fork || len(jp.Joins) != 2 || jp.Joins[0].Fd < 0 || jp.Joins[1].Fd < 0 {
+				t.Errorf("PidFd %d, Fork %v, Joins %+v; want both files open, no pidfd, no fork", jp.PidFd, jp.Fork, jp.Joins)
+			}
+			if jp.RootFd < 0 || jp.WdFd >= 0 || jp.Uid != 1 || jp.Gid != 2 || !jp.DropGroups || jp.KeepCaps {
+				t.Errorf("RootFd %d WdFd %d Uid %d Gid %d DropGroups %v KeepCaps %v", jp.RootFd, jp.WdFd, jp.Uid, jp.Gid, jp.DropGroups, jp.KeepCaps)
+			}
+			if jp.Path != "sh" || !reflect.DeepEqual(jp.Argv, []string{"sh", "-c", "id"}) {
+				t.Errorf("Path %q Argv %q", jp.Path, jp.Argv)
+			}
+		}},
+		// A user namespace: root there unless told otherwise, and the
+		// target's ids for follow, read after entering.
+		{[]string{"-t", self, "-U", "-G", "follow", "-e"}, func(t *testing.T, jp *nsexec.JoinPlan) {
+			if !jp.NeedsConstructor() || jp.PidFd >= 0 || jp.Uid != 0 || jp.Gid != 0 || !jp.DropGroups {
+				t.Errorf("Uid %d Gid %d DropGroups %v PidFd %d", jp.Uid, jp.Gid, jp.DropGroups, jp.PidFd)
+			}
+			if jp.FollowFd < 0 || jp.FollowUid || !jp.FollowGid {
+				t.Errorf("FollowFd %d FollowUid %v FollowGid %v; want /proc/PID open, the gid followed", jp.FollowFd, jp.FollowUid, jp.FollowGid)
+			}
+			b, err := os.ReadFile("/proc/self/environ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00"); !reflect.DeepEqual(jp.Env, want) {
+				t.Errorf("-e on this process: Env %q, want %q", jp.Env, want)
+			}
+			if jp.Path == "" || len(jp.Argv) != 1 || jp.Argv[0] != "-"+filepath.Base(jp.Path) {
+				t.Errorf("no program: Path %q Argv %q, want a login shell", jp.Path, jp.Argv)
+			}
+		}},
+		{[]string{"-t", self, "-U", "--preserve-credentials", "--keep-caps", "true"}, func(t *testing.T, jp *nsexec.JoinPlan) {
+			if jp.Uid != -1 || jp.Gid != -1 || jp.DropGroups || !jp.KeepCaps {
+				t.Errorf("Uid %d Gid %d DropGroups %v KeepCaps %v", jp.Uid, jp.Gid, jp.DropGroups, jp.KeepCaps)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		p, _, msg, code := planOf(tc.args...)
+		if code != 0 {
+			t.Fatalf("nsenter %q: %q", tc.args, msg)
+		}
+		jp, err := p.open("nsenter")
+		if err != nil {
+			t.Fatalf("nsenter %q: open: %v", tc.args, err)
+		}
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) { tc.check(t, jp) })
+		for _, fd := range []int{jp.PidFd, jp.RootFd, jp.WdFd, jp.FollowFd} {
+			if fd >= 0 {
+				unix.Close(fd)
+			}
+		}
+		for _, j := range jp.Joins {
+			if j.Fd >= 0 {
+				unix.Close(j.Fd)
+			}
 		}
 	}
 }
