@@ -1,7 +1,9 @@
 // Package pin is the pin applet: keep the namespaces of a process alive
 // without it, as files that nsenter --TYPE=FILE enters, as a directory
 // handle DIR/<type> for a whole container, or as /run/netns/NAME for
-// iproute2; and release them. The work is done by pkg/pin.
+// iproute2; and release them. The command line becomes a Plan, decided
+// from the arguments alone: a pin.Batch to make, or the pins to release;
+// pkg/pin does the work.
 package pin
 
 import (
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/applet"
@@ -68,23 +71,72 @@ makes <dir> a private mount point unless it is a non-shared one already.
 For more details see docs/pin.md.
 `
 
-// noFile is the value of a type option given without =FILE.
-const noFile = applet.NoFile
+// Plan is what a pin command line asks for: pins to make, or (-d) pins to
+// release. Exactly one of Pin and Release is set.
+type Plan struct {
+	Pin     *pin.Batch
+	Release *Release
+}
+
+// Release is -d: the pins and directory handles Paths, then the
+// /run/netns pin Netns ("": none).
+type Release struct {
+	Paths []string
+	Netns string
+}
 
 func run(e *applet.Env) error {
-	fs := applet.NewFlags(e)
-	fs.StringP("target", "t", "", "")
-	all := fs.BoolP("all", "a", false, "")
-	opts := applet.NamespaceFlags(fs, []string{"mount", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}, true)
-	forChildren := fs.Bool("for-children", false, "")
-	netns := fs.String("netns", "", "")
-	del := fs.BoolP("delete", "d", false, "")
-	hold := fs.Bool("hold", false, "")
+	p, done, err := parse(e)
+	if err != nil || done {
+		return err
+	}
+	if p.Release != nil {
+		return release(p.Release)
+	}
+	return makePins(e, p.Pin)
+}
 
-	var pid int
-	applet.Check(fs, "target", func(v string) error {
-		var err error
-		pid, err = parsePID(v)
+// options are pin's options as getopt has read them.
+type options struct {
+	fs         *pflag.FlagSet
+	namespaces []*applet.NsFlag
+	target     int
+
+	all, forChildren, del, hold *bool
+	netns                       *string
+}
+
+// parse reads the command line of e into a Plan; done when --help or
+// --version was printed instead.
+func parse(e *applet.Env) (p *Plan, done bool, err error) {
+	o := define(e)
+	operands, done, err := applet.Parse(e, o.fs, usage)
+	if err != nil || done {
+		return nil, done, err
+	}
+	if *o.del {
+		p, err = o.release(operands)
+	} else {
+		p, err = o.pin(operands)
+	}
+	return p, false, err
+}
+
+// define defines pin's options, with the checks of their values made as
+// they are read.
+func define(e *applet.Env) *options {
+	fs := applet.NewFlags(e)
+	o := &options{fs: fs}
+	fs.StringP("target", "t", "", "")
+	o.all = fs.BoolP("all", "a", false, "")
+	o.namespaces = applet.NamespaceFlags(fs, []string{"mount", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}, true)
+	o.forChildren = fs.Bool("for-children", false, "")
+	o.netns = fs.String("netns", "", "")
+	o.del = fs.BoolP("delete", "d", false, "")
+	o.hold = fs.Bool("hold", false, "")
+
+	applet.Check(fs, "target", func(v string) (err error) {
+		o.target, err = parsePID(v)
 		return err
 	})
 	applet.Check(fs, "netns", func(v string) error {
@@ -93,102 +145,111 @@ func run(e *applet.Env) error {
 		}
 		return nil
 	})
-	for _, o := range opts {
-		applet.Check(fs, o.Long, func(v string) error {
+	for _, f := range o.namespaces {
+		applet.Check(fs, f.Long, func(v string) error {
 			if v == "" {
-				return applet.Errorf("--%s: empty file name", o.Long)
+				return applet.Errorf("--%s: empty file name", f.Long)
 			}
 			return nil
 		})
 	}
+	return o
+}
 
-	rest, done, err := applet.Parse(e, fs, usage)
-	if err != nil || done {
-		return err
-	}
-	typesGiven := false
-	for _, o := range opts {
-		typesGiven = typesGiven || fs.Changed(o.Long)
-	}
-
-	if *del {
-		if fs.Changed("target") || *all || typesGiven || *forChildren || *hold {
-			return applet.Errorf("--delete takes no --target, --all, --for-children, --hold or namespace options")
-		}
-		if len(rest) == 0 && !fs.Changed("netns") {
-			return applet.Errorf("--delete needs a <path> or --netns <name>")
-		}
-		return release(e, rest, *netns)
-	}
-
-	if !fs.Changed("target") {
-		return applet.Errorf("no target process specified (-t <pid>)")
-	}
-	if len(rest) > 1 {
-		return applet.Usagef("too many arguments: only one <dir> is allowed")
-	}
-	dir := ""
-	if len(rest) == 1 {
-		dir = rest[0]
-		if dir == "" {
-			return applet.Errorf("empty directory name")
+// typesGiven tells whether a namespace option was given.
+func (o *options) typesGiven() bool {
+	for _, f := range o.namespaces {
+		if o.fs.Changed(f.Long) {
+			return true
 		}
 	}
-	every := *all || (!typesGiven && dir != "")
-	if !every && !typesGiven && !fs.Changed("netns") {
-		return applet.Errorf("nothing to pin: give namespace options, a <dir> or --netns <name>")
-	}
+	return false
+}
 
-	if *hold && (dir == "" || fs.Changed("netns")) {
-		return applet.Errorf("--hold needs a <dir> and takes no --netns")
+// release is the Plan of -d.
+func (o *options) release(paths []string) (*Plan, error) {
+	if o.fs.Changed("target") || *o.all || o.typesGiven() || *o.forChildren || *o.hold {
+		return nil, applet.Errorf("--delete takes no --target, --all, --for-children, --hold or namespace options")
 	}
-	b := &pin.Batch{PID: pid, ForChildren: *forChildren, Dir: dir, Netns: *netns, Hold: *hold}
-	for _, t := range ns.JoinOrder { // user first: the order of ns.JoinOrder
-		var o *applet.NsFlag
-		for _, x := range opts {
-			if x.Type.String() == t.String() {
-				o = x
-			}
+	if len(paths) == 0 && !o.fs.Changed("netns") {
+		return nil, applet.Errorf("--delete needs a <path> or --netns <name>")
+	}
+	return &Plan{Release: &Release{Paths: paths, Netns: *o.netns}}, nil
+}
+
+// pin is the Plan of pinning: the namespaces named, or with --all (or a
+// <dir> alone) every one, each onto its <file> or into the <dir>.
+func (o *options) pin(operands []string) (*Plan, error) {
+	if !o.fs.Changed("target") {
+		return nil, applet.Errorf("no target process specified (-t <pid>)")
+	}
+	if len(operands) > 1 {
+		return nil, applet.Usagef("too many arguments: only one <dir> is allowed")
+	}
+	b := &pin.Batch{PID: o.target, ForChildren: *o.forChildren, Netns: *o.netns, Hold: *o.hold}
+	if len(operands) == 1 {
+		if b.Dir = operands[0]; b.Dir == "" {
+			return nil, applet.Errorf("empty directory name")
 		}
+	}
+	typesGiven := o.typesGiven()
+	every := *o.all || (!typesGiven && b.Dir != "")
+	if !every && !typesGiven && b.Netns == "" {
+		return nil, applet.Errorf("nothing to pin: give namespace options, a <dir> or --netns <name>")
+	}
+	if b.Hold && (b.Dir == "" || b.Netns != "") {
+		return nil, applet.Errorf("--hold needs a <dir> and takes no --netns")
+	}
+	var byType [ns.NTypes]*applet.NsFlag
+	for _, f := range o.namespaces {
+		byType[f.Type] = f
+	}
+	for _, t := range ns.JoinOrder { // user first
+		f := byType[t]
 		switch {
-		case fs.Changed(o.Long):
+		case o.fs.Changed(f.Long):
 			tg := pin.Target{Type: t}
-			if o.Val != noFile {
-				if *hold {
-					return applet.Errorf("--hold pins into the <dir> only: --%s takes no <file>", o.Long)
+			if f.Val != applet.NoFile {
+				if b.Hold {
+					return nil, applet.Errorf("--hold pins into the <dir> only: --%s takes no <file>", f.Long)
 				}
-				tg.Path = o.Val
-			} else if dir == "" {
-				return applet.Errorf("no file or directory for the %s namespace: use --%s=<file> or give a <dir>", t.String(), o.Long)
+				tg.Path = f.Val
+			} else if b.Dir == "" {
+				return nil, applet.Errorf("no file or directory for the %s namespace: use --%s=<file> or give a <dir>", t, f.Long)
 			}
 			b.Targets = append(b.Targets, tg)
 		case every:
-			if dir == "" {
-				return applet.Errorf("--all needs a <dir>")
+			if b.Dir == "" {
+				return nil, applet.Errorf("--all needs a <dir>")
 			}
 			b.Targets = append(b.Targets, pin.Target{Type: t, Optional: true})
 		}
 	}
+	return &Plan{Pin: b}, nil
+}
 
+// makePins carries out b and says what it did beyond the pins: the
+// holder process, the mount point it made, the namespaces it left out.
+func makePins(e *applet.Env, b *pin.Batch) error {
 	res, err := b.Do()
 	if err != nil {
 		var pe *pin.Error
-		if !*hold && *netns == "" && errors.As(err, &pe) && pe.Hint == "" && errors.Is(err, unix.EPERM) {
+		if !b.Hold && b.Netns == "" && errors.As(err, &pe) && pe.Hint == "" && errors.Is(err, unix.EPERM) {
 			pe.Hint = "pins are mounts, which need privilege over this mount namespace; without it, use pin --hold -t PID DIR"
 		}
 		return failure(err)
 	}
 	if res.Holder != 0 {
-		fmt.Fprintf(e.Stdout, "%s: %s is held by process %d (pin -d %s stops it)\n", e.Name, dir, res.Holder, dir)
+		fmt.Fprintf(e.Stdout, "%s: %s is held by process %d (pin -d %s stops it)\n", e.Name, b.Dir, res.Holder, b.Dir)
 	}
 	if res.Prepared != "" {
 		fmt.Fprintf(e.Stdout, "%s: made %s a private mount point for the mount-namespace pin\n", e.Name, res.Prepared)
 	}
 	for _, s := range res.Skipped {
 		if errors.Is(s.Reason, pin.ErrOwnMount) {
-			fmt.Fprintf(e.Stdout, "%s: not pinning %s: PID %d is in pin's own mount namespace, which cannot pin itself\n", e.Name, s.Type.String(), pid)
+			fmt.Fprintf(e.Stdout, "%s: not pinning %s: PID %d is in pin's own mount namespace, which cannot pin itself\n", e.Name, s.Type, b.PID)
 		} else {
-			fmt.Fprintf(e.Stdout, "%s: not pinning %s: this kernel has no %s namespaces\n", e.Name, s.Type.String(), s.Type.String())
+			fmt.Fprintf(e.Stdout, "%s: not pinning %s: this kernel has no %s namespaces\n", e.Name, s.Type, s.Type)
 		}
 	}
 	return nil
@@ -196,7 +257,8 @@ func run(e *applet.Env) error {
 
 // release checks every path first and refuses them all if one is not a
 // pin or pin directory; then releases each.
-func release(e *applet.Env, paths []string, netns string) error {
+func release(r *Release) error {
+	paths, netns := r.Paths, r.Netns
 	kinds := make([]pin.Kind, len(paths))
 	for i, p := range paths {
 		k, err := pin.Inspect(p)

@@ -1,0 +1,368 @@
+package nsenter
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/pkg/applet"
+	"github.com/nsbox/nsbox/pkg/idmap"
+	"github.com/nsbox/nsbox/pkg/ns"
+	"github.com/nsbox/nsbox/pkg/nsexec"
+	"github.com/nsbox/nsbox/pkg/nsfs"
+)
+
+// joinSet is the namespaces to enter, by type: nil where there is none.
+type joinSet [ns.NTypes]*nsexec.Join
+
+// open carries out what p asks for in the caller's namespaces, in
+// util-linux's order: it finds the namespaces --dir, --all, -N and
+// --user-parent add, opens every file the join needs (nothing is entered
+// before all are open), reads what it takes from the target and, for -c,
+// joins the target's cgroup. The JoinPlan it returns does the rest. name
+// is the applet's, for the messages.
+func (p *Plan) open(name string) (*nsexec.JoinPlan, error) {
+	var want joinSet
+	for _, j := range p.Joins {
+		want[j.Type] = &nsexec.Join{Type: j.Type, Fd: -1, Path: j.Path}
+	}
+	pidfd, err := p.addJoins(&want)
+	if err != nil {
+		return nil, err
+	}
+	jp := nsexec.NewJoinPlan(name)
+	for _, t := range ns.JoinOrder {
+		if w := want[t]; w != nil {
+			jp.Joins = append(jp.Joins, *w)
+			jp.Fork = jp.Fork || t == ns.Pid && !p.NoFork
+		}
+	}
+	if err := p.openJoins(jp, pidfd); err != nil {
+		return nil, err
+	}
+	if jp.RootFd, err = p.Root.openDir(); err != nil {
+		return nil, err
+	}
+	if jp.WdFd, err = p.Wd.openDir(); err != nil {
+		return nil, err
+	}
+	jp.WdNs = p.WdNs
+	if err := p.setCredentials(jp, want[ns.User] != nil); err != nil {
+		return nil, err
+	}
+	if jp.Env, err = p.environ(); err != nil {
+		return nil, err
+	}
+	if p.Cgroup != nil {
+		if err := joinCgroup(p.Cgroup); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.Argv) > 0 {
+		jp.Path, jp.Argv = p.Argv[0], p.Argv
+	} else {
+		jp.Path = idmap.Shell()
+		jp.Argv = []string{"-" + filepath.Base(jp.Path)}
+	}
+	return jp, nil
+}
+
+// addJoins adds to want the namespaces of --dir, --all, -N and
+// --user-parent, and returns a pidfd of the target (-1 without one): -N
+// takes the socket through it, and openJoins may enter through it.
+func (p *Plan) addJoins(want *joinSet) (pidfd int, err error) {
+	if p.Dir != "" {
+		if err := addDir(want, p.Dir); err != nil {
+			return -1, err
+		}
+	}
+	if p.All != nil {
+		if err := addAll(want, p.All); err != nil {
+			return -1, err
+		}
+	}
+	// Without a pidfd (the target is gone, or an old kernel) the files
+	// under /proc/PID are opened one by one, and say what is missing.
+	pidfd = -1
+	var pidfdErr error
+	if p.Target != 0 {
+		pidfd, pidfdErr = unix.PidfdOpen(p.Target, 0)
+	}
+	if s := p.NetSocket; s != nil {
+		if s.NoTarget != "" {
+			return -1, applet.Errorf("%s", s.NoTarget)
+		}
+		fd, err := netnsOfSocket(p.Target, pidfd, pidfdErr, s.FD)
+		if err != nil {
+			return -1, err
+		}
+		want[ns.Net] = &nsexec.Join{Type: ns.Net, Fd: fd}
+	}
+	if p.UserParent {
+		if err := addUserParent(want, p.Target); err != nil {
+			return -1, err
+		}
+	}
+	// -a on a target that shares every namespace with the caller leaves
+	// nothing to enter: the program runs, as with util-linux (which enters
+	// them again).
+	if *want == (joinSet{}) && p.All == nil && p.Root == nil && p.Wd == nil {
+		return -1, applet.Errorf("no namespace specified")
+	}
+	return pidfd, nil
+}
+
+// openJoins opens the namespace files of jp, or lets one setns on the
+// pidfd enter them all when every one is the target's own (no files, no
+// socket): the kernel orders them. Exec takes the pidfd (user and time go
+// through the constructor, which enters file by file), and opens the
+// files only if it fails.
+func (p *Plan) openJoins(jp *nsexec.JoinPlan, pidfd int) error {
+	own := pidfd >= 0 && len(jp.Joins) > 0 && p.Dir == "" && p.NetSocket == nil && !p.UserParent && !jp.NeedsConstructor()
+	for _, j := range p.Joins {
+		own = own && j.FromTarget
+	}
+	if own {
+		jp.PidFd = pidfd
+		for _, x := range jp.Joins {
+			jp.PidMask |= x.Type.Flag()
+		}
+		return nil
+	}
+	for i, x := range jp.Joins {
+		if x.Fd >= 0 {
+			continue
+		}
+		fd, err := unix.Open(x.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return applet.Errorf("cannot open %s: %s", x.Path, applet.Strerror(err))
+		}
+		jp.Joins[i].Fd = fd
+	}
+	return nil
+}
+
+// setCredentials: root in an entered user namespace, unless told
+// otherwise; then -S and -G, whose "follow" opens /proc/PID now and reads
+// its ids after entering (see FollowFd).
+func (p *Plan) setCredentials(jp *nsexec.JoinPlan, user bool) error {
+	if user && !p.Preserve {
+		jp.DropGroups, jp.Uid, jp.Gid = true, 0, 0
+	}
+	if p.Follow != nil {
+		fd, err := p.Follow.openDir()
+		if err != nil {
+			return err
+		}
+		jp.FollowFd, jp.FollowUid, jp.FollowGid = fd, p.FollowUid, p.FollowGid
+	}
+	if p.Uid >= 0 {
+		jp.Uid = p.Uid
+	}
+	if p.Gid >= 0 {
+		jp.Gid = p.Gid
+	}
+	jp.DropGroups = jp.DropGroups || p.Gid >= 0 || p.FollowGid
+	jp.KeepCaps = p.KeepCaps && user
+	return nil
+}
+
+// environ is the program's environment: the caller's, or with -e the
+// target's.
+func (p *Plan) environ() ([]string, error) {
+	if p.Environ == nil {
+		return os.Environ(), nil
+	}
+	if p.Environ.NoTarget != "" {
+		return nil, applet.Errorf("%s", p.Environ.NoTarget)
+	}
+	b, err := os.ReadFile(p.Environ.Path)
+	if err != nil {
+		return nil, applet.Errorf("cannot read %s: %s", p.Environ.Path, applet.Strerror(err))
+	}
+	var env []string
+	for _, kv := range bytes.Split(b, []byte{0}) {
+		if len(kv) > 0 {
+			env = append(env, string(kv))
+		}
+	}
+	return env, nil
+}
+
+// openDir opens the directory s names: -1 for no s.
+func (s *Source) openDir() (int, error) {
+	if s == nil {
+		return -1, nil
+	}
+	if s.NoTarget != "" {
+		return -1, applet.Errorf("%s", s.NoTarget)
+	}
+	fd, err := unix.Open(s.Path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, applet.Errorf("cannot open %s: %s", s.Path, applet.Strerror(err))
+	}
+	return fd, nil
+}
+
+// addDir adds every namespace pinned in dir that the caller is not in and
+// want has no file for.
+func addDir(want *joinSet, dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return applet.Errorf("cannot open %s: %s", dir, applet.Strerror(err))
+	}
+	unix.Close(fd)
+	for _, t := range ns.JoinOrder {
+		p := filepath.Join(dir, t.String())
+		if want[t] != nil || !isNsfs(p) || !differs(p, t) {
+			continue
+		}
+		want[t] = &nsexec.Join{Type: t, Fd: -1, Path: p}
+	}
+	return nil
+}
+
+// addAll adds every namespace of the target (all.Path is its /proc/PID/ns)
+// that the caller is not in and want has no file for.
+func addAll(want *joinSet, all *Source) error {
+	if all.NoTarget != "" {
+		return applet.Errorf("%s", all.NoTarget)
+	}
+	for _, t := range ns.JoinOrder {
+		if want[t] != nil {
+			continue
+		}
+		var self, tgt unix.Stat_t
+		if unix.Stat("/proc/self/ns/"+t.String(), &self) != nil {
+			continue // a namespace type this kernel lacks
+		}
+		p := all.Path + "/" + t.String()
+		if err := unix.Stat(p, &tgt); err != nil {
+			return applet.Errorf("stat of %s failed: %s", p, applet.Strerror(err))
+		}
+		// Entering a namespace one is already in changes nothing, but
+		// needs privilege the owner of a rootless container lacks;
+		// util-linux skips only the user namespace.
+		if self.Ino == tgt.Ino && self.Dev == tgt.Dev {
+			continue
+		}
+		want[t] = &nsexec.Join{Type: t, Fd: -1, Path: p}
+	}
+	return nil
+}
+
+// differs tells whether the namespace file p names another namespace than
+// this process's own of that type.
+func differs(p string, t ns.Type) bool {
+	var a, b unix.Stat_t
+	if unix.Stat(p, &a) != nil || unix.Stat("/proc/self/ns/"+t.String(), &b) != nil {
+		return true
+	}
+	return a.Ino != b.Ino || a.Dev != b.Dev
+}
+
+func isNsfs(p string) bool {
+	var sfs unix.Statfs_t
+	return unix.Statfs(p, &sfs) == nil && sfs.Type == unix.NSFS_MAGIC
+}
+
+// netnsOfSocket: the network namespace of the target's socket fd, through
+// pidfd_getfd and SIOCGSKNS.
+func netnsOfSocket(pid, pidfd int, pidfdErr error, fd int) (int, error) {
+	if pidfd < 0 {
+		return -1, applet.Errorf("failed to pidfd_open() for %d: %s", pid, applet.Strerror(pidfdErr))
+	}
+	sock, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if err != nil {
+		return -1, applet.Errorf("pidfd_getfd(%d) failed: %s", fd, applet.Strerror(err))
+	}
+	defer unix.Close(sock)
+	r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(sock), unix.SIOCGSKNS, 0)
+	if errno != 0 {
+		return -1, applet.Errorf("ioctl(SIOCGSKNS) failed: %s", applet.Strerror(errno))
+	}
+	return int(r), nil
+}
+
+// addUserParent: --user-parent enters the parent of the user namespace
+// to enter, or the owner of any other namespace to enter, or else the
+// parent of the target's user namespace.
+func addUserParent(want *joinSet, pid int) error {
+	var from *nsexec.Join
+	req := uintptr(unix.NS_GET_USERNS)
+	if u := want[ns.User]; u != nil {
+		from, req = u, unix.NS_GET_PARENT
+	} else {
+		for _, t := range ns.JoinOrder {
+			if w := want[t]; w != nil {
+				from = w
+				break
+			}
+		}
+	}
+	if from == nil && pid != 0 {
+		from, req = &nsexec.Join{Path: fmt.Sprintf("/proc/%d/ns/user", pid), Fd: -1}, unix.NS_GET_PARENT
+	}
+	if from == nil {
+		return applet.Errorf("no namespace specified for --user-parent")
+	}
+	fd := from.Fd
+	if fd < 0 {
+		var err error
+		if fd, err = unix.Open(from.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return applet.Errorf("cannot open %s: %s", from.Path, applet.Strerror(err))
+		}
+		defer unix.Close(fd)
+	}
+	r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, 0)
+	if errno != 0 {
+		return applet.Errorf("failed to get the parent user namespace: %s", applet.Strerror(errno))
+	}
+	want[ns.User] = &nsexec.Join{Type: ns.User, Fd: int(r)}
+	return nil
+}
+
+// joinCgroup moves this process into the cgroup v2 of the target, whose
+// /proc/PID/cgroup src names.
+func joinCgroup(src *Source) error {
+	if src.NoTarget != "" {
+		return applet.Errorf("%s", src.NoTarget)
+	}
+	b, err := os.ReadFile(src.Path)
+	if err != nil {
+		return applet.Errorf("cannot read %s: %s", src.Path, applet.Strerror(err))
+	}
+	rel := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		if p, ok := strings.CutPrefix(l, "0::"); ok {
+			rel = p
+		}
+	}
+	mnt := cgroup2Mount()
+	if rel == "" || mnt == "" {
+		return applet.Errorf("--join-cgroup: the host has no cgroup v2 hierarchy")
+	}
+	procs := filepath.Join(mnt, rel, "cgroup.procs")
+	if err := idmap.WriteFile(procs, strconv.Itoa(os.Getpid())); err != nil {
+		return applet.Errorf("cannot join cgroup %s: %s", filepath.Join(mnt, rel), applet.Strerror(err))
+	}
+	return nil
+}
+
+func cgroup2Mount() string {
+	mounts, err := nsfs.ReadMountinfo("/proc/self/mountinfo")
+	if err != nil {
+		return ""
+	}
+	for _, m := range mounts {
+		if m.FSType == "cgroup2" {
+			return m.MountPoint
+		}
+	}
+	return ""
+}

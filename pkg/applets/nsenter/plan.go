@@ -1,0 +1,292 @@
+package nsenter
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/nsbox/nsbox/pkg/applet"
+	"github.com/nsbox/nsbox/pkg/idmap"
+	"github.com/nsbox/nsbox/pkg/ns"
+)
+
+// Plan is what an nsenter command line asks for, decided from the
+// arguments alone: where each named namespace comes from, and what
+// happens around entering. open carries it out up to the entering.
+//
+// A step that takes something from the target process holds, when no
+// --target was given, the error it gives instead (NoTarget): util-linux
+// reports a missing target when it comes to open that file, so a file
+// named before it that cannot be opened is reported first.
+type Plan struct {
+	Target int // --target PID; 0: none
+
+	// Joins are the namespaces the options name, in ns.JoinOrder.
+	Joins []Join
+	// Dir (--dir) adds every namespace pinned in Dir that is not the
+	// caller's own; All (--all) every namespace of the target (All.Path,
+	// its /proc/PID/ns) that is not. A type already named keeps its file.
+	Dir string
+	All *Source
+	// NetSocket (-N) enters the network namespace of a socket of the
+	// target; UserParent the parent of the user namespace entered (or
+	// the owner of the others).
+	NetSocket  *Socket
+	UserParent bool
+
+	Root, Wd *Source // -r, -w: directories opened before entering
+	WdNs     string  // -W: a directory looked up after entering
+
+	NoFork bool // -F: do not fork after entering a pid namespace
+
+	// Credentials: -S and -G (-1: not given) or, FollowUid and FollowGid,
+	// the target's, read after entering from Follow (/proc/PID). In an
+	// entered user namespace they are root's unless Preserve, and
+	// KeepCaps raises the ambient capabilities there.
+	Uid, Gid             int
+	FollowUid, FollowGid bool
+	Follow               *Source
+	Preserve             bool
+	KeepCaps             bool
+
+	Environ *Source // -e: the target's environment instead of the caller's
+	Cgroup  *Source // -c: the target's cgroup file, to join its cgroup
+
+	Argv []string // the program and its arguments; none: a login shell
+}
+
+// Join is a namespace to enter and the file it comes from.
+type Join struct {
+	Type ns.Type
+	Path string
+	// FromTarget: Path is the target's own /proc/PID/ns file, which a
+	// pidfd of the target can stand for.
+	FromTarget bool
+}
+
+// Source is a file a step opens or reads: Path, or when the step needs a
+// target and none was given, NoTarget, the error the step gives.
+type Source struct {
+	Path     string
+	NoTarget string
+}
+
+// Socket is -N: FD, a socket descriptor of the target whose network
+// namespace to enter; NoTarget as for Source.
+type Socket struct {
+	FD       int
+	NoTarget string
+}
+
+// options are nsenter's options as getopt has read them.
+type options struct {
+	fs         *pflag.FlagSet
+	namespaces []*applet.NsFlag
+	target     int
+
+	all, userParent, preserve, keepCaps *bool
+	env, noFork, joinCgroup             *bool
+	netSocket, setuid, setgid           *string
+	root, wd, wdns, dir                 *string
+}
+
+// parse reads the command line of e into a Plan; done when --help or
+// --version was printed instead.
+func parse(e *applet.Env) (p *Plan, done bool, err error) {
+	o := define(e)
+	argv, done, err := applet.Parse(e, o.fs, usage)
+	if err != nil || done {
+		return nil, done, err
+	}
+	p, err = o.plan(argv)
+	return p, false, err
+}
+
+// define defines nsenter's options (an ambiguous abbreviation lists its
+// candidates in this order), with the checks util-linux makes of their
+// values as it reads them.
+func define(e *applet.Env) *options {
+	fs := applet.NewFlags(e)
+	o := &options{fs: fs}
+	o.namespaces = applet.NamespaceFlags(fs, []string{"mount", "uts", "ipc", "net", "pid", "cgroup", "user", "time"}, true)
+	o.all = fs.BoolP("all", "a", false, "")
+	fs.StringP("target", "t", "", "")
+	o.netSocket = fs.StringP("net-socket", "N", "", "")
+	o.userParent = fs.Bool("user-parent", false, "")
+	o.setuid = fs.StringP("setuid", "S", "", "")
+	o.setgid = fs.StringP("setgid", "G", "", "")
+	o.preserve = fs.Bool("preserve-credentials", false, "")
+	o.keepCaps = fs.Bool("keep-caps", false, "")
+	o.root = fs.StringP("root", "r", "", "")
+	o.wd = fs.StringP("wd", "w", "", "")
+	for _, n := range []string{"root", "wd"} {
+		f := fs.Lookup(n)
+		f.NoOptDefVal = applet.NoFile
+		f.Annotations = map[string][]string{applet.OptionalShort: nil}
+	}
+	o.wdns = fs.StringP("wdns", "W", "", "")
+	o.env = fs.BoolP("env", "e", false, "")
+	o.noFork = fs.BoolP("no-fork", "F", false, "")
+	o.joinCgroup = fs.BoolP("join-cgroup", "c", false, "")
+	fs.BoolP("follow-context", "Z", false, "") // ignored: no SELinux support
+	o.dir = fs.String("dir", "", "")
+
+	applet.Check(fs, "target", func(v string) (err error) {
+		o.target, err = parsePID(v)
+		return err
+	})
+	applet.Check(fs, "net-socket", func(v string) error {
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			return applet.Errorf("failed to parse file descriptor: '%s'", v)
+		}
+		return nil
+	})
+	for _, c := range []struct{ name, what string }{{"setuid", "uid"}, {"setgid", "gid"}} {
+		applet.Check(fs, c.name, func(v string) error {
+			if _, ok := idmap.ParseID(v); !ok && v != "follow" {
+				return applet.Errorf("failed to parse %s: '%s'", c.what, v)
+			}
+			return nil
+		})
+	}
+	return o
+}
+
+// parsePID parses --target as util-linux 2.43's ul_strtopid does: a
+// decimal number that fits in pid_t and is positive.
+func parsePID(v string) (int, error) {
+	n, err := strconv.ParseInt(v, 10, 32)
+	switch {
+	case errors.Is(err, strconv.ErrRange), err == nil && n <= 0:
+		return 0, applet.Errorf("failed to parse PID argument '%s': %s", v, applet.Strerror(syscall.ERANGE))
+	case err != nil:
+		return 0, applet.Errorf("failed to parse PID argument '%s': %s", v, applet.Strerror(syscall.EINVAL))
+	}
+	return int(n), nil
+}
+
+// plan makes the Plan of the options read and the operands argv, with
+// the checks that need nothing but the command line.
+func (o *options) plan(argv []string) (*Plan, error) {
+	set := o.fs.Changed
+	if set("wd") && set("wdns") {
+		return nil, applet.Errorf("mutually exclusive arguments: --wdns --wd")
+	}
+	p := &Plan{
+		Target:     o.target,
+		Dir:        *o.dir,
+		UserParent: *o.userParent,
+		WdNs:       *o.wdns,
+		NoFork:     *o.noFork,
+		Uid:        -1,
+		Gid:        -1,
+		Preserve:   *o.preserve,
+		KeepCaps:   *o.keepCaps,
+		Argv:       argv,
+	}
+	if err := p.joins(o.namespaces, set); err != nil {
+		return nil, err
+	}
+	if *o.all {
+		p.All = p.fromTarget("ns", "no target PID specified for --all")
+	}
+	if set("net-socket") {
+		fd, _ := strconv.Atoi(*o.netSocket)
+		p.NetSocket = &Socket{FD: fd}
+		if p.Target == 0 {
+			p.NetSocket.NoTarget = "--net-socket requires --target"
+		}
+	}
+	if set("root") {
+		p.Root = p.dir(*o.root, "root")
+	}
+	if set("wd") {
+		p.Wd = p.dir(*o.wd, "cwd")
+	}
+	p.credentials(set("setuid"), *o.setuid, set("setgid"), *o.setgid)
+	if *o.env {
+		p.Environ = p.fromTarget("environ", "--env requires --target")
+	}
+	if *o.joinCgroup {
+		p.Cgroup = p.fromTarget("cgroup", "--join-cgroup requires --target")
+	}
+	return p, nil
+}
+
+// joins lists the namespaces the options name, each from its FILE, else
+// the target's, else the --dir handle's. One with none of them is an
+// error, the first in the order the options are defined (mount uts ipc
+// net pid cgroup user time), whatever their order on the command line.
+func (p *Plan) joins(flags []*applet.NsFlag, set func(string) bool) error {
+	var named [ns.NTypes]*Join
+	for _, f := range flags {
+		if !set(f.Long) {
+			continue
+		}
+		j := &Join{Type: f.Type}
+		switch {
+		case f.Val != applet.NoFile:
+			j.Path = f.Val
+		case p.Target != 0:
+			j.Path, j.FromTarget = p.procPath("ns/"+f.Type.String()), true
+		case p.Dir != "":
+			j.Path = filepath.Join(p.Dir, f.Type.String())
+		default:
+			return applet.Errorf("neither filename nor target pid supplied for ns/%s", f.Type)
+		}
+		named[f.Type] = j
+	}
+	for _, t := range ns.JoinOrder {
+		if named[t] != nil {
+			p.Joins = append(p.Joins, *named[t])
+		}
+	}
+	return nil
+}
+
+// credentials records -S and -G: a number, or "follow" (the target's ids,
+// read from /proc/PID after entering).
+func (p *Plan) credentials(uidSet bool, uid string, gidSet bool, gid string) {
+	for _, c := range []struct {
+		set    bool
+		val    string
+		id     *int
+		follow *bool
+		what   string
+	}{{uidSet, uid, &p.Uid, &p.FollowUid, "uid"}, {gidSet, gid, &p.Gid, &p.FollowGid, "gid"}} {
+		switch {
+		case !c.set:
+		case c.val == "follow":
+			*c.follow = true
+			if p.Follow == nil {
+				p.Follow = p.fromTarget("", "--set"+c.what+" follow requires --target")
+			}
+		default:
+			n, _ := idmap.ParseID(c.val)
+			*c.id = int(n)
+		}
+	}
+}
+
+// dir is -r or -w: the directory given, or the target's root or cwd.
+func (p *Plan) dir(val, name string) *Source {
+	if val != applet.NoFile {
+		return &Source{Path: val}
+	}
+	return p.fromTarget(name, "neither filename nor target pid supplied for "+name)
+}
+
+// fromTarget is the target's /proc/PID/name, or without a target the
+// error noTarget.
+func (p *Plan) fromTarget(name, noTarget string) *Source {
+	if p.Target == 0 {
+		return &Source{NoTarget: noTarget}
+	}
+	return &Source{Path: p.procPath(name)}
+}
+
+func (p *Plan) procPath(name string) string { return fmt.Sprintf("/proc/%d/%s", p.Target, name) }
