@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/nsbox/nsbox/pkg/ere"
 )
 
 // This file is lsns -Q/--filter: libsmartcols's filter expressions
@@ -266,7 +268,7 @@ type fnode struct {
 	num    uint64
 	fnum   float64
 	b      bool
-	re     *ere
+	re     *ere.Regexp
 	col    int // the column id the holder reads
 }
 
@@ -356,7 +358,7 @@ func (p *parser) cmp() (*fnode, error) {
 			if r.isExpr() || r.typ != dString || r.holder != "" {
 				return nil, errRegexParam
 			}
-			re, err := compileERE(r.str)
+			re, err := ere.Compile(r.str)
 			if err != nil {
 				return nil, err
 			}
@@ -613,14 +615,14 @@ func cmpResult(op tokKind, c int) bool {
 	return false
 }
 
-func compare(op tokKind, l, r fval, re *ere) (bool, error) {
+func compare(op tokKind, l, r fval, re *ere.Regexp) (bool, error) {
 	switch l.typ {
 	case dString:
 		if op == tReg || op == tNreg {
 			if re == nil {
 				return false, errFilter
 			}
-			m := re.match(l.str)
+			m := re.MatchString(l.str)
 			return m == (op == tReg), nil
 		}
 		var c int
