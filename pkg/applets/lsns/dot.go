@@ -51,14 +51,14 @@ func writeDot(e *applet.Env, o *options, m *model) error {
 			}
 			if o.filter != nil {
 				ln := l.t.newLine(nil)
-				ok, err := o.filter.match(func(i int) (string, bool) {
+				ok, err := o.filter.Match(rowFunc(func(i int) (string, bool) {
 					if !ln.cells[i].set {
 						if s, ok := l.cell(ns, ns.proc, l.cols[i]); ok {
 							ln.set(i, s)
 						}
 					}
 					return ln.cells[i].data, ln.cells[i].set
-				})
+				}))
 				if err != nil {
 					return applet.Errorf("failed to apply filter: Invalid argument")
 				}

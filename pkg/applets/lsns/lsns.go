@@ -18,6 +18,7 @@ import (
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	nstype "github.com/nsbox/nsbox/pkg/ns"
+	"github.com/nsbox/nsbox/pkg/scolsfilter"
 )
 
 func init() {
@@ -127,7 +128,7 @@ type options struct {
 	types                                                          [nstype.NTypes]bool
 	ntypes                                                         int
 	isNet                                                          bool
-	filter                                                         *filter
+	filter                                                         *scolsfilter.Filter
 }
 
 // excl is util-linux's ul_excl_t table for lsns, checked as
@@ -233,7 +234,7 @@ func run(e *applet.Env) error {
 		return nil
 	})
 	act("filter", func(v string) error {
-		f, err := parseFilter(v)
+		f, err := scolsfilter.Parse(v)
 		if err != nil {
 			return applet.Errorf("failed to parse \"%s\": %s", v, err.Error())
 		}
@@ -337,7 +338,12 @@ func strtos32(s string) (int, error) {
 	return int(n), nil
 }
 
-const errNotNumber filterError = "not a number"
+// numError is a number argument that does not parse.
+type numError string
+
+func (e numError) Error() string { return string(e) }
+
+const errNotNumber numError = "not a number"
 
 // strtoimax parses like C's strtoimax with the checks of util-linux's
 // ul_strtos64: optional blanks and sign, digits, nothing after.

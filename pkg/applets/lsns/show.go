@@ -11,6 +11,7 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	nstype "github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
+	"github.com/nsbox/nsbox/pkg/scolsfilter"
 )
 
 // lister turns the model into table lines the way util-linux's
@@ -125,10 +126,10 @@ func (l *lister) initFilter() error {
 		return nil
 	}
 	nerrs := 0
-	for _, h := range f.holders {
-		id := columnID(h.holder)
+	for _, h := range f.Holders() {
+		id := columnID(h.Name)
 		if id < 0 {
-			fmt.Fprintf(l.e.Stderr, "%s: unknown column: %s\n", l.e.Name, h.holder)
+			fmt.Fprintf(l.e.Stderr, "%s: unknown column: %s\n", l.e.Name, h.Name)
 			nerrs++
 			continue
 		}
@@ -146,11 +147,11 @@ func (l *lister) initFilter() error {
 			l.addColumn(id, flHidden)
 			idx = len(l.cols) - 1
 		}
-		h.col = idx
+		h.Col = idx
 		if infos[id].jsonType == jsonNumber {
-			h.typ = dU64
+			h.Type = scolsfilter.DataU64
 		} else {
-			h.typ = dString
+			h.Type = scolsfilter.DataString
 		}
 	}
 	if nerrs > 0 {
@@ -210,10 +211,10 @@ func (l *lister) addLine(ns *namespace, p *proc) {
 		}
 	}
 	if f := l.o.filter; f != nil {
-		ok, err := f.match(func(i int) (string, bool) {
+		ok, err := f.Match(rowFunc(func(i int) (string, bool) {
 			fill(i)
 			return ln.cells[i].data, ln.cells[i].set
-		})
+		}))
 		if err != nil {
 			l.err = applet.Errorf("failed to apply filter: %s", applet.Strerror(unix.EINVAL))
 			return
@@ -296,3 +297,8 @@ func (l *lister) uidOf(ns *namespace, p *proc) uint32 {
 	}
 	return ns.uidFallback
 }
+
+// rowFunc is a scolsfilter.Row.
+type rowFunc func(col int) (string, bool)
+
+func (f rowFunc) Cell(col int) (string, bool) { return f(col) }
