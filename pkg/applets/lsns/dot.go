@@ -9,6 +9,7 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	nstype "github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
+	"github.com/nsbox/nsbox/pkg/scols"
 )
 
 // writeDot is --dot: the namespaces as a Graphviz digraph. Each namespace
@@ -35,7 +36,7 @@ func writeDot(e *applet.Env, o *options, m *model) error {
 		if o.fltrPid != 0 {
 			self = m.byPid[o.fltrPid]
 		}
-		l := &lister{e: e, o: o, m: m, t: &table{}}
+		l := &lister{e: e, o: o, m: m, t: &scols.Table{}}
 		for _, id := range []int{colNS} {
 			l.addColumn(id, 0)
 		}
@@ -50,14 +51,14 @@ func writeDot(e *applet.Env, o *options, m *model) error {
 				continue
 			}
 			if o.filter != nil {
-				ln := l.t.newLine(nil)
+				ln := l.t.NewLine(nil)
 				ok, err := o.filter.Match(rowFunc(func(i int) (string, bool) {
-					if !ln.cells[i].set {
+					if _, set := ln.Get(i); !set {
 						if s, ok := l.cell(ns, ns.proc, l.cols[i]); ok {
-							ln.set(i, s)
+							ln.Set(i, s)
 						}
 					}
-					return ln.cells[i].data, ln.cells[i].set
+					return ln.Get(i)
 				}))
 				if err != nil {
 					return applet.Errorf("failed to apply filter: Invalid argument")

@@ -8,7 +8,6 @@
 package lsns
 
 import (
-	"bufio"
 	"os"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	nstype "github.com/nsbox/nsbox/pkg/ns"
+	"github.com/nsbox/nsbox/pkg/scols"
 	"github.com/nsbox/nsbox/pkg/scolsfilter"
 )
 
@@ -84,25 +84,25 @@ const (
 type colInfo struct {
 	name     string
 	whint    float64
-	flags    int
+	flags    scols.Flags
 	help     string
-	jsonType int
+	jsonType scols.JSONType
 }
 
 var infos = [ncols]colInfo{
-	colNS:      {"NS", 10, flRight, "namespace identifier (inode number)", jsonNumber},
-	colType:    {"TYPE", 5, 0, "kind of namespace", jsonString},
-	colPath:    {"PATH", 0, 0, "path to the namespace", jsonString},
-	colNprocs:  {"NPROCS", 5, flRight, "number of processes in the namespace", jsonNumber},
-	colPid:     {"PID", 5, flRight, "lowest PID in the namespace", jsonNumber},
-	colPPid:    {"PPID", 5, flRight, "PPID of the PID", jsonNumber},
-	colCommand: {"COMMAND", 0, flTrunc, "command line of the PID", jsonString},
-	colUID:     {"UID", 0, flRight, "UID of the PID", jsonNumber},
-	colUser:    {"USER", 0, 0, "username of the PID", jsonString},
-	colNetnsid: {"NETNSID", 0, flRight, "namespace ID as used by network subsystem", jsonString},
-	colNsfs:    {"NSFS", 0, flWrap, "nsfs mountpoint (usually used network subsystem)", jsonString},
-	colPNS:     {"PNS", 10, flRight, "parent namespace identifier (inode number)", jsonNumber},
-	colONS:     {"ONS", 10, flRight, "owner namespace identifier (inode number)", jsonNumber},
+	colNS:      {"NS", 10, scols.FlRight, "namespace identifier (inode number)", scols.JSONNumber},
+	colType:    {"TYPE", 5, 0, "kind of namespace", scols.JSONString},
+	colPath:    {"PATH", 0, 0, "path to the namespace", scols.JSONString},
+	colNprocs:  {"NPROCS", 5, scols.FlRight, "number of processes in the namespace", scols.JSONNumber},
+	colPid:     {"PID", 5, scols.FlRight, "lowest PID in the namespace", scols.JSONNumber},
+	colPPid:    {"PPID", 5, scols.FlRight, "PPID of the PID", scols.JSONNumber},
+	colCommand: {"COMMAND", 0, scols.FlTrunc, "command line of the PID", scols.JSONString},
+	colUID:     {"UID", 0, scols.FlRight, "UID of the PID", scols.JSONNumber},
+	colUser:    {"USER", 0, 0, "username of the PID", scols.JSONString},
+	colNetnsid: {"NETNSID", 0, scols.FlRight, "namespace ID as used by network subsystem", scols.JSONString},
+	colNsfs:    {"NSFS", 0, scols.FlWrap, "nsfs mountpoint (usually used network subsystem)", scols.JSONString},
+	colPNS:     {"PNS", 10, scols.FlRight, "parent namespace identifier (inode number)", scols.JSONNumber},
+	colONS:     {"ONS", 10, scols.FlRight, "owner namespace identifier (inode number)", scols.JSONNumber},
 }
 
 // maxColumns is util-linux's columns[] array: twice the number of columns.
@@ -461,44 +461,37 @@ func addToIDArray(list string, cols []int, e *applet.Env) ([]int, error) {
 // xcolumn_list_table_new prints it (name, JSON type, description).
 func listColumns(e *applet.Env, o *options) error {
 	t := newTable(e, o)
-	t.noHeadings = true
-	t.name = "lsns-columns"
-	t.addColumn("HOLDER", 0, flRight)
-	t.addColumn("TYPE", 0, 0)
-	t.addColumn("DESCRIPTION", 0, 0)
+	t.NoHeadings = true
+	t.Name = "lsns-columns"
+	t.AddColumn("HOLDER", 0, scols.FlRight)
+	t.AddColumn("TYPE", 0, 0)
+	t.AddColumn("DESCRIPTION", 0, 0)
 	for _, c := range infos {
-		l := t.newLine(nil)
-		l.set(0, c.name)
-		if c.jsonType == jsonNumber {
-			l.set(1, "<integer>")
+		l := t.NewLine(nil)
+		l.Set(0, c.name)
+		if c.jsonType == scols.JSONNumber {
+			l.Set(1, "<integer>")
 		} else {
-			l.set(1, "<string>")
+			l.Set(1, "<string>")
 		}
-		l.set(2, c.help)
+		l.Set(2, c.help)
 	}
-	return t.print()
+	t.Print(e.Stdout) // a write error is the applet wrapper's to report
+	return nil
 }
 
-// newTable is a table on e's standard output in the format of o.
-func newTable(e *applet.Env, o *options) *table {
-	t := &table{w: bufio.NewWriterSize(e.Stdout, 64*1024), enc: enc{utf8: utf8Locale(os.Getenv)}}
-	t.sym = asciiSymbols
-	if t.enc.utf8 {
-		t.sym = utf8Symbols
-	}
+// newTable is a table for e's standard output in the format of o.
+func newTable(e *applet.Env, o *options) *scols.Table {
+	t := &scols.Table{UTF8: scols.UTF8Locale(os.Getenv), NoHeadings: o.noHeadings}
 	switch {
 	case o.json:
-		t.format = fmtJSON
+		t.Format = scols.JSON
 	case o.raw:
-		t.format = fmtRaw
+		t.Format = scols.Raw
 	}
-	t.noHeadings = o.noHeadings
 	fd := stdoutFd(e)
-	t.termWidth = termWidth(fd)
-	if t.format == fmtHuman && fd >= 0 {
-		_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-		t.isTerm = err == nil
-	}
+	t.TermWidth = scols.TermWidth(fd, os.Getenv)
+	t.Terminal = t.Format == scols.Human && fd >= 0 && scols.IsTerminal(fd)
 	return t
 }
 
@@ -510,20 +503,6 @@ func stdoutFd(e *applet.Env) int {
 		return int(f.Fd())
 	}
 	return 1
-}
-
-// termWidth is get_terminal_width(80): the window size of standard output,
-// else $COLUMNS, else 80.
-func termWidth(fd int) int {
-	if ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
-		return int(ws.Col)
-	}
-	if s := os.Getenv("COLUMNS"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n > 0 {
-			return n
-		}
-	}
-	return 80
 }
 
 // permute reorders args as GNU getopt_long does for an option string

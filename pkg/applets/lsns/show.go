@@ -11,6 +11,7 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	nstype "github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
+	"github.com/nsbox/nsbox/pkg/scols"
 	"github.com/nsbox/nsbox/pkg/scolsfilter"
 )
 
@@ -20,7 +21,7 @@ type lister struct {
 	e    *applet.Env
 	o    *options
 	m    *model
-	t    *table
+	t    *scols.Table
 	cols []int // the table's columns: o.columns, then hidden filter columns
 	err  error
 }
@@ -48,7 +49,7 @@ func list(e *applet.Env, o *options) error {
 	l := &lister{e: e, o: o, m: m}
 	l.t = newTable(e, o)
 	if o.json {
-		l.t.name = "namespaces"
+		l.t.Name = "namespaces"
 	}
 	for _, id := range o.columns {
 		l.addColumn(id, 0)
@@ -86,34 +87,35 @@ func list(e *applet.Env, o *options) error {
 	if l.err != nil {
 		return l.err
 	}
-	return l.t.print()
+	l.t.Print(e.Stdout) // a write error is the applet wrapper's to report
+	return nil
 }
 
-func (l *lister) addColumn(id, extraFlags int) {
+func (l *lister) addColumn(id int, extraFlags scols.Flags) {
 	info := infos[id]
 	flags := info.flags | extraFlags
 	o := l.o
 	if o.noTrunc {
-		flags &^= flTrunc
+		flags &^= scols.FlTrunc
 	}
 	if o.tree == treeProcess && id == colCommand {
-		flags |= flTree
+		flags |= scols.FlTree
 	}
 	if o.noWrap {
-		flags &^= flWrap
+		flags &^= scols.FlWrap
 	}
 	if (o.tree == treeOwner || o.tree == treeParent) && id == colNS {
-		flags = (flags | flTree) &^ flRight
+		flags = (flags | scols.FlTree) &^ scols.FlRight
 	}
-	if extraFlags&flHidden != 0 {
-		flags = flHidden
+	if extraFlags&scols.FlHidden != 0 {
+		flags = scols.FlHidden
 	}
-	c := l.t.addColumn(info.name, info.whint, flags)
-	if o.json || o.filter != nil || extraFlags&flHidden != 0 {
-		c.jsonType = info.jsonType
+	c := l.t.AddColumn(info.name, info.whint, flags)
+	if o.json || o.filter != nil || extraFlags&scols.FlHidden != 0 {
+		c.JSONType = info.jsonType
 	}
-	if !o.noWrap && id == colNsfs && extraFlags&flHidden == 0 {
-		c.wrapNL, c.safe = true, "\n"
+	if !o.noWrap && id == colNsfs && extraFlags&scols.FlHidden == 0 {
+		c.WrapNL, c.SafeChars = true, "\n"
 	}
 	l.cols = append(l.cols, id)
 }
@@ -144,11 +146,11 @@ func (l *lister) initFilter() error {
 			if len(l.cols) >= maxColumns {
 				return applet.Errorf("too many columns specified, the limit is %d columns", maxColumns-1)
 			}
-			l.addColumn(id, flHidden)
+			l.addColumn(id, scols.FlHidden)
 			idx = len(l.cols) - 1
 		}
 		h.Col = idx
-		if infos[id].jsonType == jsonNumber {
+		if infos[id].jsonType == scols.JSONNumber {
 			h.Type = scolsfilter.DataU64
 		} else {
 			h.Type = scolsfilter.DataString
@@ -190,7 +192,7 @@ func (l *lister) addLine(ns *namespace, p *proc) {
 	if l.err != nil {
 		return
 	}
-	var parent *line
+	var parent *scols.Line
 	switch {
 	case l.o.tree == treeProcess && p != nil && l.m.parent(p) != nil:
 		parent = l.m.parent(p).outline
@@ -199,7 +201,7 @@ func (l *lister) addLine(ns *namespace, p *proc) {
 	case l.o.tree == treeOwner && ns.rel[relOwner] != nil:
 		parent = ns.rel[relOwner].outline
 	}
-	ln := l.t.newLine(parent)
+	ln := l.t.NewLine(parent)
 	done := make([]bool, len(l.cols))
 	fill := func(i int) {
 		if done[i] {
@@ -207,20 +209,20 @@ func (l *lister) addLine(ns *namespace, p *proc) {
 		}
 		done[i] = true
 		if s, ok := l.cell(ns, p, l.cols[i]); ok {
-			ln.set(i, s)
+			ln.Set(i, s)
 		}
 	}
 	if f := l.o.filter; f != nil {
 		ok, err := f.Match(rowFunc(func(i int) (string, bool) {
 			fill(i)
-			return ln.cells[i].data, ln.cells[i].set
+			return ln.Get(i)
 		}))
 		if err != nil {
 			l.err = applet.Errorf("failed to apply filter: %s", applet.Strerror(unix.EINVAL))
 			return
 		}
 		if !ok {
-			l.t.removeLine(ln)
+			l.t.RemoveLine(ln)
 			return
 		}
 	}

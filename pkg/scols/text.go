@@ -1,7 +1,6 @@
-package lsns
+package scols
 
 import (
-	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -10,56 +9,6 @@ import (
 // This file is the character handling libsmartcols does through the C
 // library's locale: which tree symbols to draw, which characters are
 // printable and how wide they are, and the \xHH escapes of the rest.
-
-// utf8Locale tells whether the C library would run in a UTF-8 locale for
-// this environment: util-linux calls setlocale(LC_ALL, "") and draws the
-// tree with "├─" only when nl_langinfo(CODESET) is "UTF-8", with "|-"
-// otherwise. The locale is LC_ALL, else LC_CTYPE, else LANG; "C", "POSIX"
-// and unset are ASCII; C.UTF-8 is built into glibc; any other name counts
-// only if it is installed (setlocale fails otherwise and the C locale
-// stays).
-func utf8Locale(getenv func(string) string) bool {
-	name := ""
-	for _, v := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
-		if s := getenv(v); s != "" {
-			name = s
-			break
-		}
-	}
-	if name == "" || name == "C" || name == "POSIX" {
-		return false
-	}
-	lang, cs, ok := strings.Cut(name, ".")
-	if !ok {
-		return false
-	}
-	cs, mod, _ := strings.Cut(cs, "@")
-	norm := strings.ToLower(strings.ReplaceAll(cs, "-", ""))
-	if norm != "utf8" {
-		return false
-	}
-	if lang == "C" || lang == "POSIX" {
-		return true
-	}
-	// installed: /usr/lib/locale/<lang>.utf8[@mod]/ or inside locale-archive
-	suffix := ""
-	if mod != "" {
-		suffix = "@" + mod
-	}
-	for _, n := range []string{lang + ".utf8" + suffix, lang + "." + cs + suffix, name} {
-		if st, err := os.Stat("/usr/lib/locale/" + n + "/LC_CTYPE"); err == nil && !st.IsDir() {
-			return true
-		}
-	}
-	if b, err := os.ReadFile("/usr/lib/locale/locale-archive"); err == nil {
-		for _, n := range []string{lang + ".utf8" + suffix, lang + "." + cs + suffix} {
-			if strings.Contains(string(b), "\x00"+n+"\x00") || strings.HasPrefix(string(b), n+"\x00") {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // symbols are the tree chart pieces.
 type symbols struct {
