@@ -242,8 +242,14 @@ func TestText(t *testing.T) {
 			}
 		}
 	}
-	if got, _ := (enc{}).safeEncode("café", ""); got != `caf\xc3\xa9` {
-		t.Errorf("C locale: %q", got)
+	if got, w := (enc{}).safeEncode("café", ""); got != `caf\xc3\xa9` || w != 11 {
+		t.Errorf("C locale: %q, %d", got, w)
+	}
+	if w := (enc{}).safeWidth("café"); w != 11 {
+		t.Errorf("C locale: width %d", w)
+	}
+	if got, w := e.safeEncode("a\x00b", ""); got != "a" || w != 1 {
+		t.Errorf("NUL: %q, %d", got, w)
 	}
 	var b strings.Builder
 	rawText(&b, "a b\\c\td\xe2\x94\x80")

@@ -55,41 +55,21 @@ func (e enc) decode(s string) (r rune, n int, ok bool) {
 func (e enc) safeEncode(s, safechars string) (string, int) {
 	var b strings.Builder
 	width := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c == 0 {
-			break
-		}
-		if safechars != "" && strings.IndexByte(safechars, c) >= 0 {
-			b.WriteByte(c)
+	for i := 0; i < len(s) && s[i] != 0; {
+		if safechars != "" && strings.IndexByte(safechars, s[i]) >= 0 {
+			b.WriteByte(s[i])
 			i++
 			continue
 		}
-		if (c == '\\' && i+1 < len(s) && s[i+1] == 'x') || isCntrl(c) {
-			hexByte(&b, c)
-			width += 4
-			i++
-			continue
-		}
-		r, n, ok := e.decode(s[i:])
-		switch {
-		case !ok:
-			if isPrintByte(c) {
-				b.WriteByte(c)
-				width++
-			} else {
-				hexByte(&b, c)
-				width += 4
-			}
-		case !isWPrint(r):
+		n, escaped, w := e.next(s, i)
+		if escaped {
 			for k := 0; k < n; k++ {
 				hexByte(&b, s[i+k])
-				width += 4
 			}
-		default:
+		} else {
 			b.WriteString(s[i : i+n])
-			width += wcwidth(r)
 		}
+		width += w
 		i += n
 	}
 	return b.String(), width
@@ -99,32 +79,29 @@ func (e enc) safeEncode(s, safechars string) (string, int) {
 // (without safe characters).
 func (e enc) safeWidth(s string) int {
 	width := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c == 0 {
-			break
-		}
-		if (c == '\\' && i+1 < len(s) && s[i+1] == 'x') || isCntrl(c) {
-			width += 4
-			i++
-			continue
-		}
-		r, n, ok := e.decode(s[i:])
-		switch {
-		case !ok:
-			if isPrintByte(c) {
-				width++
-			} else {
-				width += 4
-			}
-		case !isWPrint(r):
-			width += 4 * n
-		default:
-			width += wcwidth(r)
-		}
+	for i := 0; i < len(s) && s[i] != 0; {
+		n, _, w := e.next(s, i)
+		width += w
 		i += n
 	}
 	return width
+}
+
+// next is how safeEncode writes the character at s[i]: its n bytes, each
+// escaped as \xHH (4 cells), or as they are (the character's width).
+func (e enc) next(s string, i int) (n int, escaped bool, width int) {
+	c := s[i]
+	if (c == '\\' && i+1 < len(s) && s[i+1] == 'x') || isCntrl(c) {
+		return 1, true, 4
+	}
+	r, n, ok := e.decode(s[i:])
+	switch {
+	case !ok: // a byte >= 0x80 that is no character: never printable
+		return 1, true, 4
+	case !isWPrint(r):
+		return n, true, 4 * n
+	}
+	return n, false, wcwidth(r)
 }
 
 // truncate is mbs_truncate on safe-encoded text (no control characters
