@@ -13,6 +13,9 @@ const (
 	jValue
 )
 
+// brackets are the opening and closing brackets of an object and an array.
+var brackets = [...]string{jObject: "{}", jArray: "[]"}
+
 type jsonWriter struct {
 	w          *bufio.Writer
 	indent     int
@@ -25,6 +28,10 @@ func (j *jsonWriter) writeIndent() {
 	}
 }
 
+// open writes what starts a value of type typ: after a comma when it
+// follows another, its name (a member of an object) or its indentation
+// (an element of an array), then "{" or "[" on a line of its own, or the
+// space before a plain value.
 func (j *jsonWriter) open(name string, named bool, typ int) {
 	if named {
 		if j.afterClose {
@@ -32,6 +39,7 @@ func (j *jsonWriter) open(name string, named bool, typ int) {
 		}
 		j.writeIndent()
 		jsonQuote(j.w, strings.ToLower(name))
+		j.w.WriteByte(':')
 	} else {
 		if j.afterClose {
 			j.w.WriteString(",")
@@ -40,30 +48,21 @@ func (j *jsonWriter) open(name string, named bool, typ int) {
 		}
 	}
 	switch typ {
-	case jObject:
+	case jObject, jArray:
 		if named {
-			j.w.WriteString(": {\n")
-		} else {
-			j.w.WriteString("{\n")
+			j.w.WriteByte(' ')
 		}
-		j.indent++
-	case jArray:
-		if named {
-			j.w.WriteString(": [\n")
-		} else {
-			j.w.WriteString("[\n")
-		}
+		j.w.WriteByte(brackets[typ][0])
+		j.w.WriteByte('\n')
 		j.indent++
 	case jValue:
-		if named {
-			j.w.WriteString(": ")
-		} else {
-			j.w.WriteString(" ")
-		}
+		j.w.WriteByte(' ')
 	}
 	j.afterClose = false
 }
 
+// close ends a value of type typ: "}" or "]" on a line of its own, and
+// the document after its outermost object.
 func (j *jsonWriter) close(typ int) {
 	if j.indent == 1 {
 		j.w.WriteString("\n}\n")
@@ -71,17 +70,11 @@ func (j *jsonWriter) close(typ int) {
 		j.afterClose = true
 		return
 	}
-	switch typ {
-	case jObject:
+	if typ == jObject || typ == jArray {
 		j.indent--
 		j.w.WriteByte('\n')
 		j.writeIndent()
-		j.w.WriteByte('}')
-	case jArray:
-		j.indent--
-		j.w.WriteByte('\n')
-		j.writeIndent()
-		j.w.WriteByte(']')
+		j.w.WriteByte(brackets[typ][1])
 	}
 	j.afterClose = true
 }
