@@ -47,21 +47,27 @@ func (p *plan) execute() error {
 	return l.forked(&s, clone)
 }
 
-// openNotify checks the ready fd and opens the pid file.
+// openNotify checks the ready fd and opens the pid file. They are
+// written in the order returned: the pid file first, so that whoever
+// wakes on the ready fd finds the pid file written too.
 func (p *plan) openNotify() ([]*os.File, error) {
-	var files []*os.File
+	var ready *os.File
 	if p.readyFd >= 0 {
 		if _, err := unix.FcntlInt(uintptr(p.readyFd), unix.F_GETFD, 0); err != nil {
 			return nil, applet.Errorf("--ready-fd %d: %s", p.readyFd, applet.Strerror(err))
 		}
-		files = append(files, os.NewFile(uintptr(p.readyFd), "ready-fd"))
+		ready = os.NewFile(uintptr(p.readyFd), "ready-fd")
 	}
+	var files []*os.File
 	if p.pidFile != nil {
 		f, err := os.OpenFile(*p.pidFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o644)
 		if err != nil {
 			return nil, applet.Errorf("cannot open %s: %s", *p.pidFile, applet.Strerror(err))
 		}
 		files = append(files, f)
+	}
+	if ready != nil {
+		files = append(files, ready)
 	}
 	return files, nil
 }
