@@ -24,6 +24,15 @@ func optionsOf(args ...string) (*options, error) {
 	return o, err
 }
 
+func mustOptions(t *testing.T, args ...string) *options {
+	t.Helper()
+	o, err := optionsOf(args...)
+	if err != nil {
+		t.Fatalf("pivot %q: %v", args, err)
+	}
+	return o
+}
+
 // describeOptions spells every option that differs from the defaults.
 func describeOptions(o *options) string {
 	var w []string
@@ -179,11 +188,7 @@ func TestPlan(t *testing.T) {
 		{[]string{"--seed", "r"}, container(), `/new private /proc /sys /tmp /dev /dev/pts /dev/shm /run ["/bin/sh"]`},
 	}
 	for _, tc := range tests {
-		o, err := optionsOf(tc.args...)
-		if err != nil {
-			t.Fatalf("pivot %q: %v", tc.args, err)
-		}
-		p, err := o.plan(tc.f)
+		p, err := mustOptions(t, tc.args...).plan(tc.f)
 		if err != nil {
 			t.Errorf("pivot %q: %v", tc.args, err)
 			continue
@@ -216,37 +221,29 @@ func TestPlanRefusals(t *testing.T) {
 	chrooted := container()
 	chrooted.root.RootIsMount = false
 	tests := []struct {
-		args []string
+		name string
 		f    facts
 		err  string
 	}{
-		{[]string{"r"}, host, "pivot: refusing to run in the host's initial mount namespace (it is the mount namespace of PID 1, the host's init): " +
+		{"host", host, "pivot: refusing to run in the host's initial mount namespace (it is the mount namespace of PID 1, the host's init): " +
 			"the mounts and the root switch would happen to the host itself; run pivot in a new one (unshare -m), or --force (in an initramfs, as switch_root)\n"},
-		{[]string{"r"}, notPid, "pivot: cannot mount proc: the pid namespace is not owned by this user namespace " +
+		{"pid namespace not owned", notPid, "pivot: cannot mount proc: the pid namespace is not owned by this user namespace " +
 			"(unshare -p -f with -U, so that the user namespace owns it, or --no-proc)\n"},
-		{[]string{"r"}, isRoot, "pivot: /new: the new root is the current root\n"},
-		{[]string{"r"}, chrooted, "pivot: cannot switch the root from here: the current root is not a mount point: " +
+		{"new root is /", isRoot, "pivot: /new: the new root is the current root\n"},
+		{"chrooted", chrooted, "pivot: cannot switch the root from here: the current root is not a mount point: " +
 			"this process is chrooted into a directory, and pivot_root only moves mounts (cause 5)\n"},
 	}
+	o := mustOptions(t, "r")
 	for _, tc := range tests {
-		o, err := optionsOf(tc.args...)
-		if err != nil {
-			t.Fatalf("pivot %q: %v", tc.args, err)
-		}
-		_, err = o.plan(tc.f)
-		msg, code := applet.Status("pivot", err)
-		if msg != tc.err || code != 1 {
-			t.Errorf("pivot %q: %d %q, want 1 %q", tc.args, code, msg, tc.err)
+		_, err := o.plan(tc.f)
+		if msg, code := applet.Status("pivot", err); msg != tc.err || code != 1 {
+			t.Errorf("%s: %d %q, want 1 %q", tc.name, code, msg, tc.err)
 		}
 	}
 	// --force: the namespace is not looked at (gather leaves ns nil).
-	o, err := optionsOf("-f", "r")
-	if err != nil {
-		t.Fatal(err)
-	}
 	forced := container()
 	forced.ns = nil
-	if _, err := o.plan(forced); err != nil || !o.force {
+	if _, err := mustOptions(t, "-f", "r").plan(forced); err != nil {
 		t.Errorf("pivot -f: %v", err)
 	}
 }

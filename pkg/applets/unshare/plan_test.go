@@ -159,11 +159,28 @@ func specs(rs []idmap.Range) string {
 	return strings.Join(s, ",")
 }
 
+// planCase is a command line and the plan it makes (describe).
+type planCase struct {
+	args []string
+	want string
+}
+
+func checkPlans(t *testing.T, tests []planCase) {
+	t.Helper()
+	for _, tc := range tests {
+		p, err := planOf(t, tc.args...)
+		if err != nil {
+			t.Errorf("unshare %q: %v", tc.args, err)
+			continue
+		}
+		if got := describe(p); got != tc.want {
+			t.Errorf("unshare %q\n got: %s\nwant: %s", tc.args, got, tc.want)
+		}
+	}
+}
+
 func TestPlan(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
+	tests := []planCase{
 		// No option: the program runs here, in this process.
 		{[]string{"true"}, `exec=true["true"] route=inProcess`},
 		{nil, `exec=/bin/zsh["-zsh"] route=inProcess`},
@@ -245,16 +262,7 @@ func TestPlan(t *testing.T) {
 		{[]string{"--map-root", "--mount-p", "true"}, `ns=mnt,user uid=0:1000 gid=0:1001 propagation=private proc=/proc exec=true["true"] route=inPlace purego=forkStage`},
 		{[]string{"-rmpf", "--kill", "sh"}, `ns=mnt,pid,user uid=0:1000 gid=0:1001 fork pdeathsig=9 propagation=private exec=sh["sh"] route=forkStage`},
 	}
-	for _, tc := range tests {
-		p, err := planOf(t, tc.args...)
-		if err != nil {
-			t.Errorf("unshare %q: %v", tc.args, err)
-			continue
-		}
-		if got := describe(p); got != tc.want {
-			t.Errorf("unshare %q\n got: %s\nwant: %s", tc.args, got, tc.want)
-		}
-	}
+	checkPlans(t, tests)
 }
 
 // TestPlanErrors: what util-linux refuses, with its words and status 1,
@@ -324,10 +332,7 @@ func TestPlanSubids(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tests := []struct {
-		args []string
-		want string
-	}{
+	tests := []planCase{
 		{[]string{"--map-auto", "id"}, `ns=user ranges=0:100000:65536/0:200000:1000 exec=id["id"] route=inPlace purego=forkStage`},
 		{[]string{"--map-subids", "id"}, `ns=user ranges=100000:100000:65536/200000:200000:1000 exec=id["id"] route=inPlace purego=forkStage`},
 		{[]string{"--map-users=auto", "id"}, `ns=user ranges=0:100000:65536/ exec=id["id"] route=inPlace purego=forkStage`},
@@ -335,16 +340,7 @@ func TestPlanSubids(t *testing.T) {
 		{[]string{"--map-auto", "-r", "id"},
 			`ns=user ranges=0:1000:1,1:100000:65535/0:1001:1,1:200000:999 exec=id["id"] route=inPlace purego=forkStage`},
 	}
-	for _, tc := range tests {
-		p, err := planOf(t, tc.args...)
-		if err != nil {
-			t.Errorf("unshare %q: %v", tc.args, err)
-			continue
-		}
-		if got := describe(p); got != tc.want {
-			t.Errorf("unshare %q\n got: %s\nwant: %s", tc.args, got, tc.want)
-		}
-	}
+	checkPlans(t, tests)
 	if err := os.WriteFile(idmap.SubGIDFile, []byte("other:1:5\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
