@@ -16,7 +16,7 @@ import (
 // options are an unshare command line as read. Each value is parsed and
 // checked when its option is read, so that a bad value is reported where
 // util-linux reports it, before any later option is looked at. A pointer
-// is nil, and a number -1, for an option not given.
+// is nil for an option not given.
 type options struct {
 	name       string     // the applet's name, the prefix of every message
 	namespaces []nsOption // -m, -u, -i, -n, -p, -U, -C, -T in that order
@@ -38,7 +38,7 @@ type options struct {
 	keepCaps                           bool
 
 	root, wd            string
-	setuid, setgid      int
+	setuid, setgid      int  // -1: not given
 	timeOffsets         bool // --monotonic or --boottime given
 	monotonic, boottime int64
 	clearEnv            bool
@@ -47,7 +47,7 @@ type options struct {
 	hostname *string
 	init     bool
 	pidFile  *string
-	readyFd  int
+	readyFd  int // -1: not given
 
 	program []string // the program and its arguments; empty: the shell
 }
