@@ -30,9 +30,9 @@ func (m *rangeMaps) empty() bool { return m == nil || (len(m.uid) == 0 && len(m.
 // parseRangeSpec reads one --map-users/--map-groups value: auto, subids,
 // all, inner:outer:count, or util-linux 2.38's outer,inner,count.
 func parseRangeSpec(kind, v string) ([]idmap.Range, error) {
-	file, own, name := idmap.SubUIDFile, uint32(os.Getuid()), ""
+	file, name := idmap.SubUIDFile, ""
 	if kind == "gid" {
-		file, own = idmap.SubGIDFile, uint32(os.Getgid())
+		file = idmap.SubGIDFile
 	}
 	if e, ok := idmap.UserByID(uint32(os.Getuid())); ok {
 		name = e.Name
@@ -50,7 +50,6 @@ func parseRangeSpec(kind, v string) ([]idmap.Range, error) {
 	case "all":
 		return parentMap(kind)
 	}
-	_ = own
 	if f := strings.Split(v, ","); len(f) == 3 {
 		// util-linux 2.38: outer,inner,count (deprecated since 2.39)
 		r, err := idmap.NewRange(f[1], f[0], f[2])
