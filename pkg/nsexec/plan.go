@@ -24,14 +24,16 @@ import (
 	"strings"
 
 	"github.com/nsbox/nsbox/pkg/idmap"
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 // EnvPrefix starts the name of every variable of the stage protocol.
 const EnvPrefix = "_NSBOX_"
 
-// EnvStage selects a stage: "self" (unshare in place, then exec), "child"
-// (the forked child of --fork), "init" (the minimal init, in Go).
-const EnvStage = EnvPrefix + "STAGE"
+// EnvStage names the stage (reexec.Marker, which starts with EnvPrefix):
+// "self" (unshare in place, then exec), "child" (the forked child of
+// --fork), "init" (the minimal init, in Go).
+const EnvStage = reexec.Marker
 
 // Pin asks for the namespace file File (under /proc/PID/ns) to be
 // bind-mounted onto Path.

@@ -30,7 +30,6 @@ func init() {
 		Usage:   usage,
 		Run:     run,
 	})
-	applet.StageHook = nsexec.Stage
 }
 
 const usage = `

@@ -16,6 +16,7 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/nsexec"
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 func init() {
@@ -25,7 +26,8 @@ func init() {
 		Usage:   usage,
 		Run:     run,
 	})
-	applet.StageHook = nsexec.Stage
+	reexec.Register("child", nsexec.ChildStage)
+	reexec.Register("init", nsexec.InitStage)
 	applet.Features = append(applet.Features, nsexec.Feature)
 }
 
