@@ -42,11 +42,9 @@ struct cap_data {
 
 const char *nsx_name = "nsbox";
 
-// nsx_errtext is strerror(errnum) as glibc spells it, which is what util-linux
-// and the Go half print: musl's texts differ for some errnos ("Out of
-// memory" for ENOMEM, "Symbolic link loop" for ELOOP...). The list covers
-// the errnos the stages' system calls can return; the rest are the same in
-// both libraries.
+// nsx_errtext is strerror(errnum) as glibc spells it, which is what
+// util-linux and the Go half print: musl's texts differ for some errnos.
+// The list covers those that the system calls made here can return.
 const char *nsx_errtext(int errnum)
 {
 	switch (errnum) {
@@ -54,38 +52,14 @@ const char *nsx_errtext(int errnum)
 	case ECHILD: return "No child processes";
 	case ENOMEM: return "Cannot allocate memory";
 	case EBUSY: return "Device or resource busy";
-	case EXDEV: return "Invalid cross-device link";
 	case EMFILE: return "Too many open files";
-	case ENOTTY: return "Inappropriate ioctl for device";
-	case ESPIPE: return "Illegal seek";
-	case EDOM: return "Numerical argument out of domain";
-	case ERANGE: return "Numerical result out of range";
-	case EDEADLK: return "Resource deadlock avoided";
 	case ENAMETOOLONG: return "File name too long";
 	case ELOOP: return "Too many levels of symbolic links";
 	case EOVERFLOW: return "Value too large for defined data type";
 	case ELIBBAD: return "Accessing a corrupted shared library";
-	case ELIBEXEC: return "Cannot exec a shared library directly";
-	case EILSEQ: return "Invalid or incomplete multibyte or wide character";
 	case EUSERS: return "Too many users";
-	case ENOTSOCK: return "Socket operation on non-socket";
 	case EOPNOTSUPP: return "Operation not supported";
-	case ETIMEDOUT: return "Connection timed out";
 	case EDQUOT: return "Disk quota exceeded";
-	// the network's, where musl's words differ (mkbridge's netlink errors)
-	case ETIME: return "Timer expired";
-	case EMSGSIZE: return "Message too long";
-	case EADDRINUSE: return "Address already in use";
-	case EADDRNOTAVAIL: return "Cannot assign requested address";
-	case ENETUNREACH: return "Network is unreachable";
-	case ENETRESET: return "Network dropped connection on reset";
-	case ECONNABORTED: return "Software caused connection abort";
-	case EISCONN: return "Transport endpoint is already connected";
-	case ENOTCONN: return "Transport endpoint is not connected";
-	case ESHUTDOWN: return "Cannot send after transport endpoint shutdown";
-	case EHOSTUNREACH: return "No route to host";
-	case EINPROGRESS: return "Operation now in progress";
-	case EOWNERDEAD: return "Owner died";
 	}
 	return strerror(errnum);
 }
