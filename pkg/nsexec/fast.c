@@ -1,17 +1,13 @@
 // The fast path: the commonest forms of unshare (and, in their own files,
 // of nsenter and pin) parsed by the constructor before the Go runtime
 // starts, their plans carried out by the executors of nsexec.c, so that
-// they cost one static C start instead of a Go runtime start
-// (docs/internals.md, "The fast path").
-//
-// The Go applets stay the reference. A parser takes only argument lists
-// it recognises completely, and nothing that could fail is done before
-// the first change: on anything else (another option, an abbreviation, no
-// program, a program not found, a system call that fails before the first
-// change) it returns and the Go applet runs, so that every message and
-// refusal is the Go applet's. After the first change failures are
-// reported here, in the Go applet's words. _NSBOX_NOFAST=1 in the
-// environment turns it off (tests compare both ways); so does AT_SECURE.
+// they cost one static C start instead of a Go runtime start. The Go
+// applets stay the reference: a parser takes only argument lists it
+// recognises completely, and returns (the Go applet runs and says why) on
+// anything else or on a failure before the first change; after it, the
+// executor reports in the Go applet's words. docs/internals.md ("Where the
+// start-up time goes") has the rules; _NSBOX_NOFAST=1 turns it off, as
+// AT_SECURE does.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>

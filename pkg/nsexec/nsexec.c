@@ -282,11 +282,8 @@ int nsx_lookpath(const char *file, char **env, char *buf, size_t size)
 	const char *path = "/bin:/usr/bin";
 	int first = ENOENT;
 
-	if (strchr(file, '/')) {
-		if ((size_t)snprintf(buf, size, "%s", file) >= size)
-			return ENAMETOOLONG;
-		return 0;
-	}
+	if (strchr(file, '/'))
+		return (size_t)snprintf(buf, size, "%s", file) >= size ? ENAMETOOLONG : 0;
 	if (!*file)
 		return ENOENT;
 	for (char **e = env; *e; e++)

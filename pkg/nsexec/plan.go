@@ -15,7 +15,9 @@
 //
 // The environment variables of the re-exec are the interface between the Go
 // and C halves; their names all start with EnvPrefix and are removed before
-// the program runs. The stages refuse to run in a set-user-ID process.
+// the program runs. The Go stages (ChildStage, InitStage) are registered
+// with pkg/reexec by the applet that starts them; no stage runs in a
+// set-user-ID process.
 package nsexec
 
 import (
