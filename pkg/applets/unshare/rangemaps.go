@@ -14,6 +14,7 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/nsexec"
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 // rangeMaps are --map-users/--map-groups (and --map-auto, --map-subids):
@@ -210,33 +211,34 @@ func runHelper(path string, args []string) error {
 // started before unshare re-executes itself into the C constructor, it
 // waits until the namespace exists (a byte on fd 3), then writes the maps
 // of its parent, which waits for it.
-func init() {
-	nsexec.RegisterStage("maps", func(p *nsexec.Plan) int {
-		var b [1]byte
-		if n, _ := unix.Read(3, b[:]); n != 1 {
-			return 0 // the parent gave up before unsharing
-		}
-		m := &rangeMaps{}
-		for _, k := range []struct {
-			env string
-			dst *[]idmap.Range
-		}{{"MAPUID", &m.uid}, {"MAPGID", &m.gid}} {
-			if v := os.Getenv(nsexec.EnvPrefix + k.env); v != "" {
-				rs, err := idmap.ParseRanges(strings.Split(v, ","))
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "%s: %v\n", p.Name, err)
-					return 1
-				}
-				*k.dst = rs
+func init() { reexec.Register("maps", mapsStage) }
+
+func mapsStage() int {
+	name := os.Getenv(nsexec.EnvPrefix + "NAME")
+	var b [1]byte
+	if n, _ := unix.Read(3, b[:]); n != 1 {
+		return 0 // the parent gave up before unsharing
+	}
+	m := &rangeMaps{}
+	for _, k := range []struct {
+		env string
+		dst *[]idmap.Range
+	}{{"MAPUID", &m.uid}, {"MAPGID", &m.gid}} {
+		if v := os.Getenv(nsexec.EnvPrefix + k.env); v != "" {
+			rs, err := idmap.ParseRanges(strings.Split(v, ","))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+				return 1
 			}
+			*k.dst = rs
 		}
-		if err := m.write(os.Getppid(), os.Getenv(nsexec.EnvPrefix+"MAPSETGROUPS")); err != nil {
-			msg, code := applet.Status(p.Name, err)
-			fmt.Fprint(os.Stderr, msg)
-			return code
-		}
-		return 0
-	})
+	}
+	if err := m.write(os.Getppid(), os.Getenv(nsexec.EnvPrefix+"MAPSETGROUPS")); err != nil {
+		msg, code := applet.Status(name, err)
+		fmt.Fprint(os.Stderr, msg)
+		return code
+	}
+	return 0
 }
 
 // startHelper starts the "maps" stage for a namespace this process is

@@ -7,6 +7,7 @@ package unshare
 import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/nsexec"
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 func init() {
@@ -16,7 +17,8 @@ func init() {
 		Usage:   usage,
 		Run:     run,
 	})
-	applet.StageHook = nsexec.Stage
+	reexec.Register("child", nsexec.ChildStage)
+	reexec.Register("init", nsexec.InitStage)
 	applet.Features = append(applet.Features, nsexec.Feature)
 }
 
