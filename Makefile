@@ -176,14 +176,15 @@ fmt:
 fmt-check:
 	@$(FMT_CHECK)
 
-# The tests run both binaries themselves (NSBOX_BIN, NSBOX_PUREGO_BIN).
+# The tests run the binaries themselves (NSBOX_BIN, NSBOX_PUREGO_BIN, and
+# the standalone ones in NSBOX_CMDS_DIR).
 # -p 1: the leak checks compare host-wide state (mounts, links), so test
 # binaries must not run side by side.
 test: deps $(BINS) rootfs man
 	$(GO) vet ./...
 	@$(FMT_CHECK)
 	NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_PUREGO_BIN=$(CURDIR)/out/nsbox-purego NSBOX_ROOTFS=$(CURDIR)/out/rootfs \
-		$(GO) test -p 1 -count=1 -timeout 20m ./...
+		NSBOX_CMDS_DIR=$(CURDIR)/out/cmds $(GO) test -p 1 -count=1 -timeout 20m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRanges$$' -fuzztime 10s ./pkg/idmap/
 	$(MAKE) vmtest
 

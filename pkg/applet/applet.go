@@ -21,6 +21,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 // Version is the nsbox release, printed by every applet's --version.
@@ -45,8 +47,9 @@ type Applet struct {
 	Summary string // one line, for --list and the docs index
 	Usage   string // printed by --help (after "Usage:\n")
 	Run     func(e *Env) error
-	// Hidden applets are internal stages: reachable by name, never listed
-	// or installed.
+	// Hidden applets (setuidmap's newuidmap and newgidmap) are reachable
+	// by name, never listed or installed. Internal stages are not
+	// applets: see pkg/reexec.
 	Hidden bool
 	// Privileged applets (setuidmap) run with the privileges of a
 	// set-user-ID or file-capability install and must drop them
@@ -166,11 +169,6 @@ func Run(a *Applet, args []string, stdin io.Reader, stdout, stderr io.Writer) in
 }
 
 func run(a *Applet, args []string, stdin io.Reader, stdout, stderr io.Writer) (code, sig int) {
-	if StageHook != nil {
-		if code, ok := StageHook(); ok {
-			return code, 0
-		}
-	}
 	if !a.Privileged {
 		if err := dropSecure(); err != nil {
 			msg, code := Status(a.Name, err)
@@ -204,16 +202,27 @@ func errText(err error) string {
 	return Strerror(err)
 }
 
-// Main is the multi-call entry point: dispatch on basename(argv[0]), then on
-// argv[1] when argv[0] is nsbox itself.
+// Main is the multi-call entry point: an internal stage when the process
+// was re-executed into one (reexec.Dispatch), else dispatch on
+// basename(argv[0]), then on argv[1] when argv[0] is nsbox itself.
 func Main() {
+	stage()
 	os.Exit(main(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
 
-// MainOne is the entry point of a standalone single-applet binary: it runs
-// applet name whatever argv[0] says.
+// MainOne is the entry point of a standalone single-applet binary: an
+// internal stage as Main finds it, else applet name whatever argv[0] says.
 func MainOne(name string) {
+	stage()
 	os.Exit(exit(run(Lookup(name), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)))
+}
+
+// stage runs the internal stage this process was re-executed into, if
+// any, and exits with its status.
+func stage() {
+	if code, ok := reexec.Dispatch(); ok {
+		os.Exit(code)
+	}
 }
 
 // exit re-raises sig, if any, before the process exits with code.
@@ -252,11 +261,6 @@ func main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	return exit(run(a, args, stdin, stdout, stderr))
 }
-
-// StageHook, when set (by a package that has internal stages), runs before
-// any applet: a re-exec'd internal stage is handled there and never reaches
-// the applet's own code.
-var StageHook func() (code int, handled bool)
 
 // Features are lines that "nsbox --version" prints after the version: what
 // this build can and cannot do.

@@ -259,17 +259,3 @@ func TestRun(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-func TestRunStageHook(t *testing.T) {
-	old := StageHook
-	defer func() { StageHook = old }()
-	StageHook = func() (int, bool) { return 42, true }
-	var out, errb bytes.Buffer
-	if code := Run(Lookup("tapplet"), nil, nil, &out, &errb); code != 42 || out.Len() != 0 {
-		t.Errorf("handled stage: Run = %d, stdout %q; want 42 and no output", code, out.String())
-	}
-	StageHook = func() (int, bool) { return 42, false }
-	if code := Run(Lookup("tapplet"), nil, nil, &out, &errb); code != 0 || out.String() != "ok\n" {
-		t.Errorf("unhandled stage: Run = %d, stdout %q; want 0, ok", code, out.String())
-	}
-}

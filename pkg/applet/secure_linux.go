@@ -5,26 +5,13 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 // Secure reports whether the process runs with privileges its caller does
-// not have: set-user-ID or set-group-ID (effective ids differ from the real
-// ones) or file capabilities (AT_SECURE in the auxiliary vector).
-func Secure() bool {
-	if os.Getuid() != os.Geteuid() || os.Getgid() != os.Getegid() {
-		return true
-	}
-	auxv, err := unix.Auxv()
-	if err != nil {
-		return true // cannot tell: assume the worst
-	}
-	for _, kv := range auxv {
-		if kv[0] == 23 { // AT_SECURE
-			return kv[1] != 0
-		}
-	}
-	return false
-}
+// not have: set-user-ID or set-group-ID, or file capabilities.
+func Secure() bool { return reexec.Secure() }
 
 // dropSecure gives an applet that is not Privileged nothing more than its
 // caller has when nsbox is installed set-user-ID or with file capabilities

@@ -1,16 +1,13 @@
 // The fast path: the commonest forms of unshare (and, in their own files,
-// of nsenter and pin) carried out by the constructor before the Go runtime
-// starts, so that they cost one static C start instead of a Go runtime
-// start (docs/internals.md, "The fast path").
-//
-// The Go applets stay the reference. A fast path takes only argument lists
-// it recognises completely, and checks everything that could fail before it
-// changes anything: on anything else (another option, an abbreviation, no
-// program, a program not found, a system call that fails before the first
-// change) it returns and the Go applet runs, so that every message and
-// refusal is the Go applet's. After the first change it reports failures
-// itself, in the Go applet's words. _NSBOX_NOFAST=1 in the environment
-// turns it off (tests compare both ways); so does AT_SECURE.
+// of nsenter and pin) parsed by the constructor before the Go runtime
+// starts, their plans carried out by the executors of nsexec.c, so that
+// they cost one static C start instead of a Go runtime start. The Go
+// applets stay the reference: a parser takes only argument lists it
+// recognises completely, and returns (the Go applet runs and says why) on
+// anything else or on a failure before the first change; after it, the
+// executor reports in the Go applet's words. docs/internals.md ("Where the
+// start-up time goes") has the rules; _NSBOX_NOFAST=1 turns it off, as
+// AT_SECURE does.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -20,13 +17,9 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mount.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #include "nsexec.h"
-
-void nsx_fast_nsenter(char **args, char **envp);
-void nsx_fast_pin(char **args, char **envp);
 
 // nsx_parse_pid takes a PID argument in its plain spelling only: decimal
 // digits, 1 to INT32_MAX. Anything else (a sign, a range error...) gives 0,
@@ -47,22 +40,9 @@ int nsx_parse_pid(const char *s)
 	return (int)n;
 }
 
-// unshare's long options that the fast path takes, exactly as written (an
-// abbreviation, or one with =VALUE, goes to Go).
-static const struct {
-	const char *name;
-	char opt; // the short option it equals
-} unshare_long[] = {
-	{ "mount", 'm' }, { "uts", 'u' }, { "ipc", 'i' }, { "net", 'n' },
-	{ "pid", 'p' }, { "user", 'U' }, { "cgroup", 'C' }, { "time", 'T' },
-	{ "fork", 'f' }, { "map-root-user", 'r' }, { "map-current-user", 'c' },
-	{ "mount-proc", 'P' },
-};
-
 // The namespace types in ns.JoinOrder (user first), from pkg/ns.
 const struct nsx_type nsx_types[NSX_NTYPES] = { NSX_TYPES };
 
-// nsx_type_of returns the index in nsx_types of option letter opt, or -1.
 int nsx_type_of(char opt)
 {
 	for (int i = 0; i < NSX_NTYPES; i++)
@@ -70,6 +50,23 @@ int nsx_type_of(char opt)
 			return i;
 	return -1;
 }
+
+int nsx_type_named(const char *name, size_t n)
+{
+	for (int i = 0; i < NSX_NTYPES; i++)
+		if (n == strlen(nsx_types[i].name) && !strncmp(name, nsx_types[i].name, n))
+			return i;
+	return -1;
+}
+
+// unshare's other long options that the fast path takes, exactly as
+// written (an abbreviation goes to Go), and the short option each equals.
+static const struct {
+	const char *name;
+	char opt;
+} unshare_long[] = {
+	{ "fork", 'f' }, { "map-root-user", 'r' }, { "map-current-user", 'c' }, { "mount-proc", 'P' },
+};
 
 // fast_unshare: unshare [-muinpUCTfrc | --mount ... --map-current-user |
 // --mount-proc | --TYPE=FILE]... [--] PROGRAM [ARGS...], as
@@ -82,10 +79,10 @@ static void fast_unshare(char **args, char **envp)
 	long flags = 0, pinned = 0;
 	int fork_ = 0, maproot = 0, mapcur = 0, proc = 0, n = 0, npins = 0;
 	char **a, buf[4096], unsh[64], um[64], gm[64], prop[64];
-	char *penv[8 + NSX_NTYPES], *pins[NSX_NTYPES];
+	char *penv[8 + NSX_NTYPES];
 
 	for (a = args; *a; a++) {
-		const char *s = *a, *opts = NULL;
+		const char *s = *a, *opts = s + 1, *eq;
 		char one[2] = { 0, 0 };
 		if (s[0] != '-' || !s[1])
 			break;
@@ -94,33 +91,25 @@ static void fast_unshare(char **args, char **envp)
 			break;
 		}
 		if (s[1] == '-') {
-			const char *eq = strchr(s, '=');
+			int t = nsx_type_named(s + 2, (eq = strchr(s, '=')) ? (size_t)(eq - s - 2) : strlen(s + 2));
 			if (eq) {
 				// --TYPE=FILE: a pin (each type once, a file named)
 				// (pid and time pins need --fork: the Go applet's)
-				int t = -1;
-				for (int i = 0; i < NSX_NTYPES; i++)
-					if ((size_t)(eq - s - 2) == strlen(nsx_types[i].name) &&
-					    !strncmp(s + 2, nsx_types[i].name, eq - s - 2))
-						t = i;
 				if (t < 0 || (nsx_types[t].flag & (CLONE_NEWPID | CLONE_NEWTIME)) || !eq[1] || (pinned & nsx_types[t].flag))
 					return;
 				pinned |= nsx_types[t].flag;
-				pins[npins] = malloc(strlen(eq) + 64);
-				if (!pins[npins])
+				if (asprintf(&penv[n++], PREFIX "PIN%d=%s%s", npins++, nsx_types[t].file, eq) < 0)
 					return;
-				sprintf(pins[npins], PREFIX "PIN%d=%s%s", npins, nsx_types[t].file, eq);
-				npins++;
 				continue;
 			}
+			one[0] = t >= 0 ? nsx_types[t].opt : 0;
 			for (size_t i = 0; i < sizeof(unshare_long) / sizeof(unshare_long[0]); i++)
 				if (!strcmp(s + 2, unshare_long[i].name))
 					one[0] = unshare_long[i].opt;
 			if (!one[0])
 				return;
 			opts = one;
-		} else
-			opts = s + 1;
+		}
 		for (const char *c = opts; *c; c++)
 			switch (*c) {
 			case 'f': fork_ = 1; break;
@@ -164,8 +153,6 @@ static void fast_unshare(char **args, char **envp)
 	}
 	if (proc)
 		penv[n++] = PREFIX "PROC=/proc";
-	for (int i = 0; i < npins; i++)
-		penv[n++] = pins[i];
 	if (!fork_) {
 		if (flags) {
 			snprintf(unsh, sizeof(unsh), PREFIX "UNSHARE=%ld", flags);
@@ -231,5 +218,5 @@ void nsx_fast_path(char **envp)
 	else if (!strcmp(n, "nsenter"))
 		nsx_fast_nsenter(argv, envp);
 	else if (!strcmp(n, "pin"))
-		nsx_fast_pin(argv, envp);
+		nsx_fast_pin(argv);
 }

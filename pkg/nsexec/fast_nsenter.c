@@ -81,7 +81,7 @@ void nsx_fast_nsenter(char **args, char **envp)
 		}
 		if (s[1] == '-') {
 			const char *l = s + 2, *eq = strchr(l, '=');
-			int t = -1;
+			int t;
 			if (!strcmp(l, "all"))
 				all = 1;
 			else if (!strcmp(l, "no-fork"))
@@ -95,10 +95,7 @@ void nsx_fast_nsenter(char **args, char **envp)
 				if (!a[1] || !(pid = nsx_parse_pid(*++a)))
 					return;
 			} else {
-				size_t len = eq ? (size_t)(eq - l) : strlen(l);
-				for (int i = 0; i < NSX_NTYPES; i++)
-					if (len == strlen(nsx_types[i].name) && !strncmp(l, nsx_types[i].name, len))
-						t = i;
+				t = nsx_type_named(l, eq ? (size_t)(eq - l) : strlen(l));
 				if (t < 0 || (eq && !eq[1]))
 					return;
 				mask |= nsx_types[t].flag;
@@ -165,20 +162,13 @@ void nsx_fast_nsenter(char **args, char **envp)
 	penv[n++] = fdvar;
 	penv[n] = NULL;
 
-	if (files) {
+	if (files)
 		join_files(pid, mask, file, penv, n, a - 1, envp);
-		if (selfdir >= 0)
-			close(selfdir);
-		return;
+	else if ((pidfd = syscall(SYS_pidfd_open, pid, 0)) >= 0) {
+		if (setns(pidfd, mask) == 0)
+			nsx_join_stage(penv, a - 1, envp); // the pidfd is close-on-exec
+		close(pidfd);
 	}
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0 || setns(pidfd, mask) != 0) {
-		if (pidfd >= 0)
-			close(pidfd);
-		if (selfdir >= 0)
-			close(selfdir);
-		return;
-	}
-	close(pidfd);
-	nsx_join_stage(penv, a - 1, envp);
+	if (selfdir >= 0)
+		close(selfdir);
 }

@@ -1,9 +1,14 @@
 // The pre-runtime half of nsexec: a constructor that runs before the Go
-// runtime starts, while the process still has one thread. It acts only when
-// _NSBOX_STAGE is "self" or "child", never in a set-user-ID process, and
-// carries out the Plan that the Go half put in the environment (plan.go),
-// in the same order as the Go executor (exec.go), then execs the program:
-// the Go runtime is never started in this process. Keep the two in step.
+// runtime starts, while the process still has one thread, for what a
+// multi-threaded Go process cannot do (unshare or join a user namespace,
+// join a time namespace), and for stages that should not start the Go
+// runtime a second time. It runs the stages "self", "child", "join" and
+// "hold" (the others are Go's, found through pkg/reexec), never in a
+// set-user-ID process: it carries out the plan the Go half put in the
+// environment (plan.go, join.go) in the Go executor's order (exec.go,
+// join.go) and execs the program. Keep the two in step. Without a stage
+// it tries the fast path (fast*.c), whose parsers hand their plans to the
+// executors here.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -19,34 +24,27 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "nsexec.h"
 
-// capget/capset's structures (linux/capability.h, which a libc such as
-// musl does not ship).
+// capget/capset's structures (linux/capability.h, which musl does not ship).
 #define CAP_VERSION_3 0x20080522
-struct cap_header {
-	uint32_t version;
-	int pid;
-};
-struct cap_data {
-	uint32_t effective, permitted, inheritable;
-};
+struct cap_header { uint32_t version; int pid; };
+struct cap_data { uint32_t effective, permitted, inheritable; };
 
 #define MAXPINS 16
 #define MAXNOTIFY 8
-
+#define MAXSTACK 64 // pin's maxStack: how many pins stacked on a file nsx_unpin detaches
 
 const char *nsx_name = "nsbox";
 
-// nsx_errtext is strerror(errnum) as glibc spells it, which is what util-linux
-// and the Go half print: musl's texts differ for some errnos ("Out of
-// memory" for ENOMEM, "Symbolic link loop" for ELOOP...). The list covers
-// the errnos the stages' system calls can return; the rest are the same in
-// both libraries.
+// nsx_errtext is strerror(errnum) as glibc spells it, which is what
+// util-linux and the Go half print: musl's texts differ for some errnos.
+// The list covers those that the system calls made here can return.
 const char *nsx_errtext(int errnum)
 {
 	switch (errnum) {
@@ -54,38 +52,14 @@ const char *nsx_errtext(int errnum)
 	case ECHILD: return "No child processes";
 	case ENOMEM: return "Cannot allocate memory";
 	case EBUSY: return "Device or resource busy";
-	case EXDEV: return "Invalid cross-device link";
 	case EMFILE: return "Too many open files";
-	case ENOTTY: return "Inappropriate ioctl for device";
-	case ESPIPE: return "Illegal seek";
-	case EDOM: return "Numerical argument out of domain";
-	case ERANGE: return "Numerical result out of range";
-	case EDEADLK: return "Resource deadlock avoided";
 	case ENAMETOOLONG: return "File name too long";
 	case ELOOP: return "Too many levels of symbolic links";
 	case EOVERFLOW: return "Value too large for defined data type";
 	case ELIBBAD: return "Accessing a corrupted shared library";
-	case ELIBEXEC: return "Cannot exec a shared library directly";
-	case EILSEQ: return "Invalid or incomplete multibyte or wide character";
 	case EUSERS: return "Too many users";
-	case ENOTSOCK: return "Socket operation on non-socket";
 	case EOPNOTSUPP: return "Operation not supported";
-	case ETIMEDOUT: return "Connection timed out";
 	case EDQUOT: return "Disk quota exceeded";
-	// the network's, where musl's words differ (mkbridge's netlink errors)
-	case ETIME: return "Timer expired";
-	case EMSGSIZE: return "Message too long";
-	case EADDRINUSE: return "Address already in use";
-	case EADDRNOTAVAIL: return "Cannot assign requested address";
-	case ENETUNREACH: return "Network is unreachable";
-	case ENETRESET: return "Network dropped connection on reset";
-	case ECONNABORTED: return "Software caused connection abort";
-	case EISCONN: return "Transport endpoint is already connected";
-	case ENOTCONN: return "Transport endpoint is not connected";
-	case ESHUTDOWN: return "Cannot send after transport endpoint shutdown";
-	case EHOSTUNREACH: return "No route to host";
-	case EINPROGRESS: return "Operation now in progress";
-	case EOWNERDEAD: return "Owner died";
 	}
 	return strerror(errnum);
 }
@@ -98,14 +72,11 @@ void nsx_die(int code, int errnum, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (errnum)
-		dprintf(2, "%s: %s: %s\n", nsx_name, buf, nsx_errtext(errnum));
-	else
-		dprintf(2, "%s: %s\n", nsx_name, buf);
+	dprintf(2, "%s: %s%s%s\n", nsx_name, buf, errnum ? ": " : "", errnum ? nsx_errtext(errnum) : "");
 	_exit(code);
 }
 
-char *nsx_get(char **env, const char *key)
+static char *nsx_get(char **env, const char *key)
 {
 	size_t n = strlen(PREFIX), k = strlen(key);
 
@@ -115,37 +86,30 @@ char *nsx_get(char **env, const char *key)
 	return NULL;
 }
 
-long nsx_num(char **env, const char *key, long def)
+static long nsx_num(char **env, const char *key, long def)
 {
 	char *v = nsx_get(env, key);
 	return v ? strtol(v, NULL, 10) : def;
 }
 
-// nsx_write_file writes data in one write; 0 or an errno.
-int nsx_write_file(const char *path, const char *data)
+// must_write writes data to path in one write, or dies with msg (a
+// format that names the path).
+static void must_write(const char *path, const char *data, const char *msg)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC), e = fd < 0 ? errno : 0;
 	ssize_t len = strlen(data), n;
 
-	if (fd < 0)
-		return errno;
-	n = write(fd, data, len);
-	if (n != len) {
-		int e = n < 0 ? errno : EIO;
-		close(fd);
-		return e;
+	if (fd >= 0) {
+		n = write(fd, data, len);
+		e = n < 0 ? errno : n != len ? EIO : 0;
+		if (close(fd) != 0 && !e)
+			e = errno;
 	}
-	return close(fd) ? errno : 0;
-}
-
-void nsx_must_write(const char *path, const char *data, const char *what)
-{
-	int e = nsx_write_file(path, data);
 	if (e)
-		nsx_die(1, e, "%s %s", what, path);
+		nsx_die(1, e, msg, path);
 }
 
-int nsx_wait_byte(int fd)
+static int nsx_wait_byte(int fd)
 {
 	char b;
 	ssize_t n;
@@ -156,57 +120,129 @@ int nsx_wait_byte(int fd)
 	return n == 1;
 }
 
-struct pin {
-	char file[32];
-	const char *path;
-};
-
-// bind_pins mounts /proc/PID/ns/FILE onto each path, undoing what it made
-// when one fails.
-static void bind_pins(pid_t pid, struct pin *pins, int n)
+static int is_nsfs(int fd)
 {
-	char src[128];
+	struct statfs sfs;
+	return fstatfs(fd, &sfs) == 0 && sfs.f_type == 0x6e736673; // NSFS_MAGIC
+}
 
+// nsx_pin carries out one pin as pkg/pin's bind does, through descriptors:
+// /proc/PID/ns/FILE opened, the mount point share made shared again (pin
+// --netns: /run/netns as "ip netns add" left it), path created (O_EXCL,
+// mode 0; with create 1, an existing empty regular file is taken), the
+// bind. Without create, path must exist (unshare --TYPE=FILE). It returns
+// 0, or -1 and errno when it changed nothing; after a change it undoes it,
+// reports the failure (with hint for EPERM) and exits.
+int nsx_pin(const struct nsx_pin *p)
+{
+	char src[64], from[32], to[32];
+	int nsfd, fd = -1, created = 0, e = -1;
+	struct stat st;
+
+	snprintf(src, sizeof(src), "/proc/%d/ns/%s", (int)p->pid, p->file);
+	if ((nsfd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (p->share && mount("", p->share, "none", MS_SHARED | MS_REC, NULL) != 0)
+		goto out;
+	if (p->create) {
+		created = (fd = open(p->path, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0)) >= 0;
+		// pin's existing(): an empty regular file is taken as it is.
+		if (!created && (errno != EEXIST || p->create != 1 || (fd = open(p->path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+				 is_nsfs(fd) || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0))
+			goto out;
+		snprintf(to, sizeof(to), "/proc/self/fd/%d", fd);
+	}
+	snprintf(from, sizeof(from), "/proc/self/fd/%d", nsfd);
+	e = mount(from, fd >= 0 ? to : p->path, NULL, MS_BIND, NULL) ? errno : 0;
+	if (e && created) {
+		unlink(p->path);
+		if (e == EPERM && p->hint)
+			nsx_die(1, 0, "mount %s on %s failed: %s (%s)", src, p->path, nsx_errtext(e), p->hint);
+		nsx_die(1, e, "mount %s on %s failed", src, p->path);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	close(nsfd);
+	if (e > 0)
+		errno = e;
+	return e ? -1 : 0;
+}
+
+// nsx_unpin releases the pin at path as pkg/pin's Unpin does: each nsfs
+// mount stacked on it detached through a descriptor (exactly the mount
+// checked), then the file removed. It returns -1 when path is not a pin
+// or the first unmount fails (nothing changed); it reports later failures
+// itself and exits.
+int nsx_unpin(const char *path)
+{
+	char p[32];
+	int fd, e;
+
+	for (int i = 0;; i++) {
+		if ((fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 && i > 0)
+			nsx_die(1, errno, "cannot open %s", path);
+		if (fd < 0 || !is_nsfs(fd)) {
+			close(fd);
+			if (i == 0)
+				return -1;
+			break;
+		}
+		if (i == MAXSTACK) {
+			close(fd);
+			nsx_die(1, EBUSY, "cannot unmount %s: more than %d pins stacked", path, MAXSTACK);
+		}
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		e = umount2(p, MNT_DETACH) ? errno : 0;
+		close(fd);
+		if (e && i == 0)
+			return -1; // nothing changed: the Go applet says why
+		if (e)
+			nsx_die(1, e, "cannot unmount %s", path);
+	}
+	if (unlink(path) != 0 && errno != ENOENT)
+		nsx_die(1, errno, "cannot remove %s", path);
+	return 0;
+}
+
+// bind_pins makes the pins of a plan from the namespaces of pid, undoing
+// them when one fails (nsexec.BindPins).
+static void bind_pins(pid_t pid, struct nsx_pin *pins, int n)
+{
 	for (int i = 0; i < n; i++) {
-		snprintf(src, sizeof(src), "/proc/%d/ns/%.31s", pid, pins[i].file);
-		if (mount(src, pins[i].path, NULL, MS_BIND, NULL) != 0) {
+		pins[i].pid = pid;
+		if (nsx_pin(&pins[i]) != 0) {
 			int e = errno;
 			for (int j = 0; j < i; j++)
 				umount2(pins[j].path, MNT_DETACH);
-			nsx_die(1, e, "mount %s on %s failed", src, pins[i].path);
+			nsx_die(1, e, "mount /proc/%d/ns/%s on %s failed", (int)pid, pins[i].file, pins[i].path);
 		}
 	}
 }
 
-static void keep_caps(void)
+// caps: with keep, every permitted capability made inheritable and
+// ambient, so that a program with a non-zero uid keeps them (--keep-caps);
+// without, what was raised for the stage (ambient and inheritable sets)
+// cleared, so that the program gets capabilities by the usual rules.
+static void caps(int keep)
 {
 	struct cap_header hdr = { CAP_VERSION_3, 0 };
-	struct cap_data data[2];
+	struct cap_data d[2];
 
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		nsx_die(1, errno, "capget failed");
-	data[0].inheritable = data[0].permitted;
-	data[1].inheritable = data[1].permitted;
-	if (syscall(SYS_capset, &hdr, data) != 0)
-		nsx_die(1, errno, "capset failed");
-	for (int c = 0; c < 64; c++)
-		if (data[c / 32].permitted & (1u << (c % 32)))
-			if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
-				nsx_die(1, errno, "cannot raise ambient capability %d", c);
-}
-
-// clear_raised_caps undoes what was raised for the stage (ambient and
-// inheritable sets), so the program gets capabilities by the usual rules.
-static void clear_raised_caps(void)
-{
-	struct cap_header hdr = { CAP_VERSION_3, 0 };
-	struct cap_data data[2];
-
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if (syscall(SYS_capget, &hdr, data) == 0) {
-		data[0].inheritable = data[1].inheritable = 0;
-		syscall(SYS_capset, &hdr, data);
+	if (!keep)
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (syscall(SYS_capget, &hdr, d) != 0) {
+		if (keep)
+			nsx_die(1, errno, "capget failed");
+		return;
 	}
+	d[0].inheritable = keep ? d[0].permitted : 0;
+	d[1].inheritable = keep ? d[1].permitted : 0;
+	if (syscall(SYS_capset, &hdr, d) != 0 && keep)
+		nsx_die(1, errno, "capset failed");
+	for (int c = 0; keep && c < 64; c++)
+		if ((d[c / 32].permitted & (1u << (c % 32))) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
+			nsx_die(1, errno, "cannot raise ambient capability %d", c);
 }
 
 // nsx_initial_argv finds argv from the environment: the kernel lays out argc,
@@ -227,14 +263,12 @@ char **nsx_initial_argv(char **env)
 // namespace it is in now). selfdir is /proc/self opened before entering
 // anything: after a mount namespace or a root is entered, /proc may be
 // another PID namespace's, where /proc/self is not this process.
-int nsx_setgroups_denied(int selfdir)
+static int nsx_setgroups_denied(int selfdir)
 {
 	char buf[16] = "";
 	int fd = openat(selfdir, selfdir >= 0 ? "setgroups" : "/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return 0;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
+	if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) < 0)
 		buf[0] = 0;
 	close(fd);
 	return !strncmp(buf, "deny", 4);
@@ -248,11 +282,8 @@ int nsx_lookpath(const char *file, char **env, char *buf, size_t size)
 	const char *path = "/bin:/usr/bin";
 	int first = ENOENT;
 
-	if (strchr(file, '/')) {
-		if ((size_t)snprintf(buf, size, "%s", file) >= size)
-			return ENAMETOOLONG;
-		return 0;
-	}
+	if (strchr(file, '/'))
+		return (size_t)snprintf(buf, size, "%s", file) >= size ? ENAMETOOLONG : 0;
 	if (!*file)
 		return ENOENT;
 	for (char **e = env; *e; e++)
@@ -283,7 +314,7 @@ int nsx_lookpath(const char *file, char **env, char *buf, size_t size)
 // nsx_exec_program execs path (searched in the program's PATH, as the Go
 // half does) with argv and the program's environment, or dies as
 // util-linux does: 127 when it does not exist, 126 otherwise.
-void nsx_exec_program(const char *path, char **argv, char **tenv)
+static void __attribute__((noreturn)) nsx_exec_program(const char *path, char **argv, char **tenv)
 {
 	char buf[4096];
 	int e = nsx_lookpath(path, tenv, buf, sizeof(buf));
@@ -334,7 +365,7 @@ void nsx_wait_end(pid_t pid, int mirror)
 
 // nsx_continue_as_child forks; the parent waits, stops when the child stops,
 // and ends as the child ends (util-linux nsenter). Only the child returns.
-void nsx_continue_as_child(void)
+static void nsx_continue_as_child(void)
 {
 	pid_t child = fork();
 
@@ -409,7 +440,7 @@ void nsx_join_stage(char **envp, char **argv, char **tenv)
 		struct stat st;
 		sscanf(v, "%d:%d:%d", &fd, &fu, &fg);
 		if (fstat(fd, &st) != 0)
-			nsx_die(1, errno, "can not nsx_get process stat");
+			nsx_die(1, errno, "can not get process stat");
 		close(fd);
 		if (fu)
 			uid = st.st_uid;
@@ -427,9 +458,24 @@ void nsx_join_stage(char **envp, char **argv, char **tenv)
 	if (uid >= 0 && setuid(uid) != 0)
 		nsx_die(1, errno, "setuid failed");
 	if (nsx_get(envp, "KEEPCAPS"))
-		keep_caps();
+		caps(1);
 	v = nsx_get(envp, "EXEC");
 	nsx_exec_program(v ? v : argv[1], argv + 1, tenv);
+}
+
+// release lets a helper go on (a byte on fd) and waits for it; one that
+// failed has said why.
+static void release(int fd, pid_t pid, const char *what)
+{
+	int st;
+
+	if (write(fd, "", 1) != 1)
+		nsx_die(1, errno, "cannot release the %s helper", what);
+	close(fd);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		_exit(1);
 }
 
 // nsx_run_plan carries out the plan of stage "self" (unshare in place) or
@@ -442,21 +488,19 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 	int syncfd, readyfd, npins = 0, nnotify = 0, selffd = -1;
 	int pinpipe[2] = { -1, -1 };
 	int notify[MAXNOTIFY];
-	struct pin pins[MAXPINS];
+	struct nsx_pin pins[MAXPINS] = { 0 };
 	pid_t helper = -1;
 	long flags, prop, gid, uid;
 	const char *path;
 
-	for (int i = 0; i < MAXPINS; i++) {
-		snprintf(buf, sizeof(buf), "PIN%d", i);
+	for (int used; npins < MAXPINS; npins++) {
+		used = 0;
+		snprintf(buf, sizeof(buf), "PIN%d", npins);
 		if (!(v = nsx_get(envp, buf)))
 			break;
-		char *eq = strchr(v, '=');
-		if (!eq || (size_t)(eq - v) >= sizeof(pins[0].file))
+		if (sscanf(v, "%31[^=]=%n", pins[npins].file, &used) != 1 || !used)
 			nsx_die(1, 0, "bad stage variable %s", buf);
-		memcpy(pins[npins].file, v, eq - v);
-		pins[npins].file[eq - v] = 0;
-		pins[npins++].path = eq + 1;
+		pins[npins].path = v + used;
 	}
 	if ((v = nsx_get(envp, "NOTIFY")))
 		for (char *s = v; *s && nnotify < MAXNOTIFY; s++) {
@@ -514,39 +558,28 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 		nsx_die(1, errno, "unshare failed");
 	// Range maps are written from outside by a helper the Go half started
 	// before the re-exec (unshare's "maps" stage): release it, wait for it.
-	if ((v = nsx_get(envp, "MAPHELPER"))) {
-		pid_t mh = atoi(v);
-		int st, mfd = nsx_num(envp, "MAPSYNC", -1);
-		if (write(mfd, "", 1) != 1)
-			nsx_die(1, errno, "cannot release the map helper");
-		close(mfd);
-		while (waitpid(mh, &st, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			_exit(1); // the helper said why
-	}
+	if ((v = nsx_get(envp, "MAPHELPER")))
+		release(nsx_num(envp, "MAPSYNC", -1), atoi(v), "map");
 	{
 		char *um = nsx_get(envp, "UIDMAP"), *gm = nsx_get(envp, "GIDMAP"), *sg = nsx_get(envp, "SETGROUPS");
 		if (um) {
 			snprintf(buf, sizeof(buf), "%s 1\n", um);
-			nsx_must_write("/proc/self/uid_map", buf, "write failed");
+			must_write("/proc/self/uid_map", buf, "write failed %s");
 		}
 		if (gm && !sg)
 			sg = "deny";
 		if (sg)
-			nsx_must_write("/proc/self/setgroups", sg, "write failed");
+			must_write("/proc/self/setgroups", sg, "write failed %s");
 		if (gm) {
 			snprintf(buf, sizeof(buf), "%s 1\n", gm);
-			nsx_must_write("/proc/self/gid_map", buf, "write failed");
+			must_write("/proc/self/gid_map", buf, "write failed %s");
 		}
 	}
 	if ((v = nsx_get(envp, "TIMEOFFSETS"))) {
 		long long mono = 0, boot = 0;
 		sscanf(v, "%lld %lld", &mono, &boot);
 		snprintf(buf, sizeof(buf), "monotonic %lld 0\nboottime %lld 0\n", mono, boot);
-		int e = nsx_write_file("/proc/self/timens_offsets", buf);
-		if (e)
-			nsx_die(1, e, "failed to write to /proc/self/timens_offsets");
+		must_write("/proc/self/timens_offsets", buf, "failed to write to %s");
 	}
 	prop = nsx_num(envp, "PROPAGATION", 0);
 	if (prop && mount("none", "/", NULL, MS_REC | prop, NULL) != 0)
@@ -563,16 +596,8 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 	}
 	if (syncfd >= 0)
 		close(syncfd);
-	if (helper > 0) {
-		int st;
-		if (write(pinpipe[1], "", 1) != 1)
-			nsx_die(1, errno, "cannot release the pin helper");
-		close(pinpipe[1]);
-		while (waitpid(helper, &st, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			_exit(1); // the helper said why
-	}
+	if (helper > 0)
+		release(pinpipe[1], helper, "pin");
 	for (int i = 0; i < nnotify; i++) {
 		int n = snprintf(buf, sizeof(buf), "%d\n", getpid());
 		if (write(notify[i], buf, n) != n)
@@ -607,9 +632,7 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 		if (interp) {
 			char reg[4096];
 			snprintf(reg, sizeof(reg), "%s/register", v);
-			int e = nsx_write_file(reg, interp);
-			if (e)
-				nsx_die(1, e, "cannot register interpreter in %s", reg);
+			must_write(reg, interp, "cannot register interpreter in %s");
 		}
 	}
 	gid = nsx_num(envp, "GID", -1);
@@ -622,10 +645,8 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 	}
 	if (uid >= 0 && setuid(uid) != 0)
 		nsx_die(1, errno, "setuid failed");
-	if (nsx_get(envp, "KEEPCAPS"))
-		keep_caps();
-	else if (nsx_get(envp, "CLEARAMBIENT"))
-		clear_raised_caps();
+	if (nsx_get(envp, "KEEPCAPS") || nsx_get(envp, "CLEARAMBIENT"))
+		caps(nsx_get(envp, "KEEPCAPS") != NULL);
 
 	path = nsx_get(envp, "EXEC");
 	if (!path)
@@ -634,20 +655,10 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 		nsx_die(1, 0, "no program to execute");
 	if (selffd >= 0) {
 		// The minimal init is Go: exec ourselves as stage "init".
-		int n = 0;
-		while (tenv[n])
-			n++;
-		char **ienv = calloc(n + 4, sizeof(char *));
-		char sname[4200], sexec[4200];
-		if (!ienv)
-			nsx_die(1, ENOMEM, "stage");
-		memcpy(ienv, tenv, n * sizeof(char *));
-		snprintf(sname, sizeof(sname), PREFIX "NAME=%s", nsx_name);
-		snprintf(sexec, sizeof(sexec), PREFIX "EXEC=%s", path);
-		ienv[n++] = PREFIX "STAGE=init";
-		ienv[n++] = sname;
-		ienv[n++] = sexec;
-		syscall(SYS_execveat, selffd, "", argv, ienv, AT_EMPTY_PATH);
+		environ = tenv;
+		if (setenv(PREFIX "STAGE", "init", 1) || setenv(PREFIX "NAME", nsx_name, 1) || setenv(PREFIX "EXEC", path, 1))
+			nsx_die(1, errno, "cannot execute the init stage");
+		syscall(SYS_execveat, selffd, "", argv, environ, AT_EMPTY_PATH);
 		nsx_die(1, errno, "cannot execute the init stage");
 	}
 	nsx_exec_program(path, argv + 1, tenv);

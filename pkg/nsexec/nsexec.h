@@ -1,5 +1,6 @@
-// Shared by the C half of nsexec: the stages of nsexec.c and the fast path
-// of fast*.c, all run by the constructor before the Go runtime starts.
+// Shared by the C half of nsexec: the executors of nsexec.c and the fast
+// path's parsers of fast*.c, all run by the constructor before the Go
+// runtime starts.
 #ifndef NSBOX_NSEXEC_H
 #define NSBOX_NSEXEC_H
 
@@ -15,28 +16,31 @@ extern const char *nsx_name;
 
 const char *nsx_errtext(int errnum);
 void nsx_die(int code, int errnum, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
-char *nsx_get(char **env, const char *key);
-long nsx_num(char **env, const char *key, long def);
-int nsx_write_file(const char *path, const char *data);
-void nsx_must_write(const char *path, const char *data, const char *what);
-int nsx_wait_byte(int fd);
 char **nsx_initial_argv(char **env);
-int nsx_setgroups_denied(int selfdir);
 int nsx_lookpath(const char *file, char **env, char *buf, size_t size);
-void nsx_exec_program(const char *path, char **argv, char **tenv) __attribute__((noreturn));
 void nsx_wait_end(pid_t pid, int mirror) __attribute__((noreturn));
-void nsx_continue_as_child(void);
-void nsx_join_stage(char **penv, char **argv, char **tenv) __attribute__((noreturn));
+
+// The executors: nsexec's "self" and "child" plan, the "join" stage, a
+// pin and its release (penv: the plan's variables; argv[1...]: the
+// program's argv; tenv: its environment).
 void nsx_run_plan(int child, char **penv, char **argv, char **tenv) __attribute__((noreturn));
+void nsx_join_stage(char **penv, char **argv, char **tenv) __attribute__((noreturn));
+struct nsx_pin {
+	pid_t pid;
+	char file[32];    // under /proc/PID/ns
+	const char *path; // where it is bound
+	int create;       // 0: path exists; 1: create it, or take an empty file; 2: create it
+	const char *share; // a mount point to make shared first
+	const char *hint;  // added to the message of an EPERM from the mount
+};
+int nsx_pin(const struct nsx_pin *p);
+int nsx_unpin(const char *path);
 
+// The parsers' helpers (fast.c): a PID in its plain spelling, a type by
+// option letter or by long name (n bytes of it).
 int nsx_parse_pid(const char *s);
-
-#define NSX_NSFS_MAGIC 0x6e736673 // linux/magic.h, which musl does not ship
-#define NSX_NETNS_DIR "/run/netns" // pin.NetnsDir, netsetup.NetnsDir
-
-// fast_pin.c: whether fd is a namespace file; pin.ValidNetnsName.
-int nsx_is_nsfs(int fd);
-int nsx_valid_netns_name(const char *s);
+int nsx_type_of(char opt);
+int nsx_type_named(const char *name, size_t n);
 
 #include "nstypes.h"
 
@@ -47,10 +51,12 @@ struct nsx_type {
 	long flag;                // its clone flag
 };
 extern const struct nsx_type nsx_types[NSX_NTYPES];
-int nsx_type_of(char opt);
 
 // nsx_fast_path runs the commonest forms of unshare, nsenter and pin
-// without the Go runtime (fast*.c); it returns when argv is not one of them.
+// without the Go runtime (fast*.c); it returns when argv is not one of
+// them, or when carrying it out would fail before changing anything.
 void nsx_fast_path(char **envp);
+void nsx_fast_nsenter(char **args, char **envp);
+void nsx_fast_pin(char **args);
 
 #endif

@@ -8,4 +8,4 @@ package nsexec
 const Constructor = false
 
 // Feature is this build's line in "nsbox --version".
-const Feature = "constructor: no, CGO_ENABLED=0 build (unshare -U without --fork forks; --fork children start the Go runtime again)"
+const Feature = "constructor: no, CGO_ENABLED=0 build (unshare -U without --fork forks; --fork children start the Go runtime again; nsenter cannot enter user or time namespaces)"

@@ -15,7 +15,9 @@
 //
 // The environment variables of the re-exec are the interface between the Go
 // and C halves; their names all start with EnvPrefix and are removed before
-// the program runs. The stages refuse to run in a set-user-ID process.
+// the program runs. The Go stages (ChildStage, InitStage) are registered
+// with pkg/reexec by the applet that starts them; no stage runs in a
+// set-user-ID process.
 package nsexec
 
 import (
@@ -24,14 +26,16 @@ import (
 	"strings"
 
 	"github.com/nsbox/nsbox/pkg/idmap"
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 // EnvPrefix starts the name of every variable of the stage protocol.
 const EnvPrefix = "_NSBOX_"
 
-// EnvStage selects a stage: "self" (unshare in place, then exec), "child"
-// (the forked child of --fork), "init" (the minimal init, in Go).
-const EnvStage = EnvPrefix + "STAGE"
+// EnvStage names the stage (reexec.Marker, which starts with EnvPrefix):
+// "self" (unshare in place, then exec), "child" (the forked child of
+// --fork), "init" (the minimal init, in Go).
+const EnvStage = reexec.Marker
 
 // Pin asks for the namespace file File (under /proc/PID/ns) to be
 // bind-mounted onto Path.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/nsexec"
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 // Held handles (Batch.Hold) keep namespaces alive without a mount, for
@@ -23,17 +24,20 @@ import (
 // The marker records the holder's PID and start time, so that UnpinDir
 // stops that process and no other. The holder is this binary re-executed
 // into the "hold" stage: the C constructor (a few pages of memory) or, in a
-// build without it, a Go stage.
+// build without it, Hold. Every main finds it through pkg/reexec, so a
+// standalone pin built without cgo holds too.
 
 // StageHold is the internal stage of a holder process.
 const StageHold = "hold"
 
-func init() {
-	nsexec.RegisterStage(StageHold, func(*nsexec.Plan) int {
-		for {
-			unix.Pause()
-		}
-	})
+func init() { reexec.Register(StageHold, Hold) }
+
+// Hold is the holder's stage: it keeps the descriptors it inherited open
+// until it is killed.
+func Hold() int {
+	for {
+		unix.Pause()
+	}
 }
 
 // holder identifies a holder process: its PID and start time (clock ticks

@@ -9,6 +9,7 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	nstype "github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
+	"github.com/nsbox/nsbox/pkg/scols"
 )
 
 // writeDot is --dot: the namespaces as a Graphviz digraph. Each namespace
@@ -20,56 +21,61 @@ import (
 // are nodes too, with an edge to what they hold. -t, -p, -P, -Q and a
 // <namespace> argument choose the namespaces; their owners and parents are
 // drawn with them.
-func writeDot(e *applet.Env, o *options, m *model) error {
-	w := bufio.NewWriterSize(e.Stdout, 64*1024)
-	sel := map[*namespace]bool{}
-	var onlyNs *namespace
-	if o.fltrNs != 0 {
-		onlyNs = m.byID[o.fltrNs]
-		if onlyNs == nil {
-			return applet.Errorf("not found namespace: %d", o.fltrNs)
+func writeDot(e *applet.Env, p *plan, m *model) error {
+	sel, only, err := dotNamespaces(e, p, m)
+	if err != nil {
+		return err
+	}
+	nss := make([]*namespace, 0, len(sel))
+	for ns := range sel {
+		nss = append(nss, ns)
+	}
+	sort.Slice(nss, func(i, j int) bool { return nss[i].id < nss[j].id })
+
+	d := &dotWriter{w: bufio.NewWriterSize(e.Stdout, 64*1024), m: m, procs: map[int]bool{}}
+	fmt.Fprintf(d.w, "digraph lsns {\n")
+	fmt.Fprintf(d.w, "\trankdir=LR;\n")
+	fmt.Fprintf(d.w, "\tnode [shape=box, fontname=\"monospace\", fontsize=10];\n")
+	fmt.Fprintf(d.w, "\tedge [fontname=\"monospace\", fontsize=9];\n")
+	for _, ns := range nss {
+		d.namespace(ns)
+	}
+	for _, ns := range nss {
+		d.relations(ns, sel)
+	}
+	for _, ns := range nss {
+		d.holders(ns, ns == only)
+	}
+	fmt.Fprintf(d.w, "}\n")
+	d.w.Flush() // a write error is the applet wrapper's to report
+	return nil
+}
+
+// dotNamespaces is the namespaces --dot draws: those p chooses and its
+// filter keeps, or p.ns alone (only), with their owners and parents.
+func dotNamespaces(e *applet.Env, p *plan, m *model) (sel map[*namespace]bool, only *namespace, err error) {
+	sel = map[*namespace]bool{}
+	if p.ns != 0 {
+		only = m.byID[p.ns]
+		if only == nil {
+			return nil, nil, applet.Errorf("not found namespace: %d", p.ns)
 		}
-		sel[onlyNs] = true
+		sel[only] = true
 	} else {
-		var self *proc
-		if o.fltrPid != 0 {
-			self = m.byPid[o.fltrPid]
+		l, err := newLister(e, p, m, &scols.Table{}, []int{colNS})
+		if err != nil {
+			return nil, nil, err
 		}
-		l := &lister{e: e, o: o, m: m, t: &table{}}
-		for _, id := range []int{colNS} {
-			l.addColumn(id, 0)
-		}
-		if err := l.initFilter(); err != nil {
-			return err
-		}
-		for _, ns := range m.sorted() {
-			if o.fltrPid != 0 && (self == nil || self.ns[ns.typ] != ns.id) {
-				continue
-			}
-			if o.persist && ns.nprocs != 0 {
-				continue
-			}
-			if o.filter != nil {
-				ln := l.t.newLine(nil)
-				ok, err := o.filter.match(func(i int) (string, bool) {
-					if !ln.cells[i].set {
-						if s, ok := l.cell(ns, ns.proc, l.cols[i]); ok {
-							ln.set(i, s)
-						}
-					}
-					return ln.cells[i].data, ln.cells[i].set
-				})
-				if err != nil {
-					return applet.Errorf("failed to apply filter: Invalid argument")
+		for _, ns := range m.chosen(p) {
+			if p.filter != nil && !l.keep(l.row(l.t.NewLine(nil), ns, ns.proc)) {
+				if l.err != nil {
+					return nil, nil, l.err
 				}
-				if !ok {
-					continue
-				}
+				continue
 			}
 			sel[ns] = true
 		}
 	}
-	// owners and parents come along
 	var up func(ns *namespace)
 	up = func(ns *namespace) {
 		for _, r := range ns.rel {
@@ -82,83 +88,86 @@ func writeDot(e *applet.Env, o *options, m *model) error {
 	for ns := range sel {
 		up(ns)
 	}
-	nss := make([]*namespace, 0, len(sel))
-	for ns := range sel {
-		nss = append(nss, ns)
-	}
-	sort.Slice(nss, func(i, j int) bool { return nss[i].id < nss[j].id })
+	return sel, only, nil
+}
 
-	fmt.Fprintf(w, "digraph lsns {\n")
-	fmt.Fprintf(w, "\trankdir=LR;\n")
-	fmt.Fprintf(w, "\tnode [shape=box, fontname=\"monospace\", fontsize=10];\n")
-	fmt.Fprintf(w, "\tedge [fontname=\"monospace\", fontsize=9];\n")
-	procs := map[int]bool{}
-	procNode := func(pid int) string {
-		id := fmt.Sprintf("pid%d", pid)
-		if !procs[pid] {
-			procs[pid] = true
-			cmd, _ := nsfs.Command(pid)
-			if len(cmd) > 40 {
-				cmd = cmd[:40] + "..."
-			}
-			fmt.Fprintf(w, "\t%s [shape=ellipse, label=%s];\n", id, dotQuote(fmt.Sprintf("%d %s", pid, cmd)))
+// dotWriter writes the nodes and edges of the graph.
+type dotWriter struct {
+	w     *bufio.Writer
+	m     *model
+	procs map[int]bool // the process nodes written
+}
+
+// procNode is the node of process pid, written the first time.
+func (d *dotWriter) procNode(pid int) string {
+	id := fmt.Sprintf("pid%d", pid)
+	if !d.procs[pid] {
+		d.procs[pid] = true
+		cmd, _ := nsfs.Command(pid)
+		if len(cmd) > 40 {
+			cmd = cmd[:40] + "..."
 		}
-		return id
+		fmt.Fprintf(d.w, "\t%s [shape=ellipse, label=%s];\n", id, dotQuote(fmt.Sprintf("%d %s", pid, cmd)))
 	}
-	for _, ns := range nss {
-		label := fmt.Sprintf("%s %d\n", ns.typ, ns.id)
-		switch {
-		case ns.nprocs == 1:
-			label += "1 process"
-		case ns.nprocs > 1:
-			label += fmt.Sprintf("%d processes", ns.nprocs)
-		default:
-			label += "no process"
-			if ns.typ == nstype.User {
-				label += fmt.Sprintf("\ncreated by %s", m.users.name(ns.uidFallback))
-			}
-		}
-		style := ""
-		if ns.nprocs == 0 {
-			style = ", style=rounded"
-		}
-		fmt.Fprintf(w, "\tns%d [label=%s%s];\n", ns.id, dotQuote(label), style)
-	}
-	for _, ns := range nss {
-		if r := ns.rel[relOwner]; r != nil && sel[r] {
-			fmt.Fprintf(w, "\tns%d -> ns%d [style=dashed, label=\"owns\"];\n", r.id, ns.id)
-		}
-		if r := ns.rel[relParent]; r != nil && sel[r] {
-			fmt.Fprintf(w, "\tns%d -> ns%d [label=\"parent\"];\n", r.id, ns.id)
+	return id
+}
+
+// namespace is the node of ns.
+func (d *dotWriter) namespace(ns *namespace) {
+	label := fmt.Sprintf("%s %d\n", ns.typ, ns.id)
+	switch {
+	case ns.nprocs == 1:
+		label += "1 process"
+	case ns.nprocs > 1:
+		label += fmt.Sprintf("%d processes", ns.nprocs)
+	default:
+		label += "no process"
+		if ns.typ == nstype.User {
+			label += fmt.Sprintf("\ncreated by %s", d.m.users.name(ns.uidFallback))
 		}
 	}
-	for _, ns := range nss {
-		if ns == onlyNs {
-			for _, p := range ns.procs {
-				fmt.Fprintf(w, "\t%s -> ns%d [style=dotted];\n", procNode(p.pid), ns.id)
-			}
-		} else if ns.proc != nil {
-			label := "lowest PID"
-			if ns.nprocs == 1 {
-				label = "only process"
-			}
-			fmt.Fprintf(w, "\t%s -> ns%d [style=dotted, label=%s];\n", procNode(ns.proc.pid), ns.id, dotQuote(label))
-		}
-		for _, fd := range ns.fds {
-			what := "fd"
-			if fd.Socket != 0 {
-				what = "socket fd"
-			}
-			fmt.Fprintf(w, "\t%s -> ns%d [style=dotted, label=\"%s %d\"];\n", procNode(fd.Pid), ns.id, what, fd.Fd)
-		}
-		for i, p := range ns.pins {
-			fmt.Fprintf(w, "\tpin%d_%d [shape=note, label=%s];\n", ns.id, i, dotQuote(p))
-			fmt.Fprintf(w, "\tpin%d_%d -> ns%d [style=dotted, label=\"pin\"];\n", ns.id, i, ns.id)
-		}
+	style := ""
+	if ns.nprocs == 0 {
+		style = ", style=rounded"
 	}
-	fmt.Fprintf(w, "}\n")
-	w.Flush() // a write error is the applet wrapper's to report
-	return nil
+	fmt.Fprintf(d.w, "\tns%d [label=%s%s];\n", ns.id, dotQuote(label), style)
+}
+
+// relations is the edges from ns's owner and parent, when drawn.
+func (d *dotWriter) relations(ns *namespace, sel map[*namespace]bool) {
+	if r := ns.rel[relOwner]; r != nil && sel[r] {
+		fmt.Fprintf(d.w, "\tns%d -> ns%d [style=dashed, label=\"owns\"];\n", r.id, ns.id)
+	}
+	if r := ns.rel[relParent]; r != nil && sel[r] {
+		fmt.Fprintf(d.w, "\tns%d -> ns%d [label=\"parent\"];\n", r.id, ns.id)
+	}
+}
+
+// holders is the edges from what holds ns: its lowest-PID process (all
+// its processes when allProcs), descriptors and pins.
+func (d *dotWriter) holders(ns *namespace, allProcs bool) {
+	if allProcs {
+		for _, p := range ns.procs {
+			fmt.Fprintf(d.w, "\t%s -> ns%d [style=dotted];\n", d.procNode(p.pid), ns.id)
+		}
+	} else if ns.proc != nil {
+		label := "lowest PID"
+		if ns.nprocs == 1 {
+			label = "only process"
+		}
+		fmt.Fprintf(d.w, "\t%s -> ns%d [style=dotted, label=%s];\n", d.procNode(ns.proc.pid), ns.id, dotQuote(label))
+	}
+	for _, fd := range ns.fds {
+		what := "fd"
+		if fd.Socket != 0 {
+			what = "socket fd"
+		}
+		fmt.Fprintf(d.w, "\t%s -> ns%d [style=dotted, label=\"%s %d\"];\n", d.procNode(fd.Pid), ns.id, what, fd.Fd)
+	}
+	for i, p := range ns.pins {
+		fmt.Fprintf(d.w, "\tpin%d_%d [shape=note, label=%s];\n", ns.id, i, dotQuote(p))
+		fmt.Fprintf(d.w, "\tpin%d_%d -> ns%d [style=dotted, label=\"pin\"];\n", ns.id, i, ns.id)
+	}
 }
 
 // dotQuote is a Graphviz double-quoted string; "\n" in s becomes a line

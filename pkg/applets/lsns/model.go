@@ -6,6 +6,7 @@ import (
 
 	nstype "github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
+	"github.com/nsbox/nsbox/pkg/scols"
 )
 
 // This file builds what lsns lists from the scan, as util-linux 2.43 does:
@@ -28,7 +29,7 @@ type proc struct {
 	ppid     int
 	uidRead  bool
 	uid      uint32
-	outline  *line
+	outline  *scols.Line
 }
 
 type namespace struct {
@@ -41,7 +42,7 @@ type namespace struct {
 	relID    [2]uint64 // parent (pid, user), owner; 0: none
 	relKnown bool
 	rel      [2]*namespace
-	outline  *line
+	outline  *scols.Line
 
 	uidFallback uint32 // NS_GET_OWNER_UID, for a user namespace without processes
 	viaFile     bool   // added through an opened file (fd, socket, pin)

@@ -1,9 +1,7 @@
 package lsns
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -11,72 +9,52 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	nstype "github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
+	"github.com/nsbox/nsbox/pkg/scols"
+	"github.com/nsbox/nsbox/pkg/scolsfilter"
 )
 
 // lister turns the model into table lines the way util-linux's
 // show_namespaces, show_namespace_processes and add_scols_line do.
 type lister struct {
 	e    *applet.Env
-	o    *options
+	plan *plan
 	m    *model
-	t    *table
-	cols []int // the table's columns: o.columns, then hidden filter columns
+	t    *scols.Table
+	cols []int // the table's columns: plan.columns, then hidden filter columns
 	err  error
 }
 
-func list(e *applet.Env, o *options) error {
-	mounts, err := nsfs.ReadMountinfo("/proc/self/mountinfo")
-	if err != nil {
-		var pe *os.PathError
-		if !errors.As(err, &pe) {
-			err = unix.EINVAL // malformed
-		}
-		return &applet.Exit{Code: 32, Msg: "failed to parse /proc/self/mountinfo: " + applet.Strerror(err)}
-	}
-	m, err := build(o.types, mounts)
-	if err != nil {
-		return applet.Errorf("cannot read /proc: %s", applet.Strerror(err))
-	}
-	defer m.close()
-	if o.tree == treeOwner || o.tree == treeParent || o.dot {
-		m.connect()
-	}
-	if o.dot {
-		return writeDot(e, o, m)
-	}
-	l := &lister{e: e, o: o, m: m}
-	l.t = newTable(e, o)
-	if o.json {
-		l.t.name = "namespaces"
-	}
-	for _, id := range o.columns {
+// newLister is a lister of m into t, whose columns are cols, then the
+// hidden ones p's filter reads.
+func newLister(e *applet.Env, p *plan, m *model, t *scols.Table, cols []int) (*lister, error) {
+	l := &lister{e: e, plan: p, m: m, t: t}
+	for _, id := range cols {
 		l.addColumn(id, 0)
 	}
-	if err := l.initFilter(); err != nil {
+	return l, l.initFilter()
+}
+
+// list prints the table of the namespaces p chose, or of the processes of
+// p.ns.
+func list(e *applet.Env, p *plan, m *model) error {
+	t := newTable(e, p)
+	t.Name = "namespaces"
+	l, err := newLister(e, p, m, t, p.columns)
+	if err != nil {
 		return err
 	}
-	if o.fltrNs != 0 {
-		ns := m.byID[o.fltrNs]
+	if p.ns != 0 {
+		ns := m.byID[p.ns]
 		if ns == nil {
-			return applet.Errorf("not found namespace: %d", o.fltrNs)
+			return applet.Errorf("not found namespace: %d", p.ns)
 		}
-		for _, p := range ns.procs {
-			if p.outline == nil {
-				l.showProcess(p, ns)
+		for _, pr := range ns.procs {
+			if pr.outline == nil {
+				l.showProcess(pr, ns)
 			}
 		}
 	} else {
-		var self *proc
-		if o.fltrPid != 0 {
-			self = m.byPid[o.fltrPid]
-		}
-		for _, ns := range m.sorted() {
-			if o.fltrPid != 0 && (self == nil || self.ns[ns.typ] != ns.id) {
-				continue
-			}
-			if o.persist && ns.nprocs != 0 {
-				continue
-			}
+		for _, ns := range m.chosen(p) {
 			if ns.outline == nil {
 				l.showNamespace(ns, ns.proc)
 			}
@@ -85,34 +63,54 @@ func list(e *applet.Env, o *options) error {
 	if l.err != nil {
 		return l.err
 	}
-	return l.t.print()
+	t.Print(e.Stdout) // a write error is the applet wrapper's to report
+	return nil
 }
 
-func (l *lister) addColumn(id, extraFlags int) {
+// chosen is the namespaces -p and -P leave, by inode.
+func (m *model) chosen(p *plan) []*namespace {
+	var self *proc
+	if p.task != 0 {
+		self = m.byPid[p.task]
+	}
+	var nss []*namespace
+	for _, ns := range m.sorted() {
+		if p.task != 0 && (self == nil || self.ns[ns.typ] != ns.id) {
+			continue
+		}
+		if p.persist && ns.nprocs != 0 {
+			continue
+		}
+		nss = append(nss, ns)
+	}
+	return nss
+}
+
+func (l *lister) addColumn(id int, extraFlags scols.Flags) {
 	info := infos[id]
 	flags := info.flags | extraFlags
-	o := l.o
-	if o.noTrunc {
-		flags &^= flTrunc
+	pl := l.plan
+	if pl.noTrunc {
+		flags &^= scols.FlTrunc
 	}
-	if o.tree == treeProcess && id == colCommand {
-		flags |= flTree
+	if pl.tree == treeProcess && id == colCommand {
+		flags |= scols.FlTree
 	}
-	if o.noWrap {
-		flags &^= flWrap
+	if pl.noWrap {
+		flags &^= scols.FlWrap
 	}
-	if (o.tree == treeOwner || o.tree == treeParent) && id == colNS {
-		flags = (flags | flTree) &^ flRight
+	if (pl.tree == treeOwner || pl.tree == treeParent) && id == colNS {
+		flags = (flags | scols.FlTree) &^ scols.FlRight
 	}
-	if extraFlags&flHidden != 0 {
-		flags = flHidden
+	if extraFlags&scols.FlHidden != 0 {
+		flags = scols.FlHidden
 	}
-	c := l.t.addColumn(info.name, info.whint, flags)
-	if o.json || o.filter != nil || extraFlags&flHidden != 0 {
-		c.jsonType = info.jsonType
+	c := l.t.AddColumn(info.name, info.whint, flags)
+	if pl.format == scols.JSON || pl.filter != nil || extraFlags&scols.FlHidden != 0 {
+		c.JSONType = info.jsonType
 	}
-	if !o.noWrap && id == colNsfs && extraFlags&flHidden == 0 {
-		c.wrapNL, c.safe = true, "\n"
+	if !pl.noWrap && id == colNsfs && extraFlags&scols.FlHidden == 0 {
+		c.WrapNL, c.SafeChars = true, "\n"
 	}
 	l.cols = append(l.cols, id)
 }
@@ -120,15 +118,15 @@ func (l *lister) addColumn(id, extraFlags int) {
 // initFilter binds the filter's columns to table columns, adding hidden
 // ones for columns not shown (init_scols_filter).
 func (l *lister) initFilter() error {
-	f := l.o.filter
+	f := l.plan.filter
 	if f == nil {
 		return nil
 	}
 	nerrs := 0
-	for _, h := range f.holders {
-		id := columnID(h.holder)
+	for _, h := range f.Holders() {
+		id := columnID(h.Name)
 		if id < 0 {
-			fmt.Fprintf(l.e.Stderr, "%s: unknown column: %s\n", l.e.Name, h.holder)
+			fmt.Fprintf(l.e.Stderr, "%s: unknown column: %s\n", l.e.Name, h.Name)
 			nerrs++
 			continue
 		}
@@ -143,14 +141,14 @@ func (l *lister) initFilter() error {
 			if len(l.cols) >= maxColumns {
 				return applet.Errorf("too many columns specified, the limit is %d columns", maxColumns-1)
 			}
-			l.addColumn(id, flHidden)
+			l.addColumn(id, scols.FlHidden)
 			idx = len(l.cols) - 1
 		}
-		h.col = idx
-		if infos[id].jsonType == jsonNumber {
-			h.typ = dU64
+		h.Col = idx
+		if infos[id].jsonType == scols.JSONNumber {
+			h.Type = scolsfilter.DataU64
 		} else {
-			h.typ = dString
+			h.Type = scolsfilter.DataString
 		}
 	}
 	if nerrs > 0 {
@@ -161,9 +159,9 @@ func (l *lister) initFilter() error {
 
 func (l *lister) showNamespace(ns *namespace, p *proc) {
 	switch {
-	case l.o.tree == treeOwner && ns.rel[relOwner] != nil && ns.rel[relOwner].outline == nil:
+	case l.plan.tree == treeOwner && ns.rel[relOwner] != nil && ns.rel[relOwner].outline == nil:
 		l.showNamespace(ns.rel[relOwner], ns.rel[relOwner].proc)
-	case l.o.tree == treeParent:
+	case l.plan.tree == treeParent:
 		if r := ns.rel[relParent]; r != nil {
 			if r.outline == nil {
 				l.showNamespace(r, r.proc)
@@ -176,7 +174,7 @@ func (l *lister) showNamespace(ns *namespace, p *proc) {
 }
 
 func (l *lister) showProcess(p *proc, ns *namespace) {
-	if l.o.tree == treeProcess {
+	if l.plan.tree == treeProcess {
 		if pp := l.m.parent(p); pp != nil && pp.outline == nil && pp.ns[ns.typ] == p.ns[ns.typ] {
 			l.showProcess(pp, ns)
 		}
@@ -189,48 +187,73 @@ func (l *lister) addLine(ns *namespace, p *proc) {
 	if l.err != nil {
 		return
 	}
-	var parent *line
+	var parent *scols.Line
 	switch {
-	case l.o.tree == treeProcess && p != nil && l.m.parent(p) != nil:
+	case l.plan.tree == treeProcess && p != nil && l.m.parent(p) != nil:
 		parent = l.m.parent(p).outline
-	case l.o.tree == treeParent && ns.rel[relParent] != nil:
+	case l.plan.tree == treeParent && ns.rel[relParent] != nil:
 		parent = ns.rel[relParent].outline
-	case l.o.tree == treeOwner && ns.rel[relOwner] != nil:
+	case l.plan.tree == treeOwner && ns.rel[relOwner] != nil:
 		parent = ns.rel[relOwner].outline
 	}
-	ln := l.t.newLine(parent)
-	done := make([]bool, len(l.cols))
-	fill := func(i int) {
-		if done[i] {
-			return
-		}
-		done[i] = true
-		if s, ok := l.cell(ns, p, l.cols[i]); ok {
-			ln.set(i, s)
-		}
-	}
-	if f := l.o.filter; f != nil {
-		ok, err := f.match(func(i int) (string, bool) {
-			fill(i)
-			return ln.cells[i].data, ln.cells[i].set
-		})
-		if err != nil {
-			l.err = applet.Errorf("failed to apply filter: %s", applet.Strerror(unix.EINVAL))
-			return
-		}
-		if !ok {
-			l.t.removeLine(ln)
-			return
-		}
+	ln := l.t.NewLine(parent)
+	r := l.row(ln, ns, p)
+	if !l.keep(r) {
+		l.t.RemoveLine(ln)
+		return
 	}
 	for i := range l.cols {
-		fill(i)
+		r.fill(i)
 	}
-	if l.o.tree == treeOwner || l.o.tree == treeParent {
+	if l.plan.tree == treeOwner || l.plan.tree == treeParent {
 		ns.outline = ln
 	} else if p != nil {
 		p.outline = ln
 	}
+}
+
+// row is the scolsfilter.Row of a table line: its cells, filled from the
+// namespace and process as the filter reads them.
+type row struct {
+	l    *lister
+	ln   *scols.Line
+	ns   *namespace
+	p    *proc
+	done []bool
+}
+
+func (l *lister) row(ln *scols.Line, ns *namespace, p *proc) *row {
+	return &row{l: l, ln: ln, ns: ns, p: p, done: make([]bool, len(l.cols))}
+}
+
+// fill sets cell i, once.
+func (r *row) fill(i int) {
+	if r.done[i] {
+		return
+	}
+	r.done[i] = true
+	if s, ok := r.l.cell(r.ns, r.p, r.l.cols[i]); ok {
+		r.ln.Set(i, s)
+	}
+}
+
+func (r *row) Cell(i int) (string, bool) {
+	r.fill(i)
+	return r.ln.Get(i)
+}
+
+// keep applies the filter to r: false when the filter refuses it, or
+// fails (l.err is then set).
+func (l *lister) keep(r *row) bool {
+	if l.plan.filter == nil {
+		return true
+	}
+	ok, err := l.plan.filter.Match(r)
+	if err != nil {
+		l.err = applet.Errorf("failed to apply filter: %s", applet.Strerror(unix.EINVAL))
+		return false
+	}
+	return ok
 }
 
 // cell is fill_column: the text of column id for namespace ns and process
@@ -276,7 +299,7 @@ func (l *lister) cell(ns *namespace, p *proc, id int) (string, bool) {
 		}
 	case colNsfs:
 		sep := byte('\n')
-		if l.o.noWrap {
+		if l.plan.noWrap {
 			sep = ','
 		}
 		return m.nsfsPaths(ns, sep)

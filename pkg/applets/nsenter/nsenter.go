@@ -26,7 +26,6 @@ func init() {
 		Usage:   usage,
 		Run:     run,
 	})
-	applet.StageHook = nsexec.Stage
 }
 
 const usage = `

@@ -18,7 +18,8 @@ import (
 )
 
 // TestPinFastPath runs each form the C fast path of the cgo build takes
-// (pkg/nsexec/fast_pin.c), and forms close to them that it must leave to
+// (parsed by pkg/nsexec/fast_pin.c, carried out by nsexec.c's nsx_pin and
+// nsx_unpin), and forms close to them that it must leave to
 // the Go applet, twice from the same starting state: as is, and with
 // _NSBOX_NOFAST=1 (the Go applet). Both runs must give the same stdout,
 // stderr and exit status, and leave the same files (in the scratch

@@ -13,57 +13,66 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/execpath"
 	"github.com/nsbox/nsbox/pkg/idmap"
-	"github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsexec"
 )
 
-type pinReq struct {
-	typ  ns.Type
-	path string
-}
-
-// launch chooses where the plan runs:
-//   - no user namespace, no fork: in this process (nsexec.Plan.Exec);
-//   - a user namespace without fork: re-exec into the C constructor, which
-//     unshares it while single-threaded and keeps the PID;
-//   - --fork (or -U in a build without the constructor): a child cloned
-//     into the namespaces runs the plan's stage; this process writes the
-//     maps, pins the namespaces and passes on the child's status.
+// launch is a plan being carried out, with the files it opened.
 type launch struct {
-	plan           *nsexec.Plan
-	flags          uintptr
-	fork, forward  bool
-	uidMap, gidMap *idmap.Single
-	ranges         *rangeMaps // written from outside (root, or a helper)
-	pins           []pinReq
-	notify         []*os.File
-	owner          *[2]uint32 // --owner uid, gid
+	*plan
+	notify []*os.File // the ready fd and the pid file, by descriptor
 }
 
-func (l *launch) run() error {
+// execute carries out p: it opens the files p names, then runs the stage
+// of p's route (see route).
+func (p *plan) execute() error {
+	notify, err := p.openNotify()
+	if err != nil {
+		return err
+	}
 	// The notify files are used by descriptor number only: keep their
 	// *os.File alive so that no finalizer closes them meanwhile.
-	defer runtime.KeepAlive(l.notify)
-	user := l.flags&unix.CLONE_NEWUSER != 0
-	switch {
-	case !l.fork && !user:
-		return l.inProcess()
-	case !l.fork && nsexec.Constructor:
-		return l.inPlace()
+	defer runtime.KeepAlive(notify)
+	l := &launch{plan: p, notify: notify}
+	r := p.route(nsexec.Constructor)
+	s, clone := p.stage(r)
+	switch r {
+	case inProcess:
+		s.NotifyFds = l.notifyFds()
+		return stepError(s.Exec())
+	case inPlace:
+		return l.inPlace(&s)
+	case forkDirect:
+		return l.forkDirect(&s)
 	}
-	return l.forked()
+	return l.forked(&s, clone)
 }
 
-// pinsFor turns the requests into plan pins: pid and time name the
-// namespace children get (util-linux binds *_for_children).
-func (l *launch) pinsFor() []nsexec.Pin {
-	var pins []nsexec.Pin
-	for _, r := range l.pins {
-		pins = append(pins, nsexec.Pin{File: r.typ.ChildFile(), Path: r.path})
+// openNotify checks the ready fd and opens the pid file. They are
+// written in the order returned: the pid file first, so that whoever
+// wakes on the ready fd finds the pid file written too.
+func (p *plan) openNotify() ([]*os.File, error) {
+	var ready *os.File
+	if p.readyFd >= 0 {
+		if _, err := unix.FcntlInt(uintptr(p.readyFd), unix.F_GETFD, 0); err != nil {
+			return nil, applet.Errorf("--ready-fd %d: %s", p.readyFd, applet.Strerror(err))
+		}
+		ready = os.NewFile(uintptr(p.readyFd), "ready-fd")
 	}
-	return pins
+	var files []*os.File
+	if p.pidFile != nil {
+		f, err := os.OpenFile(*p.pidFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o644)
+		if err != nil {
+			return nil, applet.Errorf("cannot open %s: %s", *p.pidFile, applet.Strerror(err))
+		}
+		files = append(files, f)
+	}
+	if ready != nil {
+		files = append(files, ready)
+	}
+	return files, nil
 }
 
+// notifyFds are the descriptors of the notify files, for a stage.
 func (l *launch) notifyFds() []int {
 	var fds []int
 	for _, f := range l.notify {
@@ -72,6 +81,8 @@ func (l *launch) notifyFds() []int {
 	return fds
 }
 
+// stepError turns a failed step of nsexec into the applet's exit: its
+// message, and the status the step chose (126 and 127 for exec).
 func stepError(err error) error {
 	var e *nsexec.Error
 	if errors.As(err, &e) {
@@ -83,33 +94,17 @@ func stepError(err error) error {
 	return err
 }
 
-func (l *launch) inProcess() error {
-	p := l.plan
-	p.Unshare = l.flags
-	p.Pins = l.pinsFor()
-	p.NotifyFds = l.notifyFds()
-	return stepError(p.Exec())
-}
-
-// inPlace re-executes this binary with the plan for the C constructor.
-func (l *launch) inPlace() error {
-	p := l.plan
-	p.Unshare = l.flags
-	p.UIDMap, p.GIDMap = l.uidMap, l.gidMap
-	p.Pins = l.pinsFor()
+// inPlace re-executes this binary with the stage s for the C constructor.
+func (l *launch) inPlace(s *nsexec.Plan) error {
 	for _, f := range l.notify {
 		if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
 			return applet.Errorf("fcntl failed: %s", applet.Strerror(err))
 		}
 	}
-	p.NotifyFds = l.notifyFds()
-	setgroups := p.Setgroups
+	s.NotifyFds = l.notifyFds()
+	env := s.Environ("self")
 	if !l.ranges.empty() {
-		p.Setgroups = "" // the helper writes it, before the gid map
-	}
-	env := p.Environ("self")
-	if !l.ranges.empty() {
-		helper, start, err := l.ranges.startHelper(p.Name, setgroups)
+		helper, start, err := l.ranges.startHelper(s.Name, l.steps.Setgroups)
 		if err != nil {
 			return err
 		}
@@ -121,56 +116,41 @@ func (l *launch) inPlace() error {
 		// and before unsharing, as util-linux does.
 		env = append(env, nsexec.EnvPrefix+"OWNER="+strconv.FormatUint(uint64(l.owner[0]), 10)+" "+strconv.FormatUint(uint64(l.owner[1]), 10))
 	}
-	argv := append([]string{"unshare"}, p.Argv...)
+	argv := append([]string{"unshare"}, s.Argv...)
 	err := syscall.Exec("/proc/self/exe", argv, env)
 	return applet.Errorf("cannot re-execute /proc/self/exe: %s", applet.Strerror(err))
 }
 
-// direct tells whether --fork can go the way util-linux goes: this process
-// unshares (it has the main thread to itself) and forks the program, with
-// no stage in between. Steps that must run in the child (proc mounts,
-// binfmt, the init, a chroot before the PATH search), a user namespace, a
-// parent-death signal (Go's fork checks getppid, which is 0 across a pid
-// namespace) and pins or notification (the program must not start before
-// they exist) take the child stage.
-func (l *launch) direct() bool {
-	p := l.plan
-	return l.flags&unix.CLONE_NEWUSER == 0 && p.ProcDir == "" && p.BinfmtDir == "" && !p.Init &&
-		p.Root == "" && p.Pdeathsig == 0 && len(l.pins) == 0 && len(l.notify) == 0 && p.Setgroups == ""
-}
-
 // forkDirect: unshare here, fork and exec the program, supervise it.
-func (l *launch) forkDirect() error {
-	p := l.plan
-	p.Unshare = l.flags
-	if err := p.Enter(); err != nil {
+func (l *launch) forkDirect(s *nsexec.Plan) error {
+	if err := s.Enter(); err != nil {
 		return stepError(err)
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
 	defer signal.Stop(sigs)
-	attr := &syscall.ProcAttr{Dir: p.Wd, Env: p.Env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{}}
-	if p.Uid >= 0 || p.Gid >= 0 {
-		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), NoSetGroups: p.Gid < 0}
-		if p.Uid >= 0 {
-			cred.Uid = uint32(p.Uid)
+	attr := &syscall.ProcAttr{Dir: s.Wd, Env: s.Env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{}}
+	if s.Uid >= 0 || s.Gid >= 0 {
+		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), NoSetGroups: s.Gid < 0}
+		if s.Uid >= 0 {
+			cred.Uid = uint32(s.Uid)
 		}
-		if p.Gid >= 0 {
-			cred.Gid = uint32(p.Gid)
+		if s.Gid >= 0 {
+			cred.Gid = uint32(s.Gid)
 		}
 		attr.Sys.Credential = cred
 	}
-	path, err := execpath.LookPath(p.Path, p.Env)
+	path, err := execpath.LookPath(s.Path, s.Env)
 	var pid int
 	if err == nil {
-		pid, err = syscall.ForkExec(path, p.Argv, attr)
+		pid, err = syscall.ForkExec(path, s.Argv, attr)
 	}
 	if err != nil {
 		code := 126
 		if errors.Is(err, unix.ENOENT) {
 			code = 127
 		}
-		return &applet.Exit{Code: code, Msg: "failed to execute " + p.Path + ": " + applet.Strerror(err)}
+		return &applet.Exit{Code: code, Msg: "failed to execute " + s.Path + ": " + applet.Strerror(err)}
 	}
 	return l.supervise(pid, sigs)
 }
@@ -189,45 +169,63 @@ func (l *launch) supervise(pid int, sigs chan os.Signal) error {
 	return wait(pid)
 }
 
-// forked clones the child stage into the new namespaces and supervises it.
-func (l *launch) forked() error {
-	if l.direct() {
-		return l.forkDirect()
+// forked clones the child stage s into the namespaces clone names, makes
+// what this process makes for it (maps, pins, the PID told), and
+// supervises it.
+func (l *launch) forked(s *nsexec.Plan, clone uintptr) error {
+	syncW, readyR, err := stagePipes(s, len(l.pins) > 0 || l.notifies())
+	if err != nil {
+		return err
 	}
-	p := l.plan
-	user := l.flags&unix.CLONE_NEWUSER != 0
-	clone := l.flags &^ unix.CLONE_NEWTIME
-	p.Unshare = l.flags & unix.CLONE_NEWTIME // created by the child, before its offsets
-	needReady := len(l.pins) > 0 || len(l.notify) > 0
+	if readyR >= 0 {
+		defer unix.Close(readyR)
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
+	defer signal.Stop(sigs)
+	pid, err := l.startStage(s, clone)
+	if err == nil {
+		if err = l.release(pid, syncW, readyR); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			wait(pid)
+		}
+	}
+	unix.Close(syncW)
+	if err != nil {
+		return err
+	}
+	return l.supervise(pid, sigs)
+}
 
+// stagePipes makes the pipes of the child stage s: the child waits on
+// sync before it starts and, with ready, says there when its namespaces
+// exist, then waits on sync again while they are pinned. It returns this
+// process's ends (readyR -1 without ready).
+func stagePipes(s *nsexec.Plan, withReady bool) (syncW, readyR int, err error) {
 	var sync, ready [2]int
 	if err := unix.Pipe2(sync[:], unix.O_CLOEXEC); err != nil {
-		return applet.Errorf("pipe failed: %s", applet.Strerror(err))
+		return -1, -1, applet.Errorf("pipe failed: %s", applet.Strerror(err))
 	}
-	defer unix.Close(sync[1])
-	p.SyncFd = sync[0]
-	if needReady {
-		if err := unix.Pipe2(ready[:], unix.O_CLOEXEC); err != nil {
-			unix.Close(sync[0])
-			return applet.Errorf("pipe failed: %s", applet.Strerror(err))
-		}
-		defer unix.Close(ready[0])
-		p.ReadyFd = ready[1]
+	s.SyncFd = sync[0]
+	if !withReady {
+		return sync[1], -1, nil
 	}
-	if user {
-		p.ClearAmbient = true
+	if err := unix.Pipe2(ready[:], unix.O_CLOEXEC); err != nil {
+		unix.Close(sync[0])
+		unix.Close(sync[1])
+		return -1, -1, applet.Errorf("pipe failed: %s", applet.Strerror(err))
 	}
-	// With a user namespace this process writes setgroups, with the maps;
-	// the child must not write it again (deny after a gid map: EPERM).
-	setgroups := p.Setgroups
-	if user {
-		p.Setgroups = ""
-	}
-	// The child's ends are inherited at their own numbers, so that the
-	// caller's other descriptors reach the program unchanged.
-	inherit := []int{p.SyncFd}
-	if needReady {
-		inherit = append(inherit, p.ReadyFd)
+	s.ReadyFd = ready[1]
+	return sync[1], ready[0], nil
+}
+
+// startStage starts the child stage. Its ends of the pipes are inherited
+// at their own numbers, so that the caller's other descriptors reach the
+// program unchanged; the notify files are this process's alone.
+func (l *launch) startStage(s *nsexec.Plan, clone uintptr) (int, error) {
+	inherit := []int{s.SyncFd}
+	if s.ReadyFd >= 0 {
+		inherit = append(inherit, s.ReadyFd)
 	}
 	for _, fd := range inherit {
 		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
@@ -235,62 +233,71 @@ func (l *launch) forked() error {
 	for _, f := range l.notify {
 		unix.FcntlInt(f.Fd(), unix.F_SETFD, unix.FD_CLOEXEC)
 	}
-
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
-	defer signal.Stop(sigs)
-
 	attr := &syscall.ProcAttr{
-		Env:   p.Environ("child"),
+		Env:   s.Environ("child"),
 		Files: []uintptr{0, 1, 2},
 		Sys:   &syscall.SysProcAttr{Cloneflags: clone},
 	}
-	if user {
+	if l.unshare&unix.CLONE_NEWUSER != 0 {
 		attr.Sys.AmbientCaps = allCaps()
 	}
-	argv := append([]string{"unshare"}, p.Argv...)
-	pid, err := l.spawn(argv, attr)
+	pid, err := l.spawn(append([]string{"unshare"}, s.Argv...), attr)
 	for _, fd := range inherit {
 		unix.Close(fd)
 	}
 	if err != nil {
 		var exit *applet.Exit
 		if errors.As(err, &exit) {
-			return err
+			return 0, err
 		}
-		return applet.Errorf("unshare failed: %s", applet.Strerror(err))
+		return 0, applet.Errorf("unshare failed: %s", applet.Strerror(err))
 	}
-	abort := func(err error) error {
-		unix.Kill(pid, unix.SIGKILL)
-		wait(pid)
+	return pid, nil
+}
+
+// release writes the child's maps and lets it go on; with a ready pipe
+// (ready >= 0), it waits until the child's namespaces exist, pins them,
+// tells the PID, and lets the child run the program. The child is left
+// waiting on a failure (the caller kills it).
+func (l *launch) release(pid, sync, ready int) error {
+	if err := l.writeMaps(pid); err != nil {
 		return err
 	}
-	if user && !l.ranges.empty() {
-		if err := l.ranges.write(pid, setgroups); err != nil {
-			return abort(err)
+	if _, err := unix.Write(sync, []byte{1}); err != nil {
+		return applet.Errorf("cannot release the child: %s", applet.Strerror(err))
+	}
+	if ready < 0 {
+		return nil
+	}
+	var b [1]byte
+	if n, _ := readRetry(ready, b[:]); n == 1 {
+		if err := nsexec.BindPins(pid, l.pins, -1); err != nil {
+			return stepError(err)
 		}
-	} else if user && (l.uidMap != nil || l.gidMap != nil || setgroups != "") {
+		if err := nsexec.Notify(l.notifyFds(), pid); err != nil {
+			return stepError(err)
+		}
+		unix.Write(sync, []byte{1})
+	}
+	return nil
+}
+
+// writeMaps writes the maps and setgroups of a forked child's new user
+// namespace.
+func (l *launch) writeMaps(pid int) error {
+	if l.unshare&unix.CLONE_NEWUSER == 0 {
+		return nil
+	}
+	setgroups := l.steps.Setgroups
+	if !l.ranges.empty() {
+		return l.ranges.write(pid, setgroups)
+	}
+	if l.uidMap != nil || l.gidMap != nil || setgroups != "" {
 		if err := idmap.Write(pid, l.uidMap, l.gidMap, setgroups); err != nil {
-			return abort(applet.Errorf("%s", applet.Message(err)))
+			return applet.Errorf("%s", applet.Message(err))
 		}
 	}
-	if _, err := unix.Write(sync[1], []byte{1}); err != nil {
-		return abort(applet.Errorf("cannot release the child: %s", applet.Strerror(err)))
-	}
-	if needReady {
-		var b [1]byte
-		if n, _ := readRetry(ready[0], b[:]); n == 1 {
-			if err := nsexec.BindPins(pid, l.pinsFor(), -1); err != nil {
-				return abort(stepError(err))
-			}
-			if err := nsexec.Notify(l.notifyFds(), pid); err != nil {
-				return abort(stepError(err))
-			}
-			unix.Write(sync[1], []byte{1})
-		}
-	}
-	unix.Close(sync[1])
-	return l.supervise(pid, sigs)
+	return nil
 }
 
 // spawn clones the child stage. With --owner the clone is made by a thread

@@ -14,6 +14,7 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/nsexec"
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 // rangeMaps are --map-users/--map-groups (and --map-auto, --map-subids):
@@ -30,9 +31,9 @@ func (m *rangeMaps) empty() bool { return m == nil || (len(m.uid) == 0 && len(m.
 // parseRangeSpec reads one --map-users/--map-groups value: auto, subids,
 // all, inner:outer:count, or util-linux 2.38's outer,inner,count.
 func parseRangeSpec(kind, v string) ([]idmap.Range, error) {
-	file, own, name := idmap.SubUIDFile, uint32(os.Getuid()), ""
+	file, name := idmap.SubUIDFile, ""
 	if kind == "gid" {
-		file, own = idmap.SubGIDFile, uint32(os.Getgid())
+		file = idmap.SubGIDFile
 	}
 	if e, ok := idmap.UserByID(uint32(os.Getuid())); ok {
 		name = e.Name
@@ -50,7 +51,6 @@ func parseRangeSpec(kind, v string) ([]idmap.Range, error) {
 	case "all":
 		return parentMap(kind)
 	}
-	_ = own
 	if f := strings.Split(v, ","); len(f) == 3 {
 		// util-linux 2.38: outer,inner,count (deprecated since 2.39)
 		r, err := idmap.NewRange(f[1], f[0], f[2])
@@ -211,33 +211,34 @@ func runHelper(path string, args []string) error {
 // started before unshare re-executes itself into the C constructor, it
 // waits until the namespace exists (a byte on fd 3), then writes the maps
 // of its parent, which waits for it.
-func init() {
-	nsexec.RegisterStage("maps", func(p *nsexec.Plan) int {
-		var b [1]byte
-		if n, _ := unix.Read(3, b[:]); n != 1 {
-			return 0 // the parent gave up before unsharing
-		}
-		m := &rangeMaps{}
-		for _, k := range []struct {
-			env string
-			dst *[]idmap.Range
-		}{{"MAPUID", &m.uid}, {"MAPGID", &m.gid}} {
-			if v := os.Getenv(nsexec.EnvPrefix + k.env); v != "" {
-				rs, err := idmap.ParseRanges(strings.Split(v, ","))
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "%s: %v\n", p.Name, err)
-					return 1
-				}
-				*k.dst = rs
+func init() { reexec.Register("maps", mapsStage) }
+
+func mapsStage() int {
+	name := os.Getenv(nsexec.EnvPrefix + "NAME")
+	var b [1]byte
+	if n, _ := unix.Read(3, b[:]); n != 1 {
+		return 0 // the parent gave up before unsharing
+	}
+	m := &rangeMaps{}
+	for _, k := range []struct {
+		env string
+		dst *[]idmap.Range
+	}{{"MAPUID", &m.uid}, {"MAPGID", &m.gid}} {
+		if v := os.Getenv(nsexec.EnvPrefix + k.env); v != "" {
+			rs, err := idmap.ParseRanges(strings.Split(v, ","))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+				return 1
 			}
+			*k.dst = rs
 		}
-		if err := m.write(os.Getppid(), os.Getenv(nsexec.EnvPrefix+"MAPSETGROUPS")); err != nil {
-			msg, code := applet.Status(p.Name, err)
-			fmt.Fprint(os.Stderr, msg)
-			return code
-		}
-		return 0
-	})
+	}
+	if err := m.write(os.Getppid(), os.Getenv(nsexec.EnvPrefix+"MAPSETGROUPS")); err != nil {
+		msg, code := applet.Status(name, err)
+		fmt.Fprint(os.Stderr, msg)
+		return code
+	}
+	return 0
 }
 
 // startHelper starts the "maps" stage for a namespace this process is

@@ -1,7 +1,6 @@
-package lsns
+package scols
 
 import (
-	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -10,56 +9,6 @@ import (
 // This file is the character handling libsmartcols does through the C
 // library's locale: which tree symbols to draw, which characters are
 // printable and how wide they are, and the \xHH escapes of the rest.
-
-// utf8Locale tells whether the C library would run in a UTF-8 locale for
-// this environment: util-linux calls setlocale(LC_ALL, "") and draws the
-// tree with "├─" only when nl_langinfo(CODESET) is "UTF-8", with "|-"
-// otherwise. The locale is LC_ALL, else LC_CTYPE, else LANG; "C", "POSIX"
-// and unset are ASCII; C.UTF-8 is built into glibc; any other name counts
-// only if it is installed (setlocale fails otherwise and the C locale
-// stays).
-func utf8Locale(getenv func(string) string) bool {
-	name := ""
-	for _, v := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
-		if s := getenv(v); s != "" {
-			name = s
-			break
-		}
-	}
-	if name == "" || name == "C" || name == "POSIX" {
-		return false
-	}
-	lang, cs, ok := strings.Cut(name, ".")
-	if !ok {
-		return false
-	}
-	cs, mod, _ := strings.Cut(cs, "@")
-	norm := strings.ToLower(strings.ReplaceAll(cs, "-", ""))
-	if norm != "utf8" {
-		return false
-	}
-	if lang == "C" || lang == "POSIX" {
-		return true
-	}
-	// installed: /usr/lib/locale/<lang>.utf8[@mod]/ or inside locale-archive
-	suffix := ""
-	if mod != "" {
-		suffix = "@" + mod
-	}
-	for _, n := range []string{lang + ".utf8" + suffix, lang + "." + cs + suffix, name} {
-		if st, err := os.Stat("/usr/lib/locale/" + n + "/LC_CTYPE"); err == nil && !st.IsDir() {
-			return true
-		}
-	}
-	if b, err := os.ReadFile("/usr/lib/locale/locale-archive"); err == nil {
-		for _, n := range []string{lang + ".utf8" + suffix, lang + "." + cs + suffix} {
-			if strings.Contains(string(b), "\x00"+n+"\x00") || strings.HasPrefix(string(b), n+"\x00") {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // symbols are the tree chart pieces.
 type symbols struct {
@@ -106,41 +55,21 @@ func (e enc) decode(s string) (r rune, n int, ok bool) {
 func (e enc) safeEncode(s, safechars string) (string, int) {
 	var b strings.Builder
 	width := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c == 0 {
-			break
-		}
-		if safechars != "" && strings.IndexByte(safechars, c) >= 0 {
-			b.WriteByte(c)
+	for i := 0; i < len(s) && s[i] != 0; {
+		if safechars != "" && strings.IndexByte(safechars, s[i]) >= 0 {
+			b.WriteByte(s[i])
 			i++
 			continue
 		}
-		if (c == '\\' && i+1 < len(s) && s[i+1] == 'x') || isCntrl(c) {
-			hexByte(&b, c)
-			width += 4
-			i++
-			continue
-		}
-		r, n, ok := e.decode(s[i:])
-		switch {
-		case !ok:
-			if isPrintByte(c) {
-				b.WriteByte(c)
-				width++
-			} else {
-				hexByte(&b, c)
-				width += 4
-			}
-		case !isWPrint(r):
+		n, escaped, w := e.next(s, i)
+		if escaped {
 			for k := 0; k < n; k++ {
 				hexByte(&b, s[i+k])
-				width += 4
 			}
-		default:
+		} else {
 			b.WriteString(s[i : i+n])
-			width += wcwidth(r)
 		}
+		width += w
 		i += n
 	}
 	return b.String(), width
@@ -150,32 +79,29 @@ func (e enc) safeEncode(s, safechars string) (string, int) {
 // (without safe characters).
 func (e enc) safeWidth(s string) int {
 	width := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c == 0 {
-			break
-		}
-		if (c == '\\' && i+1 < len(s) && s[i+1] == 'x') || isCntrl(c) {
-			width += 4
-			i++
-			continue
-		}
-		r, n, ok := e.decode(s[i:])
-		switch {
-		case !ok:
-			if isPrintByte(c) {
-				width++
-			} else {
-				width += 4
-			}
-		case !isWPrint(r):
-			width += 4 * n
-		default:
-			width += wcwidth(r)
-		}
+	for i := 0; i < len(s) && s[i] != 0; {
+		n, _, w := e.next(s, i)
+		width += w
 		i += n
 	}
 	return width
+}
+
+// next is how safeEncode writes the character at s[i]: its n bytes, each
+// escaped as \xHH (4 cells), or as they are (the character's width).
+func (e enc) next(s string, i int) (n int, escaped bool, width int) {
+	c := s[i]
+	if (c == '\\' && i+1 < len(s) && s[i+1] == 'x') || isCntrl(c) {
+		return 1, true, 4
+	}
+	r, n, ok := e.decode(s[i:])
+	switch {
+	case !ok: // a byte >= 0x80 that is no character: never printable
+		return 1, true, 4
+	case !isWPrint(r):
+		return n, true, 4 * n
+	}
+	return n, false, wcwidth(r)
 }
 
 // truncate is mbs_truncate on safe-encoded text (no control characters

@@ -1,4 +1,15 @@
-package lsns
+// Package ere is POSIX extended regular expressions as glibc's
+// regcomp(3) compiles them with REG_EXTENDED|REG_NOSUB, enough for the =~
+// and !~ of libsmartcols filters (pkg/scolsfilter): literals, ., bracket
+// expressions with ranges and [:classes:], ^ $, ( ), |, * + ? {m,n} and
+// backslash escapes. A match is searched anywhere in the text; the
+// compile errors are glibc's regerror texts.
+//
+// It exists rather than Go's regexp because regexp/syntax builds tables in
+// its package init, which every applet of the multi-call binary would pay
+// at start. The matcher backtracks: a pattern such as (a*)*b can take time
+// exponential in the length of the text.
+package ere
 
 import (
 	"strings"
@@ -6,13 +17,8 @@ import (
 	"unicode/utf8"
 )
 
-// ere is a POSIX extended regular expression, enough of regcomp(3)'s
-// REG_EXTENDED|REG_NOSUB for the filter's =~ and !~: literals, ., bracket
-// expressions with ranges and [:classes:], ^ $, ( ), |, * + ? {m,n} and
-// backslash escapes; a match is searched anywhere in the text. It is here
-// rather than Go's regexp because regexp/syntax builds tables in its package
-// init, which every applet of the multi-call binary would pay at start.
-type ere struct {
+// Regexp is a compiled expression.
+type Regexp struct {
 	alt [][]*reNode
 }
 
@@ -31,7 +37,7 @@ type reNode struct {
 	kind     reKind
 	r        rune
 	class    *reSet
-	group    *ere
+	group    *Regexp
 	min, max int // repetition; max -1: no limit
 }
 
@@ -75,7 +81,8 @@ const (
 	errTooMuch reError = "Regular expression too big"
 )
 
-func compileERE(pat string) (*ere, error) {
+// Compile compiles pat, or returns glibc's regerror text for it.
+func Compile(pat string) (*Regexp, error) {
 	p := &reParser{s: pat}
 	e, err := p.alt(0)
 	if err != nil {
@@ -92,11 +99,11 @@ type reParser struct {
 	i int
 }
 
-func (p *reParser) alt(depth int) (*ere, error) {
+func (p *reParser) alt(depth int) (*Regexp, error) {
 	if depth > 100 {
 		return nil, errTooMuch
 	}
-	e := &ere{}
+	e := &Regexp{}
 	var seq []*reNode
 	for p.i < len(p.s) {
 		c := p.s[p.i]
@@ -157,7 +164,7 @@ func repeat(n *reNode, min, max int) *reNode {
 		c.min, c.max = min, max
 		return &c
 	}
-	return &reNode{kind: reGroup, group: &ere{alt: [][]*reNode{{n}}}, min: min, max: max}
+	return &reNode{kind: reGroup, group: &Regexp{alt: [][]*reNode{{n}}}, min: min, max: max}
 }
 
 // interval parses "{m}", "{m,}" or "{m,n}" at p.i.
@@ -320,8 +327,8 @@ func (p *reParser) bracket() (*reSet, error) {
 	}
 }
 
-// match reports whether the expression matches somewhere in s.
-func (e *ere) match(s string) bool {
+// MatchString reports whether the expression matches somewhere in s.
+func (e *Regexp) MatchString(s string) bool {
 	for i := 0; ; {
 		if e.matchAt(s, i, func(int) bool { return true }) {
 			return true
@@ -336,7 +343,7 @@ func (e *ere) match(s string) bool {
 
 // matchAt tries the alternatives at position i, calling k with the end of
 // each match until k accepts one.
-func (e *ere) matchAt(s string, i int, k func(int) bool) bool {
+func (e *Regexp) matchAt(s string, i int, k func(int) bool) bool {
 	for _, seq := range e.alt {
 		if matchSeq(s, i, seq, k) {
 			return true
