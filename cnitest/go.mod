@@ -86,7 +86,6 @@ require (
 	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/term v0.46.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
@@ -117,6 +116,9 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
-require github.com/nsbox/nsbox v0.0.0
+require (
+	github.com/nsbox/nsbox v0.0.0
+	golang.org/x/sys v0.50.0
+)
 
 replace github.com/nsbox/nsbox => ../
