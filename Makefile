@@ -192,7 +192,7 @@ test: deps $(BINS) rootfs man
 	$(MAKE) vmtest
 
 # ---- benchmarks (root; see bench/run.sh for ROUNDS, RUNS, MEMRUNS) ----
-bench: bench-deps out/nsbox
+bench: bench-deps out/nsbox out/cnitools/.built
 	bench/run.sh
 
 # ---- the u-root VM (docs/vm.md) ----
