@@ -38,8 +38,9 @@ func ReadEnv(getenv func(string) string) Env {
 
 // Check checks that the variables the command needs are there and valid:
 // ADD and CHECK need CNI_CONTAINERID, CNI_NETNS and CNI_IFNAME; DEL the
-// first and the last (a DEL may come after the namespace is gone). The
-// error (code 4) names the variables.
+// first and the last (a DEL may come after the namespace is gone); these
+// three check CNI_CONTAINERID, CNI_NETNS and CNI_ARGS too. The error
+// (code 4) names the variables.
 func (e Env) Check() error {
 	var need []string
 	switch e.Command {
@@ -61,6 +62,9 @@ func (e Env) Check() error {
 	}
 	if len(missing) > 0 {
 		return &Error{Code: CodeInvalidEnv, Msg: "required environment variables missing: " + strings.Join(missing, ", ")}
+	}
+	if len(need) == 0 {
+		return nil // the others are not used: a runtime may set them anyway (podman's VERSION: CNI_NETNS=dummy)
 	}
 	if e.ContainerID != "" && !ValidContainerID(e.ContainerID) {
 		return &Error{Code: CodeInvalidEnv, Msg: "CNI_CONTAINERID: invalid container ID '" + e.ContainerID + "'",
