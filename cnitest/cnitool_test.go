@@ -30,7 +30,8 @@ func cnitool(t *testing.T, cniPath, netdir string, args ...string) (string, erro
 // version, IPv4 and IPv6, with tuning and bandwidth chained after
 // nsbox-bridge: two containers reach their gateway and each other, CHECK
 // passes, DEL twice and DEL with the namespace gone succeed, GC removes
-// an attachment nobody deleted, STATUS answers; nothing is left.
+// an attachment nobody deleted, STATUS answers; nothing is left (the
+// bandwidth plugin's ifb device included).
 func TestCnitool(t *testing.T) {
 	cniPath := setup(t)
 	for i, v := range versions {
@@ -54,12 +55,17 @@ func cnitoolRound(t *testing.T, cniPath, v, br, subnet string) {
 	}
 	removeBridge(t, br)
 	a, b, c := netns(t, "nsbta"), netns(t, "nsbtb"), netns(t, "nsbtc")
+	t.Cleanup(func() { // what a failure left: DEL is idempotent
+		for _, ns := range []string{a, b, c} {
+			cnitool(t, cniPath, netdir, "del", name, ns)
+		}
+	})
 	out, err := cnitool(t, cniPath, netdir, "add", name, a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ra := parseResult(t, out)
-	if ra.CNIVersion != v || len(ra.Interfaces) != 3 || ra.Interfaces[0].Name != br || ra.Interfaces[2].Sandbox != a || len(ra.IPs) != 1 || ra.IPs[0].Gateway == "" {
+	if ra.CNIVersion != v || len(ra.Interfaces) < 3 || ra.Interfaces[0].Name != br || ra.Interfaces[2].Sandbox != a || len(ra.IPs) != 1 || ra.IPs[0].Gateway == "" {
 		t.Fatalf("ADD result: %s", out)
 	}
 	if hasVersion := ra.IPs[0].Version != ""; hasVersion != (v < "1.0.0") {
@@ -91,7 +97,7 @@ func cnitoolRound(t *testing.T, cniPath, v, br, subnet string) {
 	if _, err := cnitool(t, cniPath, netdir, "del", name, b); err != nil {
 		t.Errorf("DEL with the namespace gone: %v", err)
 	}
-	// GC and STATUS (libcni calls neither for a version before 1.1.0).
+	// GC and STATUS (libcni runs neither command for a version before 1.1.0).
 	out = must(t, []string{"CNI_PATH=" + cniPath, "NETCONFPATH=" + netdir}, "", filepath.Join(cniPath, "cnitool"), "add", name, c)
 	rc := parseResult(t, out)
 	if _, err := cnitool(t, cniPath, netdir, "status", name, c); err != nil {
@@ -100,9 +106,10 @@ func cnitoolRound(t *testing.T, cniPath, v, br, subnet string) {
 	if _, err := cnitool(t, cniPath, netdir, "gc", name, c); err != nil {
 		t.Errorf("GC: %v", err)
 	}
-	_, statErr := os.Stat("/sys/class/net/" + rc.Interfaces[1].Name)
-	if gone := statErr != nil; gone != (v == "1.1.0") {
-		t.Errorf("after GC (%s): host end %s gone: %v", v, rc.Interfaces[1].Name, gone)
+	// Before 1.1.0 libcni does not run the plugin's GC: it DELs the
+	// attachments of its cache that are not valid. Either way, gone.
+	if _, err := os.Stat("/sys/class/net/" + rc.Interfaces[1].Name); err == nil {
+		t.Errorf("after GC (%s): host end %s still there", v, rc.Interfaces[1].Name)
 	}
 	if _, err := cnitool(t, cniPath, netdir, "del", name, c); err != nil {
 		t.Errorf("DEL after GC: %v", err)

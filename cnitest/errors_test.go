@@ -113,9 +113,9 @@ func TestErrorCodes(t *testing.T) {
 		t.Errorf("STATUS with the bridge down: %s, want code 51", out)
 	}
 	must(t, nil, "", "ip", "link", "del", "nsbterr0")
-	must(t, nil, "", "ip", "link", "add", "nsbterr0", "type", "dummy")
+	must(t, nil, "", "ip", "link", "add", "nsbterr0", "type", "veth", "peer", "name", "nsbterr1")
 	if out, _ := plugin(t, cniPath, st, good); !strings.Contains(out, `"code":50`) {
-		t.Errorf("STATUS with a dummy for the bridge: %s, want code 50", out)
+		t.Errorf("STATUS with a veth for the bridge: %s, want code 50", out)
 	}
 	// VERSION answers whatever the request's version.
 	out, status := plugin(t, cniPath, map[string]string{"CNI_COMMAND": "VERSION"}, `{"cniVersion":"0.4.0"}`)
