@@ -90,7 +90,7 @@ func cnitoolRound(t *testing.T, cniPath, v, br, subnet string) {
 			t.Errorf("DEL #%d: %v", i+1, err)
 		}
 	}
-	if _, err := os.Stat("/sys/class/net/" + ra.Interfaces[1].Name); err == nil {
+	if !gone("/sys/class/net/" + ra.Interfaces[1].Name) {
 		t.Errorf("host end %s still there after DEL", ra.Interfaces[1].Name)
 	}
 	must(t, nil, "", "ip", "netns", "del", "nsbtb")
@@ -108,7 +108,7 @@ func cnitoolRound(t *testing.T, cniPath, v, br, subnet string) {
 	}
 	// Before 1.1.0 libcni does not run the plugin's GC: it DELs the
 	// attachments of its cache that are not valid. Either way, gone.
-	if _, err := os.Stat("/sys/class/net/" + rc.Interfaces[1].Name); err == nil {
+	if !gone("/sys/class/net/" + rc.Interfaces[1].Name) {
 		t.Errorf("after GC (%s): host end %s still there", v, rc.Interfaces[1].Name)
 	}
 	if _, err := cnitool(t, cniPath, netdir, "del", name, c); err != nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPodman: two podman containers on a CNI network of type nsbox-bridge
@@ -87,12 +88,29 @@ func write(t *testing.T, path, s string) {
 	}
 }
 
-// portsOf lists the ports of bridge br.
+// portsOf lists the ports of bridge br, once none is left or after 2 s:
+// DEL leaves the deletion of a host end to a process of its own.
 func portsOf(t *testing.T, br string) []string {
-	es, _ := os.ReadDir("/sys/class/net/" + br + "/brif")
 	var out []string
-	for _, e := range es {
-		out = append(out, e.Name())
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		es, _ := os.ReadDir("/sys/class/net/" + br + "/brif")
+		out = out[:0]
+		for _, e := range es {
+			out = append(out, e.Name())
+		}
+		if len(out) == 0 || time.Now().After(deadline) {
+			return out
+		}
 	}
-	return out
+}
+
+// gone reports whether path does not exist, or no longer within 2 s (a
+// host end DEL released is deleted by a process of its own).
+func gone(path string) bool {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(path); err != nil {
+			return true
+		}
+	}
+	return false
 }
