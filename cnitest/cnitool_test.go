@@ -10,11 +10,12 @@ import (
 
 var versions = []string{"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"}
 
-// conflist is a network of nsbox-bridge on bridge br with subnet, the
-// reference tuning and bandwidth plugins chained after it.
+// conflist is a network of nsbox-bridge on bridge br with subnet (and
+// masquerading), the reference tuning and bandwidth plugins chained after
+// it.
 func conflist(name, version, br, subnet string) string {
 	return fmt.Sprintf(`{"cniVersion":%q,"name":%q,"plugins":[
-	{"type":"nsbox-bridge","bridge":%q,"isGateway":true,"isDefaultGateway":true,"ipam":{"type":"nsbox","subnet":%q}},
+	{"type":"nsbox-bridge","bridge":%q,"isGateway":true,"isDefaultGateway":true,"ipMasq":true,"ipam":{"type":"nsbox","subnet":%q}},
 	{"type":"tuning","sysctl":{"net.core.somaxconn":"512"}},
 	{"type":"bandwidth","ingressRate":100000000,"ingressBurst":1000000,"egressRate":100000000,"egressBurst":1000000}]}`,
 		version, name, br, subnet)
