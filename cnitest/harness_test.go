@@ -119,9 +119,11 @@ func netns(t *testing.T, name string) string {
 }
 
 // removeBridge removes bridge name (and the NAT table of nsbox-bridge)
-// after the test.
+// after the test, once its ports are gone (mkbridge --delete-bridge
+// removes a bridge with none, and its NAT table).
 func removeBridge(t *testing.T, name string) {
 	t.Cleanup(func() {
+		portsOf(t, name)
 		exec.Command(os.Getenv("NSBOX_BIN"), "mkbridge", "--delete-bridge", "-b", name).Run()
 		exec.Command("ip", "link", "del", name).Run()
 	})
