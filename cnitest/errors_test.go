@@ -102,6 +102,10 @@ func TestErrorCodes(t *testing.T) {
 	if out, status := plugin(t, cniPath, with(add, "CNI_COMMAND", "DEL"), good); status != 0 {
 		t.Errorf("DEL: %s", out)
 	}
+	// DEL again, and without CNI_NETNS: nothing to do, success.
+	if out, status := plugin(t, cniPath, with(add, "CNI_COMMAND", "DEL", "CNI_NETNS", ""), good); status != 0 || out != "" {
+		t.Errorf("DEL without CNI_NETNS: %d %q", status, out)
+	}
 	// STATUS: 50 when the bridge's name is taken by another kind of link,
 	// 51 when the bridge is down (its containers are cut off).
 	st := map[string]string{"CNI_COMMAND": "STATUS"}
