@@ -15,7 +15,8 @@
 # 2. Scale (CNI_SCALE, 500): that many ADDs on one bridge, each timed, then
 #    one GC with no valid attachment; every attachment must be gone. The
 #    ratio of the mean of the last 50 ADDs to the first 50 (the target:
-#    <= 1.2).
+#    <= 1.2); CNI_SCALE_ROUNDS rounds (3), the median round (a loaded
+#    machine moves a single round's ratio by 0.1 or more).
 # Run as root. Names nbc<pid>..., subnets 10.217.0.0/16 and 10.218.0.0/16;
 # an exit trap removes what is left.
 set -u
@@ -93,8 +94,8 @@ rmns
 ip link del "${P}n" 2>/dev/null
 ip link del "${P}r" 2>/dev/null
 
-# ---- 2. SCALE ADDs on one bridge, then one GC ----
-if [ "$SCALE" -gt 0 ]; then
+# ---- 2. SCALE ADDs on one bridge, then one GC (CNI_SCALE_ROUNDS rounds) ----
+scale_round() {
 	mkns "$SCALE"
 	conf_nsbox "${P}n" 10.217.0.0/16 >"$TMP/nsbox.json"
 	: >"$TMP/times"
@@ -112,14 +113,23 @@ if [ "$SCALE" -gt 0 ]; then
 	left=$(ls /sys/class/net/"${P}n"/brif | wc -l)
 	inside=0
 	for ((i = 1; i <= SCALE; i++)); do ip -n "${P}c$i" link show eth0 >/dev/null 2>&1 && inside=$((inside + 1)); done
-	printf '# %s ADDs on one bridge, then one GC with none valid\n' "$SCALE"
 	awk -v n="$SCALE" -v ports="$ports" -v left="$left" -v inside="$inside" -v gc=$((t1 - t0)) '
 		{ t[NR] = $1 }
 		END {
 			for (i = 1; i <= 50; i++) { f += t[i]; l += t[n - 50 + i] }
-			printf "ADD: first 50 %.0f us, last 50 %.0f us (mean)\n", f / 50, l / 50
-			printf "GC: %d ms; ports before %d, after %d; container ends left %d\n", gc / 1000, ports, left, inside
-			printf "cni scale: last 50 ADDs / first 50 = %.2f (the target: <= 1.2); GC left %s\n", l / f, (left + inside == 0) ? "nothing" : "attachments"
-		}' "$TMP/times"
+			printf "%.0f %.0f %.4f %d %d %d %d\n", f / 50, l / 50, l / f, gc / 1000, ports, left, inside
+		}' "$TMP/times" >>"$TMP/scale"
 	rmns
+	ip link del "${P}n" 2>/dev/null
+}
+if [ "$SCALE" -gt 0 ]; then
+	: >"$TMP/scale"
+	for ((r = 1; r <= ${CNI_SCALE_ROUNDS:-3}; r++)); do scale_round; done
+	printf '# %s ADDs on one bridge, then one GC with none valid; %s rounds (median of the rounds)\n' "$SCALE" "${CNI_SCALE_ROUNDS:-3}"
+	sort -k3 -n "$TMP/scale" | awk '{ a[NR] = $0 } END {
+		split(a[int((NR + 1) / 2)], m, " ")
+		for (i = 1; i <= NR; i++) { split(a[i], x, " "); ratios = ratios sprintf(" %.2f", x[3]); if (x[6] + x[7] > 0) bad = 1 }
+		printf "ADD: first 50 %d us, last 50 %d us (mean); GC %d ms; ports before %d, after %d; container ends left %d\n", m[1], m[2], m[4], m[5], m[6], m[7]
+		printf "cni scale: last 50 ADDs / first 50 = %.2f (rounds:%s; the target: <= 1.2); GC left %s\n", m[3], ratios, bad ? "attachments" : "nothing"
+	}'
 fi
