@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -336,6 +337,104 @@ func TestFailureAtEachStep(t *testing.T) {
 		t.Errorf("existing bridge's addresses: %v", as)
 	}
 	netlink.LinkDel(l)
+}
+
+// TestHostSeveralTargets: set-ups one after the other on one Host, as
+// mkbridge makes them for several targets. The first creates the bridge
+// and fails: the bridge goes, and the next creates it again. A later one
+// that fails at any step undoes only what it made: the earlier container,
+// the bridge and its NAT table stay as they were. The bridge's own steps
+// are not run again after the first success.
+func TestHostSeveralTargets(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t)
+	br := fmt.Sprintf("nsbt%d-h", os.Getpid()%100000)
+	t.Cleanup(func() {
+		if l := hostLink(br); l != nil {
+			netlink.LinkDel(l)
+		}
+	})
+	fwd4, _ := readSysctl("net/ipv4/ip_forward")
+	t.Cleanup(func() {
+		DisableNAT(br)
+		writeSysctl("net/ipv4/ip_forward", fwd4)
+	})
+	h, err := NewHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	injected := Text("injected failure")
+	var reached []string
+	config := func(tg *Target, failAt string) *Config {
+		reached = nil
+		return &Config{
+			Bridge: br, BridgeAddrs: []netip.Prefix{netip.MustParsePrefix("10.201.22.1/24")},
+			Target: tg, IfName: "eth0", NAT: true,
+			hook: func(s string) error {
+				reached = append(reached, s)
+				if s == failAt {
+					return injected
+				}
+				return nil
+			},
+		}
+	}
+	if _, err := h.Setup(config(target(t), "route")); !errors.Is(err, injected) {
+		t.Fatalf("first set-up: %v", err)
+	}
+	if hostLink(br) != nil {
+		t.Fatalf("the bridge the failed first set-up made is left")
+	}
+	a := target(t)
+	resA, err := h.Setup(config(a, ""))
+	if err != nil || !resA.BridgeCreated || !resA.NATCreated {
+		t.Fatalf("second set-up: %+v, %v", resA, err)
+	}
+	insideA := inside(t, a)
+	for _, step := range Steps {
+		tg := target(t)
+		before := inside(t, tg)
+		_, err := h.Setup(config(tg, step))
+		switch step {
+		case "lock", "bridge", "bridge-addr", "bridge-up":
+			if err != nil || slices.Contains(reached, step) {
+				t.Errorf("step %s run again (%v), error %v", step, reached, err)
+			}
+			if _, err := TeardownTarget(tg); err != nil {
+				t.Error(err)
+			}
+			continue
+		}
+		if !errors.Is(err, injected) {
+			t.Errorf("step %s: error %v", step, err)
+		}
+		if l := hostLink(HostIfName(tg.Ino(), "eth0")); l != nil {
+			t.Errorf("step %s: host end %s left", step, l.Attrs().Name)
+		}
+		if after := inside(t, tg); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("step %s: container links %v, before %v", step, after, before)
+		}
+		if hostLink(br) == nil || hostLink(resA.HostIfName) == nil || fmt.Sprint(inside(t, a)) != fmt.Sprint(insideA) {
+			t.Fatalf("step %s: the failure took the bridge or the first container's network", step)
+		}
+		if ok, err := NATPresent(br); !ok || err != nil {
+			t.Errorf("step %s: the bridge's NAT table is gone (%v)", step, err)
+		}
+	}
+	b := target(t)
+	resB, err := h.Setup(config(b, ""))
+	if err != nil || resB.BridgeCreated || resB.NATCreated || resB.Addrs[0] == resA.Addrs[0] {
+		t.Errorf("last set-up: %+v (first %+v), %v", resB, resA, err)
+	}
+	for _, tg := range []*Target{a, b} {
+		if _, err := TeardownTarget(tg); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := DeleteBridge(br); err != nil {
+		t.Error(err)
+	}
 }
 
 // TestConcurrentBridgeCreation: runs racing to create the same bridge all
