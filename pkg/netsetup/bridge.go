@@ -81,15 +81,29 @@ func (s *setup) existingBridge(l netlink.Link) error {
 	return nil
 }
 
-// newBridge creates the bridge, marked as this package's, with
-// c.BridgeAddrs, and brings it up.
+// newBridge creates the bridge, marked as this package's, with its own
+// MAC address and c.BridgeAddrs, and brings it up.
+//
+// The MAC address is given in the RTM_NEWLINK request itself: the kernel
+// then marks it as set (addr_assign_type NET_ADDR_SET) as it creates the
+// bridge, and a bridge whose address was set keeps it, where one whose
+// address was never set takes the lowest of its ports' whenever a port
+// comes or goes (br_stp_recalculate_bridge_id): when that container left,
+// the gateway's MAC would change under every other container and their ARP
+// entries would point at nothing. Given at creation, there is no moment at
+// which the bridge has a borrowed address, no request more, and nothing
+// more to roll back.
 func (s *setup) newBridge() error {
 	c := s.c
 	s.br = &bridgeInfo{brAddrs: c.BridgeAddrs, ours: true}
 	if err := s.planAddrs(); err != nil {
 		return err
 	}
-	nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: c.Bridge, TxQLen: -1}}
+	mac, err := newBridgeMAC()
+	if err != nil {
+		return err
+	}
+	nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: c.Bridge, TxQLen: -1, HardwareAddr: mac}}
 	if err := s.h.LinkAdd(nb); err != nil {
 		return &Error{Op: "create bridge " + c.Bridge, Err: err}
 	}
@@ -119,6 +133,20 @@ func (s *setup) newBridge() error {
 		return &Error{Op: "set " + c.Bridge + " up", Err: err}
 	}
 	return c.step("bridge-up")
+}
+
+// newBridgeMAC returns a random locally administered unicast MAC address,
+// as the kernel makes for a new bridge (eth_random_addr), to be set.
+func newBridgeMAC() (net.HardwareAddr, error) {
+	mac := make(net.HardwareAddr, 6)
+	if n, err := unix.Getrandom(mac, 0); err != nil || n != len(mac) {
+		if err == nil {
+			err = unix.EIO
+		}
+		return nil, &Error{Op: "random MAC address", Err: err}
+	}
+	mac[0] = mac[0]&^0x01 | 0x02 // unicast, locally administered
+	return mac, nil
 }
 
 // nlAddr is p as an address to add, IPv6 without duplicate address

@@ -12,9 +12,11 @@
 // (see record.go), which the kernel keeps unique and removes with the link,
 // so a dead container's address is free again. Only the bridge's creation
 // is serialised, by an flock on the directory /sys/class/net (no lock file
-// is left behind), so that no run sees a bridge before its addresses.
-// Neither setup nor teardown reads the list of all links: their cost does
-// not grow with the number of containers on the bridge.
+// is left behind), so that no run sees a bridge before its addresses. A
+// bridge this package creates is given a MAC address of its own
+// (bridge.go), so that it keeps it while ports come and go. Neither setup
+// nor teardown reads the list of all links: their cost does not grow with
+// the number of containers on the bridge.
 //
 // Several containers are set up in one process through one Host (setup.go),
 // which opens the host's netlink handle once and looks each bridge up, or

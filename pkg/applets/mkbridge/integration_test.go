@@ -304,6 +304,9 @@ func TestPreexistingBridgeStays(t *testing.T) {
 	if addrs[0].String() != "10.201.3.200/24" {
 		t.Errorf("explicit address: got %v", addrs)
 	}
+	if got := sysNet(t, br, "addr_assign_type"); got != "1" {
+		t.Errorf("the existing bridge's addr_assign_type is %s, not 1 as ip link add made it", got)
+	}
 	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a), pidOf(b)), 0)
 	if !linkExists(br) {
 		t.Fatalf("teardown removed a bridge mkbridge did not make")
@@ -760,4 +763,74 @@ func TestNew(t *testing.T) {
 	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "123"), "mkbridge: --new takes a /run/netns name, not '123'\n")
 	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", name), 0)
 	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), 0)
+}
+
+// sysNet reads /sys/class/net/LINK/ATTR.
+func sysNet(t *testing.T, link, attr string) string {
+	t.Helper()
+	return strings.TrimSpace(testutil.ReadFile(t, "/sys/class/net/"+link+"/"+attr))
+}
+
+// TestBridgeMACFixed: a bridge mkbridge creates has a MAC address of its
+// own, set (addr_assign_type 3, NET_ADDR_SET), which it keeps while ports
+// with lower and higher MAC addresses come and go, down to none; --check
+// says so. A bridge made by "ip link add", whose address was never set,
+// takes its lowest port's, and --check reports it.
+func TestBridgeMACFixed(t *testing.T) {
+	bin, br := setup(t)
+	a, b, c := container(t, bin), container(t, bin), container(t, bin)
+	parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.15.1/24", pidOf(b)))
+	if got := sysNet(t, br, "addr_assign_type"); got != "3" {
+		t.Errorf("addr_assign_type of a new bridge: %s, want 3", got)
+	}
+	mac := sysNet(t, br, "address")
+	hw, err := net.ParseMAC(mac)
+	if err != nil || hw[0]&3 != 2 {
+		t.Errorf("bridge MAC %s: not a locally administered unicast address (%v)", mac, err)
+	}
+	same := func(when string) {
+		t.Helper()
+		if got := sysNet(t, br, "address"); got != mac {
+			t.Errorf("%s: the bridge's MAC is %s, was %s", when, got, mac)
+		}
+	}
+	// Ports with the lowest and the highest addresses come: by a change of
+	// address, and by attaching a veth that has the lowest.
+	hostA, _ := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(a)))
+	hostC, _ := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(c)))
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", hostA, "address", "00:00:00:00:00:01"), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", hostC, "address", "fe:ff:ff:ff:ff:fe"), 0)
+	same("ports with lower and higher MACs attached")
+	testutil.Must(t, testutil.Run(t, "ip", "link", "add", br+"x", "address", "00:00:00:00:00:02", "type", "veth", "peer", "name", br+"y"), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", br+"x", "master", br), 0)
+	same("a veth with a low MAC attached")
+	testutil.Must(t, testutil.Run(t, "ip", "link", "del", br+"x"), 0)
+	// ... and go: the lowest first, then all.
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a)), 0)
+	same("the port with the lowest MAC gone")
+	r := testutil.Run(t, bin, "mkbridge", "--check", "-b", br)
+	if !strings.Contains(r.Stdout, "ok      bridge "+br+" has a fixed MAC address ("+mac+")\n") || strings.Contains(r.Stdout, "MAC address (addr") {
+		t.Errorf("--check on mkbridge's bridge:\n%s", r)
+	}
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(b), pidOf(c)), 0)
+	same("no port left")
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), 0)
+
+	// The contrast: a bridge whose address was never set follows its
+	// lowest port, and --check says it is not fixed.
+	testutil.Must(t, testutil.Run(t, "ip", "link", "add", br, "type", "bridge"), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "addr", "add", "10.201.15.1/24", "dev", br), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", br, "up"), 0)
+	hostA, _ = parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(a)))
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", hostA, "address", "00:00:00:00:00:01"), 0)
+	if got := sysNet(t, br, "address"); got != "00:00:00:00:00:01" {
+		t.Errorf("a bridge made by ip link add has %s, not its lowest port's 00:00:00:00:00:01", got)
+	}
+	r = testutil.Run(t, bin, "mkbridge", "--check", "-b", br)
+	want := "PROBLEM bridge " + br + " has no fixed MAC address (addr_assign_type 1): it takes the lowest of its ports' and changes when that port goes"
+	if r.Code != 1 || !strings.Contains(r.Stdout, want) || !strings.Contains(r.Stdout, "(ip link set "+br+" address 00:00:00:00:00:01 fixes it)\n") {
+		t.Errorf("--check on a bridge made by ip link add:\n%s", r)
+	}
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a)), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "del", br), 0)
 }
