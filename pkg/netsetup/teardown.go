@@ -105,16 +105,6 @@ func (host *Host) TeardownTarget(t *Target) ([]Removed, error) {
 
 // TeardownHost removes the host end called name, which must be one this
 // package made.
-func TeardownHost(name string) (*Removed, error) {
-	h, err := NewHost()
-	if err != nil {
-		return nil, err
-	}
-	defer h.Close()
-	return h.TeardownHost(name)
-}
-
-// TeardownHost is the package's TeardownHost on host's handle.
 func (host *Host) TeardownHost(name string) (*Removed, error) {
 	if err := CheckIfName("host interface", name); err != nil {
 		return nil, err

@@ -465,7 +465,8 @@ func TestBadInput(t *testing.T) {
 		msg  string
 	}{
 		{nil, "no target specified (a PID, a network namespace file or a /run/netns name)"},
-		{[]string{pid, pid}, "too many arguments: only one <target> is allowed"},
+		{[]string{"-a", "10.201.7.5", pid, pid}, "--addr 10.201.7.5 takes only one <target> (--addr auto takes several)"},
+		{[]string{"--host-ifname", br + "h", pid, pid}, "--host-ifname takes only one <target>"},
 		{[]string{"-d"}, "--delete needs a <target> or <host-ifname>"},
 		{[]string{"-d", "-a", "auto", pid}, "--delete takes no --addr"},
 		{[]string{"--frobnicate"}, "unrecognized option '--frobnicate'"},
@@ -761,14 +762,84 @@ func TestNew(t *testing.T) {
 		t.Errorf("a failed --new left /run/netns/%s", other)
 	}
 	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "123"), "mkbridge: --new takes a /run/netns name, not '123'\n")
-	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", name), 0)
-	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), 0)
+	// Several: the one that exists already fails alone, and stays as it
+	// was; the others are made and set up.
+	n2, n3 := name+"c", name+"d"
+	t.Cleanup(func() {
+		for _, n := range []string{n2, n3} {
+			if _, err := os.Stat("/run/netns/" + n); err == nil {
+				testutil.Run(t, bin, "pin", "-d", "--netns", n)
+			}
+		}
+	})
+	r := testutil.Run(t, bin, "mkbridge", "--new", "-b", br, n2, name, n3)
+	f := strings.Fields(r.Stdout)
+	if r.Code != 1 || r.Stderr != "mkbridge: /run/netns/"+name+": already a namespace pin\n" || strings.Count(r.Stdout, "\n") != 2 || len(f) != 4 {
+		t.Fatalf("--new with three names, one taken: %s", r)
+	}
+	echo(t, "", hostPort(addrs[0].Addr(), 7005))
+	echoServer(t, "/run/netns/"+n3, ":7005")
+	echo(t, "/run/netns/"+n2, strings.Replace(f[3], "/24", ":7005", 1))
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", name, n2, n3), 0)
+	for _, n := range []string{name, n2, n3} {
+		testutil.Must(t, testutil.Run(t, bin, "pin", "-d", "--netns", n), 0)
+	}
 }
 
 // sysNet reads /sys/class/net/LINK/ATTR.
 func sysNet(t *testing.T, link, attr string) string {
 	t.Helper()
 	return strings.TrimSpace(testutil.ReadFile(t, "/sys/class/net/"+link+"/"+attr))
+}
+
+// TestSeveralTargets: one mkbridge sets up several containers in turn and
+// prints a line for each, in order; a target that fails (one that cannot
+// be opened; one for which no address is left, after its veth pair was
+// made) is reported on stderr and rolled back alone, the others go on, and
+// the exit status is 1. They all answer TCP; -d takes them all down.
+func TestSeveralTargets(t *testing.T) {
+	bin, br := setup(t)
+	// A /29 has 6 host addresses, the bridge has one: room for five.
+	var cs []*testutil.Proc
+	for i := 0; i < 6; i++ {
+		cs = append(cs, container(t, bin))
+	}
+	args := []string{bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.14.1/29", pidOf(cs[0]), "nsbt-no-such-netns"}
+	for _, c := range cs[1:] {
+		args = append(args, pidOf(c))
+	}
+	r := testutil.Run(t, args...)
+	wantErr := "mkbridge: cannot open /run/netns/nsbt-no-such-netns: No such file or directory\n" +
+		"mkbridge: no free address left in 10.201.14.0/29 on bridge " + br + "\n"
+	want := ""
+	for i, c := range cs[:5] {
+		want += fmt.Sprintf("nsb%x 10.201.14.%d/29\n", testutil.NsInode(t, c.Pid(), "net"), i+2)
+	}
+	if r.Code != 1 || r.Stdout != want || r.Stderr != wantErr {
+		t.Errorf("mkbridge with 7 targets: %s\nwant exit 1, stdout:\n%sstderr:\n%s", r, want, wantErr)
+	}
+	// Nothing is left of the failed set-up: no host end, no eth0, lo down.
+	last := cs[5]
+	if h := fmt.Sprintf("nsb%x", testutil.NsInode(t, last.Pid(), "net")); linkExists(h) {
+		t.Errorf("the failed target's host end %s is left", h)
+	}
+	out := testutil.Run(t, "nsenter", "--net="+nsPath(last), "ip", "-o", "link")
+	if strings.Count(out.Stdout, "\n") != 1 || strings.Contains(out.Stdout, ",UP") {
+		t.Errorf("the failed target's links: %s", out)
+	}
+	for i, c := range cs[:5] {
+		echoServer(t, nsPath(c), ":7006")
+		echo(t, "", fmt.Sprintf("10.201.14.%d:7006", i+2))
+	}
+	echo(t, nsPath(cs[0]), "10.201.14.6:7006")
+	args = []string{bin, "mkbridge", "-d", "--delete-bridge"}
+	for _, c := range cs[:5] {
+		args = append(args, pidOf(c))
+	}
+	testutil.Must(t, testutil.Run(t, args...), 0)
+	if linkExists(br) {
+		t.Errorf("bridge %s left", br)
+	}
 }
 
 // TestBridgeMACFixed: a bridge mkbridge creates has a MAC address of its
