@@ -16,6 +16,7 @@ type bridgeInfo struct {
 	brAddrs      []netip.Prefix
 	ours         bool       // made by this package (its alias says so)
 	last4, last6 netip.Addr // where the next auto allocation starts
+	hintMoved    bool       // last4, last6 are not in the alias yet
 }
 
 // bridge finds the bridge, known to the Host from an earlier set-up or

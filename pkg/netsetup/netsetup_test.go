@@ -344,7 +344,8 @@ func TestFailureAtEachStep(t *testing.T) {
 // and fails: the bridge goes, and the next creates it again. A later one
 // that fails at any step undoes only what it made: the earlier container,
 // the bridge and its NAT table stay as they were. The bridge's own steps
-// are not run again after the first success.
+// are not run again after the first success, and the allocation hint is
+// written once, by Close.
 func TestHostSeveralTargets(t *testing.T) {
 	testutil.RequireRoot(t)
 	testutil.CheckNoLeaks(t)
@@ -363,7 +364,6 @@ func TestHostSeveralTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Close()
 	injected := Text("injected failure")
 	var reached []string
 	config := func(tg *Target, failAt string) *Config {
@@ -425,7 +425,15 @@ func TestHostSeveralTargets(t *testing.T) {
 	b := target(t)
 	resB, err := h.Setup(config(b, ""))
 	if err != nil || resB.BridgeCreated || resB.NATCreated || resB.Addrs[0] == resA.Addrs[0] {
-		t.Errorf("last set-up: %+v (first %+v), %v", resB, resA, err)
+		t.Fatalf("last set-up: %+v (first %+v), %v", resB, resA, err)
+	}
+	// The allocation hint goes into the bridge's alias once, at Close.
+	if a := hostLink(br).Attrs().Alias; a != bridgeAliasPrefix {
+		t.Errorf("alias before Close: %q", a)
+	}
+	h.Close()
+	if last4, _ := bridgeHints(hostLink(br).Attrs().Alias); last4 != resB.Addrs[0].Addr() {
+		t.Errorf("hint after Close: %s, want %s", last4, resB.Addrs[0].Addr())
 	}
 	for _, tg := range []*Target{a, b} {
 		if _, err := TeardownTarget(tg); err != nil {

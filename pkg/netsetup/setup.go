@@ -16,9 +16,10 @@ import (
 // succeeds; its NAT rules too. Later set-ups on that bridge take no lock
 // and read nothing of it again: the address records (record.go) guard the
 // allocation as they do between processes, and the allocation hint moves
-// on in memory (and in the bridge's alias, for other processes). A bridge
-// removed meanwhile by someone else makes the later set-ups fail when they
-// attach their host end. A Host is not safe for concurrent use.
+// on in memory, to be written to the bridge's alias, for other processes,
+// by Close. A bridge removed meanwhile by someone else makes the later
+// set-ups fail when they attach their host end. A Host is not safe for
+// concurrent use.
 type Host struct {
 	h       *netlink.Handle
 	bridges map[string]*bridgeInfo // by name, after a set-up on it succeeded
@@ -34,8 +35,21 @@ func NewHost() (*Host, error) {
 	return &Host{h: h, bridges: map[string]*bridgeInfo{}, nat: map[string]bool{}}, nil
 }
 
-// Close closes the handle.
-func (h *Host) Close() { h.h.Close() }
+// Close writes the allocation hint of each bridge of this package whose
+// hint the set-ups moved on into its alias, and closes the handle. Once
+// per Host, not once per set-up: a new alias is a change of the bridge
+// (NETDEV_CHANGE), on which the kernel has the bridge send its MLD reports
+// again, flooded to every port, work that grows with the bridge. Only a
+// hint: a lost race, or a hint not written, costs the next run a few more
+// tries.
+func (h *Host) Close() {
+	for name, br := range h.bridges {
+		if br.ours && br.hintMoved {
+			h.h.LinkSetAlias(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: br.index, Name: name}}, bridgeAlias(br.last4, br.last6))
+		}
+	}
+	h.h.Close()
+}
 
 // Setup gives c.Target its network with a Host of its own.
 func Setup(c *Config) (*Result, error) {
@@ -157,7 +171,7 @@ func (s *setup) makeVeth() error {
 // record allocates the addresses: a record (altname) per address on the
 // host end. The explicit ones are added (one taken: "already in use"); one
 // address of each auto subnet is taken, starting after the bridge's hint;
-// then the hint moves on.
+// then the hint moves on (written by Close).
 func (s *setup) record() error {
 	c, br := s.c, s.br
 	addrs := append([]netip.Prefix(nil), s.explicit...)
@@ -183,11 +197,7 @@ func (s *setup) record() error {
 		*hint = got
 	}
 	if len(s.auto) > 0 {
-		br.last4, br.last6 = last4, last6
-		if br.ours {
-			// Only a hint: a lost race costs the next run one more try.
-			s.h.LinkSetAlias(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: br.index, Name: c.Bridge}}, bridgeAlias(last4, last6))
-		}
+		br.last4, br.last6, br.hintMoved = last4, last6, true
 	}
 	s.res.Addrs = addrs
 	s.res.Gateways = c.gateways(addrs, br.brAddrs)
