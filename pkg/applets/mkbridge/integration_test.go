@@ -307,6 +307,9 @@ func TestPreexistingBridgeStays(t *testing.T) {
 	if got := sysNet(t, br, "addr_assign_type"); got != "1" {
 		t.Errorf("the existing bridge's addr_assign_type is %s, not 1 as ip link add made it", got)
 	}
+	if got := sysNet(t, br, "bridge/multicast_snooping"); got != "1" {
+		t.Errorf("the existing bridge's multicast_snooping is %s, not 1 as ip link add made it", got)
+	}
 	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a), pidOf(b)), 0)
 	if !linkExists(br) {
 		t.Fatalf("teardown removed a bridge mkbridge did not make")
@@ -853,6 +856,10 @@ func TestBridgeMACFixed(t *testing.T) {
 	parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.15.1/24", pidOf(b)))
 	if got := sysNet(t, br, "addr_assign_type"); got != "3" {
 		t.Errorf("addr_assign_type of a new bridge: %s, want 3", got)
+	}
+	// (and no multicast snooping: see newBridge)
+	if got := sysNet(t, br, "bridge/multicast_snooping"); got != "0" {
+		t.Errorf("multicast_snooping of a new bridge: %s, want 0", got)
 	}
 	mac := sysNet(t, br, "address")
 	hw, err := net.ParseMAC(mac)
