@@ -34,7 +34,7 @@
 # NEW_BATCH=0 skip a part); every other knob of the kit
 # (lib.sh) passes through. Results
 # are kept in BENCH_OUT (default out/bench/DATE-TIME). The defaults take 7 to
-# 9 minutes on 2 cores (lsns's part about 2, mkbridge's about 3); ROUNDS=20 (the kit's default) or 40 narrows the
+# 11 minutes on 2 cores (lsns's part about 2, mkbridge's about 5); ROUNDS=20 (the kit's default) or 40 narrows the
 # ratios, at 2x or 4x the time.
 set -euo pipefail
 
