@@ -248,25 +248,41 @@ func hostLink(name string) netlink.Link {
 	return l
 }
 
-// TestFailureAtEachStep injects a failure after each step, on a new bridge
-// and on one that exists, and checks that nothing the call made is left:
-// no bridge it made, no host end, nothing in the container (lo down again).
-func TestFailureAtEachStep(t *testing.T) {
+// testBridge starts a root test with the leak check and returns the name
+// of its bridge, removed at cleanup if the test left it (the leak check
+// reports it anyway).
+func testBridge(t *testing.T, suffix string) string {
+	t.Helper()
 	testutil.RequireRoot(t)
 	testutil.CheckNoLeaks(t)
-	br := fmt.Sprintf("nsbt%d-f", os.Getpid()%100000)
+	br := fmt.Sprintf("nsbt%d-%s", os.Getpid()%100000, suffix)
 	t.Cleanup(func() {
 		if l := hostLink(br); l != nil {
 			netlink.LinkDel(l)
 		}
 	})
-	fwd4, _ := readSysctl("net/ipv4/ip_forward")
-	fwd6, _ := readSysctl("net/ipv6/conf/all/forwarding")
+	return br
+}
+
+// keepForwarding returns the forwarding sysctls, and at cleanup removes
+// br's NAT table and sets them back.
+func keepForwarding(t *testing.T, br string) (fwd4, fwd6 string) {
+	fwd4, _ = readSysctl("net/ipv4/ip_forward")
+	fwd6, _ = readSysctl("net/ipv6/conf/all/forwarding")
 	t.Cleanup(func() {
 		DisableNAT(br)
 		writeSysctl("net/ipv4/ip_forward", fwd4)
 		writeSysctl("net/ipv6/conf/all/forwarding", fwd6)
 	})
+	return fwd4, fwd6
+}
+
+// TestFailureAtEachStep injects a failure after each step, on a new bridge
+// and on one that exists, and checks that nothing the call made is left:
+// no bridge it made, no host end, nothing in the container (lo down again).
+func TestFailureAtEachStep(t *testing.T) {
+	br := testBridge(t, "f")
+	fwd4, fwd6 := keepForwarding(t, br)
 	injected := Text("injected failure")
 	for _, existing := range []bool{false, true} {
 		if existing {
@@ -347,19 +363,8 @@ func TestFailureAtEachStep(t *testing.T) {
 // are not run again after the first success, and the allocation hint is
 // written once, by Close.
 func TestHostSeveralTargets(t *testing.T) {
-	testutil.RequireRoot(t)
-	testutil.CheckNoLeaks(t)
-	br := fmt.Sprintf("nsbt%d-h", os.Getpid()%100000)
-	t.Cleanup(func() {
-		if l := hostLink(br); l != nil {
-			netlink.LinkDel(l)
-		}
-	})
-	fwd4, _ := readSysctl("net/ipv4/ip_forward")
-	t.Cleanup(func() {
-		DisableNAT(br)
-		writeSysctl("net/ipv4/ip_forward", fwd4)
-	})
+	br := testBridge(t, "h")
+	keepForwarding(t, br)
 	h, err := NewHost()
 	if err != nil {
 		t.Fatal(err)
@@ -448,14 +453,7 @@ func TestHostSeveralTargets(t *testing.T) {
 // TestConcurrentBridgeCreation: runs racing to create the same bridge all
 // succeed, on one bridge, with distinct addresses.
 func TestConcurrentBridgeCreation(t *testing.T) {
-	testutil.RequireRoot(t)
-	testutil.CheckNoLeaks(t)
-	br := fmt.Sprintf("nsbt%d-c", os.Getpid()%100000)
-	t.Cleanup(func() {
-		if l := hostLink(br); l != nil {
-			netlink.LinkDel(l)
-		}
-	})
+	br := testBridge(t, "c")
 	const n = 8
 	tgs := make([]*Target, n)
 	for i := range tgs {
