@@ -104,22 +104,8 @@ func defineOptions(fs *pflag.FlagSet, p *plan) {
 	applet.Check(fs, "bridge", func(v string) error { return textErr(netsetup.CheckIfName("bridge", v)) })
 	applet.Check(fs, "ifname", func(v string) error { return textErr(netsetup.CheckIfName("interface", v)) })
 	applet.Check(fs, "host-ifname", func(v string) error { return textErr(netsetup.CheckIfName("host interface", v)) })
-	applet.Check(fs, "bridge-addr", func(v string) error {
-		a, err := netsetup.ParsePrefix(v)
-		if err != nil {
-			return textErr(err)
-		}
-		c.BridgeAddrs = append(c.BridgeAddrs, a)
-		return nil
-	})
-	applet.Check(fs, "addr", func(v string) error {
-		r, err := netsetup.ParseAddrReq(v)
-		if err != nil {
-			return textErr(err)
-		}
-		c.Addrs = append(c.Addrs, r)
-		return nil
-	})
+	appendParsed(fs, "bridge-addr", &c.BridgeAddrs, netsetup.ParsePrefix)
+	appendParsed(fs, "addr", &c.Addrs, netsetup.ParseAddrReq)
 	applet.Check(fs, "gateway", func(v string) error {
 		if v == "none" {
 			c.NoGateway = true
@@ -146,6 +132,19 @@ func defineOptions(fs *pflag.FlagSet, p *plan) {
 			return err
 		}
 		c.MAC = hw
+		return nil
+	})
+}
+
+// appendParsed makes each value of the repeatable option name be parsed
+// as it is read, and appended to *list.
+func appendParsed[T any](fs *pflag.FlagSet, name string, list *[]T, parse func(string) (T, error)) {
+	applet.Check(fs, name, func(v string) error {
+		x, err := parse(v)
+		if err != nil {
+			return textErr(err)
+		}
+		*list = append(*list, x)
 		return nil
 	})
 }
