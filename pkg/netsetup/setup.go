@@ -147,10 +147,17 @@ func (s *setup) namesFree() error {
 
 // makeVeth creates the veth pair, the container end directly inside the
 // target under its final name.
+//
+// Each end is made with one transmit and one receive queue, which is what
+// a veth uses unless told otherwise: without IFLA_NUM_TX_QUEUES and
+// IFLA_NUM_RX_QUEUES the kernel allocates one per possible CPU, then, the
+// device registered, cuts the real number down to one (veth_init_queues),
+// which waits for an expedited RCU grace period for each end, under the
+// rtnl lock. (The price: ethtool -L cannot add queues to these ends.)
 func (s *setup) makeVeth() error {
 	c := s.c
 	v := &netlink.Veth{
-		LinkAttrs:        netlink.LinkAttrs{Name: s.hostIf, MTU: c.MTU, TxQLen: -1},
+		LinkAttrs:        netlink.LinkAttrs{Name: s.hostIf, MTU: c.MTU, TxQLen: -1, NumTxQueues: 1, NumRxQueues: 1},
 		PeerName:         c.IfName,
 		PeerNamespace:    netlink.NsFd(c.Target.Fd()),
 		PeerHardwareAddr: c.MAC,

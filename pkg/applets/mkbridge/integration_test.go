@@ -209,6 +209,10 @@ func TestSetupTwoContainers(t *testing.T) {
 		if l.Attrs().MasterIndex != bl.Attrs().Index || l.Attrs().Flags&net.FlagUp == 0 {
 			t.Errorf("host end %s: master %d (bridge %d), flags %v", h, l.Attrs().MasterIndex, bl.Attrs().Index, l.Attrs().Flags)
 		}
+		// One queue each way, given at creation (see makeVeth).
+		if a := l.Attrs(); a.NumTxQueues != 1 || a.NumRxQueues != 1 {
+			t.Errorf("host end %s: %d tx and %d rx queues, want 1 and 1", h, a.NumTxQueues, a.NumRxQueues)
+		}
 	}
 	// Inside: eth0 with the address, lo up, default route.
 	out := testutil.Run(t, "nsenter", "--net="+nsPath(a), "ip", "-o", "addr", "show", "dev", "eth0")
