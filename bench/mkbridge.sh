@@ -10,14 +10,28 @@
 #        NSBOX mkbridge --new -b BR -a ADDR -g GW --host-ifname HOST NS
 #    (the same work as seed: --new makes the namespace as ip netns add
 #    does); torn down by ip netns del. Ratios x batch, x seed.
-# 2. Scale (SCALE_NS, "50 500"): N network namespaces made beforehand
-#    (untimed, one ip -batch), then N runs of "NSBOX mkbridge -b BR NS" (auto
-#    addresses; the first run creates the bridge) timed: one process per
-#    container, start-up included; every container is checked reachable
-#    from the bridge (a TCP connect to port 9 of its address is refused by
-#    its kernel: no packet leaves the bridge); then N "mkbridge -d NS"
-#    timed, the bridge removed, the namespaces deleted. SCALE_ROUNDS (3)
-#    rounds; medians per container.
+# 2. Scale: N containers on one new bridge (auto addresses; the first
+#    target creates the bridge), PER targets per mkbridge process:
+#        NSBOX mkbridge -b BR --bridge-addr 10.214.0.1/16 NS1 ... NSPER
+#    timed, the Go start included, N/PER processes one after the other.
+#    The network namespaces are made beforehand (untimed, one ip -batch),
+#    except in the --new row, where mkbridge --new makes them (the work of
+#    net.sh's rows). Every container is checked reachable from the bridge
+#    (a TCP connect to port 9 of its address is refused by its kernel: no
+#    packet leaves the bridge), no address given twice; then
+#    "mkbridge -d NS..." (PER per process) timed, the bridge removed, no
+#    port left, the namespaces deleted. Rows:
+#      PER=1 for N in SCALE_NS ("50 500"): one process per container;
+#      PER=BATCH (50) for N in BATCH_NS ("50 500"): several targets per
+#        process (N=50: one process; N=500: ten);
+#      --new, PER=BATCH, N=BATCH (NEW_BATCH=0 skips it).
+#    The first and the last K containers are timed apart (K=PER when PER
+#    > 1, else 50, or N/2 below 100). SCALE_ROUNDS (3) rounds; medians per
+#    container.
+# 3. Summary: the ratios and their targets (mkbridge with 50 targets in one
+#    process at most a fifth of ip -batch per container; the last 50 of 500
+#    at most 1.2x the first 50; one mkbridge --new per container at least
+#    5x faster than the classic recipe).
 # Needs the shared kit (NSB_KIT, default ../shared/bench beside the
 # repository). Run as root. Names: nbm<pid>..., subnets 10.213.0.0/24 (net.sh)
 # and 10.214.0.0/16; an exit trap removes leftovers.
@@ -35,6 +49,9 @@ nsb_init
 
 NET_N=${NET_N:-50}
 SCALE_NS=${SCALE_NS:-50 500}
+BATCH=${BATCH:-50}
+BATCH_NS=${BATCH_NS:-50 500}
+NEW_BATCH=${NEW_BATCH:-1}
 SCALE_ROUNDS=${SCALE_ROUNDS:-3}
 P=nbm$(($$ % 10000))
 BR=${P}br
@@ -94,66 +111,132 @@ reachable() { # reachable ADDR: its kernel answers a TCP SYN (refused); 3 tries
 	return 1
 }
 
-printf '\n# scale: one "nsbox mkbridge -b BR NS" per container (auto address), namespaces made beforehand\n'
-printf '%-28s %8s %12s %12s %12s  %s\n' '# workload' N 'setup/ctr' 'teardown/ctr' 'total setup' check
-for n in $SCALE_NS; do
-	: >"$NSB_TMP/scale.$n"
+# verify N: every line of out names a container reachable from the
+# bridge, N lines, no address twice; prints ok or what is wrong
+verify() {
+	local n=$1 bad=0 lines dups a
+	lines=$(wc -l <"$NSB_TMP/out")
+	[ "$lines" = "$n" ] || { printf 'LINES(%s)' "$lines"; return; }
+	while read -r _ a; do
+		reachable "${a%%/*}" || bad=$((bad + 1))
+	done <"$NSB_TMP/out"
+	dups=$(awk '{print $2}' "$NSB_TMP/out" | sort | uniq -d | wc -l)
+	if [ $bad != 0 ]; then printf 'UNREACHABLE(%s)' $bad; elif [ "$dups" != 0 ]; then printf 'DUPLICATES(%s)' "$dups"; else printf ok; fi
+}
+
+# scale LABEL N PER NEW: SCALE_ROUNDS rounds of N containers, PER targets
+# per mkbridge process (NEW=1: mkbridge --new makes the namespaces); one
+# line per round in scale.LABEL.N:
+# ROUND SETUP_US TEARDOWN_US CHECK CPU/N FIRST_US/K LAST_US/K CPUF/K CPUL/K
+# (the last four 0 when K is 0: one process, or too few containers)
+scale() {
+	local label=$1 n=$2 per=$3 new=$4 r i j k ok procs t0 t1 t2 t3 tf tl c0 c1 cf cl left raw fl
+	local -a groups
+	local newopt=()
+	[ "$new" = 1 ] && newopt=(--new)
+	raw=$NSB_TMP/scale.$label.$n
+	: >"$raw"
+	# the targets of each process, one word list per process
+	groups=()
+	for ((i = 1; i <= n; i += per)); do
+		groups+=("$(for ((j = i; j < i + per && j <= n; j++)); do printf '%sc%d ' "$P" $j; done)")
+	done
+	procs=${#groups[@]}
+	if [ "$per" -gt 1 ]; then k=$per; else k=$((n < 100 ? n / 2 : 50)); fi
+	[ $((n / k)) -ge 2 ] || k=0 # no first/last apart: one process, or too few
 	for ((r = 1; r <= SCALE_ROUNDS; r++)); do
-		for ((i = 1; i <= n; i++)); do echo "netns add ${P}c$i"; done >"$NSB_TMP/mk.batch"
-		ip -batch "$NSB_TMP/mk.batch" || die "ip netns add failed"
+		if [ "$new" = 0 ]; then
+			for ((i = 1; i <= n; i++)); do echo "netns add ${P}c$i"; done >"$NSB_TMP/mk.batch"
+			ip -batch "$NSB_TMP/mk.batch" || die "ip netns add failed"
+		fi
 		settle
-		ok=ok
-		k=$((n < 100 ? n / 2 : 50)) # the first and the last k containers are timed apart too
+		ok=ok tf=0 tl=0 cf=0 cl=0
+		: >"$NSB_TMP/out"
 		cpu c0
 		t0=$(now)
-		for ((i = 1; i <= n; i++)); do
-			[ $i = $((k + 1)) ] && { tf=$(now); cpu cf; }
-			[ $i = $((n - k + 1)) ] && { tl=$(now); cpu cl; }
-			"$NSBOX" mkbridge -b "$BR" --bridge-addr 10.214.0.1/16 "${P}c$i" >"$NSB_TMP/out.$i" || { ok=FAILED; break; }
+		for ((i = 0; i < procs; i++)); do
+			[ $k != 0 ] && [ $((i * per)) = $k ] && { tf=$(now); cpu cf; }
+			[ $k != 0 ] && [ $((i * per)) = $((n - k)) ] && { tl=$(now); cpu cl; }
+			# shellcheck disable=SC2086 # the names are words without blanks or globs
+			"$NSBOX" mkbridge "${newopt[@]}" -b "$BR" --bridge-addr 10.214.0.1/16 ${groups[i]} >>"$NSB_TMP/out" || { ok=FAILED; break; }
 		done
 		t1=$(now)
 		cpu c1
-		if [ $ok = ok ]; then
-			bad=0
-			for ((i = 1; i <= n; i++)); do
-				read -r _ a <"$NSB_TMP/out.$i"
-				reachable "${a%%/*}" || bad=$((bad + 1))
-			done
-			[ $bad = 0 ] || ok="UNREACHABLE($bad)"
-			dups=$(cat "$NSB_TMP"/out.* | awk '{print $2}' | sort | uniq -d | wc -l)
-			[ "$dups" = 0 ] || ok="$ok,DUPLICATES($dups)"
-		fi
+		[ $ok = ok ] && ok=$(verify "$n")
 		t2=$(now)
-		for ((i = 1; i <= n; i++)); do "$NSBOX" mkbridge -d "${P}c$i" || ok="$ok,DELFAILED"; done
+		for ((i = 0; i < procs; i++)); do
+			# shellcheck disable=SC2086
+			"$NSBOX" mkbridge -d ${groups[i]} || ok="$ok,DELFAILED"
+		done
 		t3=$(now)
 		"$NSBOX" mkbridge --delete-bridge -b "$BR" || ok="$ok,BRIDGE-LEFT"
-		left=$(ip -o link show 2>/dev/null | grep -c "master $BR")
+		left=$(ip -o link show 2>/dev/null | grep -c "master $BR\|altname nsbox-mkbridge\.$BR\.")
 		[ "$left" = 0 ] || ok="$ok,LEFT($left)"
-		rm -f "$NSB_TMP"/out.*
 		for ((i = 1; i <= n; i++)); do echo "netns del ${P}c$i"; done >"$NSB_TMP/rm.batch"
-		ip -batch "$NSB_TMP/rm.batch"
+		ip -batch "$NSB_TMP/rm.batch" 2>/dev/null
 		purge
-		echo "$r $(((t1 - t0) / 1000)) $(((t3 - t2) / 1000)) $ok $(((tf - t0) / 1000 / k)) $(((t1 - tl) / 1000 / k)) $(((c1 - c0) / n)) $(((cf - c0) / k)) $(((c1 - cl) / k))" >>"$NSB_TMP/scale.$n"
-		log "scale N=$n round $r: setup $(((t1 - t0) / 1000)) us, teardown $(((t3 - t2) / 1000)) us, $ok"
+		fl="0 0 0 0"
+		[ $k = 0 ] || fl="$(((tf - t0) / 1000 / k)) $(((t1 - tl) / 1000 / k)) $(((cf - c0) / k)) $(((c1 - cl) / k))"
+		echo "$r $(((t1 - t0) / 1000)) $(((t3 - t2) / 1000)) $ok $(((c1 - c0) / n)) $fl" >>"$raw"
+		log "$label N=$n round $r: setup $(((t1 - t0) / 1000)) us, teardown $(((t3 - t2) / 1000)) us, $ok"
 	done
-	awk -v n="$n" '
-		function sort(a, k,   x, y, t) { for (x = 2; x <= k; x++) { t = a[x]; for (y = x - 1; y >= 1 && a[y] > t; y--) a[y + 1] = a[y]; a[y + 1] = t } }
-		function med(a, k) { sort(a, k); return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-		{ k++; s[k] = $2; d[k] = $3; f[k] = $5; l[k] = $6; c[k] = $7; cf[k] = $8; cl[k] = $9; if ($4 != "ok") bad = bad " " $4 }
-		END { printf "%-28s %8d %9.2f ms %9.2f ms %9.1f ms  %s   (first/last containers: %.2f / %.2f ms; cpu per container %.2f ms, first/last %.2f / %.2f)\n", "mkbridge (scale)", n, med(s, k) / 1000 / n, med(d, k) / 1000 / n, med(s, k) / 1000, (bad == "" ? "ok" : bad), med(f, k) / 1000, med(l, k) / 1000, med(c, k) / 1000, med(cf, k) / 1000, med(cl, k) / 1000 }
-	' "$NSB_TMP/scale.$n" | tee -a "$NSB_TMP/scale.txt"
-done
+	# median per container; the row, and a line of scale.tsv for the summary
+	awk -v label="$label" -v n="$n" -v per="$per" -v k="$k" -v tsv="$NSB_TMP/scale.tsv" '
+		function sort(a, m,   x, y, t) { for (x = 2; x <= m; x++) { t = a[x]; for (y = x - 1; y >= 1 && a[y] > t; y--) a[y + 1] = a[y]; a[y + 1] = t } }
+		function med(a, m) { sort(a, m); return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+		{ m++; s[m] = $2; d[m] = $3; c[m] = $5; f[m] = $6; l[m] = $7; cf[m] = $8; cl[m] = $9; if ($4 != "ok") bad = bad " " $4 }
+		END {
+			fl = k > 0 ? sprintf("first/last %d: %.2f / %.2f ms; ", k, med(f, m) / 1000, med(l, m) / 1000) : ""
+			cfl = k > 0 ? sprintf(", first/last %.2f / %.2f", med(cf, m) / 1000, med(cl, m) / 1000) : ""
+			printf "%-30s %5d %5d %9.2f ms %9.2f ms %9.1f ms  %s   (%scpu per container %.2f ms%s)\n", label, n, per,
+				med(s, m) / 1000 / n, med(d, m) / 1000 / n, med(s, m) / 1000, (bad == "" ? "ok" : bad), fl, med(c, m) / 1000, cfl
+			printf "%s %d %d %.3f %.3f %.3f %.3f %s %d\n", label, n, per, med(s, m) / 1000 / n, med(d, m) / 1000 / n,
+				(k > 0 ? med(f, m) / 1000 : 0), (k > 0 ? med(l, m) / 1000 : 0), (bad == "" ? "ok" : bad), k >>tsv
+		}
+	' "$raw" | tee -a "$NSB_TMP/scale.txt"
+}
 
-# ---- summary: mkbridge per container beside the ip recipes ----
+: >"$NSB_TMP/scale.tsv"
+printf '\n# scale: N containers on one bridge, PER targets per "nsbox mkbridge" process (auto addresses); namespaces made beforehand except --new\n'
+printf '%-30s %5s %5s %12s %12s %12s  %s\n' '# workload' N PER 'setup/ctr' 'teardown/ctr' 'total setup' check
+for n in $SCALE_NS; do scale "mkbridge" "$n" 1 0; done
+for n in $BATCH_NS; do scale "mkbridge" "$n" "$BATCH" 0; done
+[ "$NEW_BATCH" = 0 ] || scale "mkbridge--new" "$BATCH" "$BATCH" 1
+
+# ---- 3. summary: the ratios and their targets ----
 printf '\n# summary (per container, set-up)\n'
-awk '
+awk -v batch="$BATCH" -v scale_ns="$SCALE_NS" '
 	FILENAME ~ /net.txt$/ && $1 == "net" && $2 == "setup" { per[$3] = $7 + 0 }
-	FILENAME ~ /scale.txt$/ && $1 == "mkbridge" { if (!first) { first = $4 + 0; firstN = $3 } }
+	FILENAME ~ /scale.tsv$/ { ms[$1, $2, $3] = $4; first[$1, $2, $3] = $6; last[$1, $2, $3] = $7; ok[$1, $2, $3] = $8; kk[$1, $2, $3] = $9 }
+	function r(a, b) { return (a > 0 && b > 0) ? sprintf("%.2fx", a / b) : "n/a" }
 	END {
 		for (v in per) if (per[v] <= 0) delete per[v]
-		if ("custom" in per) printf "mkbridge --new (net.sh)     %6.2f ms   classic/this %5.2fx   ip -n/this %5.2fx   ip -batch/this %5.2fx\n",
-			per["custom"], per["seed"] / per["custom"], per["ipn"] / per["custom"], per["batch"] / per["custom"]
-		if (first) printf "mkbridge alone (scale N=%s)  %6.2f ms   classic/this %5.2fx   ip -n/this %5.2fx   ip -batch/this %5.2fx   (targets: <= 7 ms, >= 8x, >= 3x)\n",
-			firstN, first, per["seed"] / first, per["ipn"] / first, per["batch"] / first
+		if (("mkbridge", batch, batch) in ms) {
+			m = ms["mkbridge", batch, batch]
+			printf "mkbridge, %d targets in one process:     %6.2f ms   ip -batch %6.2f ms   ip -batch/this %7s   (target: >= 5.00x)  %s\n",
+				batch, m, per["batch"], r(per["batch"], m), ok["mkbridge", batch, batch]
+		}
+		if (("mkbridge--new", batch, batch) in ms) {
+			m = ms["mkbridge--new", batch, batch]
+			printf "mkbridge --new, %d in one process:       %6.2f ms   ip -batch %6.2f ms   ip -batch/this %7s   (namespaces made too, as by ip -batch)  %s\n",
+				batch, m, per["batch"], r(per["batch"], m), ok["mkbridge--new", batch, batch]
+		}
+		n = 10 * batch
+		if (("mkbridge", n, batch) in ms && first["mkbridge", n, batch] > 0) {
+			f = first["mkbridge", n, batch]; l = last["mkbridge", n, batch]
+			printf "mkbridge, %d as %d processes of %d:    first %d %6.2f ms   last %d %6.2f ms   last/first %7s   (target: <= 1.20x)  %s\n",
+				n, n / batch, batch, batch, f, batch, l, r(l, f), ok["mkbridge", n, batch]
+		}
+		if ("custom" in per)
+			printf "mkbridge --new, a process per container: %6.2f ms   classic %6.2f ms     classic/this %7s   (target: >= 5.00x)   ip -batch/this %s\n",
+				per["custom"], per["seed"], r(per["seed"], per["custom"]), r(per["batch"], per["custom"])
+		ns = split(scale_ns, sn, " ")
+		for (i = 1; i <= ns; i++) {
+			k = "mkbridge" SUBSEP sn[i] SUBSEP 1
+			if (k in ms)
+				printf "mkbridge, a process per container, N=%d: %6.2f ms   classic/this %s   ip -batch/this %s%s  %s\n", sn[i], ms[k],
+					r(per["seed"], ms[k]), r(per["batch"], ms[k]),
+					(kk[k] > 0 ? sprintf("   first/last %d %.2f / %.2f ms", kk[k], first[k], last[k]) : ""), ok[k]
+		}
 	}
-' "$NSB_TMP/net.txt" "$NSB_TMP/scale.txt"
+' "$NSB_TMP/net.txt" "$NSB_TMP/scale.tsv"

@@ -18,7 +18,8 @@
 #   bench/mkbridge.sh NSBOX                                 container networks: the kit's
 #                                                           net.sh (ip recipes beside
 #                                                           mkbridge --new), then 50 and
-#                                                           500 containers on one bridge
+#                                                           500 containers on one bridge,
+#                                                           1 and 50 targets per process
 #   bench/cni.sh NSBOX out/cnitools                        nsbox-bridge (CNI) beside the
 #                                                           reference bridge + host-local;
 #                                                           500 ADDs then one GC
@@ -31,11 +32,12 @@
 # PIN_RUNS (3), PIN_WARMUP (1) and PIN_K (5 cycles per timed loop) for the
 # two pin parts; LSNS_ROUNDS (5) x LSNS_RUNS (3), LSNS_WARMUP (1) and
 # LSNS_LEVELS (LEVELS, else "0 3000") for lsns; NET_N (50), NET_ROUNDS (5),
-# SCALE_NS ("50 500"), SCALE_ROUNDS (3) for mkbridge (NET_N=0 or SCALE_NS=""
-# skip a part); every other knob of the kit
+# SCALE_NS ("50 500"), BATCH (50), BATCH_NS ("50 500"), NEW_BATCH (1),
+# SCALE_ROUNDS (3) for mkbridge (NET_N=0, SCALE_NS="", BATCH_NS="" or
+# NEW_BATCH=0 skip a part); every other knob of the kit
 # (lib.sh) passes through. Results
 # are kept in BENCH_OUT (default out/bench/DATE-TIME). The defaults take 7 to
-# 9 minutes on 2 cores (lsns's part about 2, mkbridge's about 3); ROUNDS=20 (the kit's default) or 40 narrows the
+# 11 minutes on 2 cores (lsns's part about 2, mkbridge's about 5); ROUNDS=20 (the kit's default) or 40 narrows the
 # ratios, at 2x or 4x the time.
 set -euo pipefail
 
@@ -123,7 +125,7 @@ LSNS_ENV=(env ROUNDS="${LSNS_ROUNDS:-5}" RUNS="${LSNS_RUNS:-3}" WARMUP="${LSNS_W
 section "lsns and lsns -J with extra processes in 200 namespaces"
 piece lsns "${LSNS_ENV[@]}" "$KIT/lsns.sh" util-linux "nsbox=$NSBOX"
 # mkbridge: per container, beside the ip recipes (net.sh's seed, ipn, batch,
-# direct), then at 50 and 500 containers on one bridge
+# direct), then at 50 and 500 containers on one bridge, 1 and 50 per process
 section "container network: mkbridge beside ip (per container)"
 piece net env NSB_KIT="$KIT" "$REPO/bench/mkbridge.sh" "$NSBOX"
 # nsbox-bridge: ADD then DEL per container beside bridge + host-local, then
@@ -204,7 +206,7 @@ awk '
 	}
 ' "$OUT/lsns-times.txt" | tee -a "$OUT/summary.txt"
 # mkbridge's targets: the summary lines of bench/mkbridge.sh
-grep -E '^(mkbridge --new|mkbridge alone|mkbridge \(scale\))' "$OUT/net.txt" | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
+grep -E '^mkbridge( --new)?, ' "$OUT/net.txt" | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
 grep -E '^cni (add\+del|scale):' "$OUT/cni.txt" 2>/dev/null | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
 grep -m1 '^init total' "$OUT/inittrace.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u (C fast path): /' | tee -a "$OUT/summary.txt" || true
 grep -m1 '^init total' "$OUT/inittrace-go.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u (Go applet, _NSBOX_NOFAST=1): /' | tee -a "$OUT/summary.txt" || true

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/vishvananda/netlink"
@@ -16,11 +17,19 @@ type Finding struct {
 	Text    string
 }
 
-// ProcSys is where Check reads sysctls (a variable for tests).
-var ProcSys = "/proc/sys"
+// ProcSys is where Check reads sysctls, SysClassNet the attributes of
+// links (variables for tests).
+var (
+	ProcSys     = "/proc/sys"
+	SysClassNet = "/sys/class/net"
+)
 
-func readSysctl(name string) (string, bool) {
-	b, err := os.ReadFile(ProcSys + "/" + name)
+func readSysctl(name string) (string, bool) { return readTrim(ProcSys + "/" + name) }
+
+// readTrim returns the contents of a /proc or /sys file without its
+// newline.
+func readTrim(path string) (string, bool) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", false
 	}
@@ -28,7 +37,7 @@ func readSysctl(name string) (string, bool) {
 }
 
 // Check explains the silent failures of a bridge setup: a bridge missing,
-// down or without an address; br_netfilter loaded with a FORWARD policy
+// down, without an address or whose MAC address is not fixed; br_netfilter loaded with a FORWARD policy
 // that drops; ip_forward off when NAT is wanted; addresses still
 // tentative; in the target, lo down, no address, no default route.
 func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
@@ -57,6 +66,7 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 		} else {
 			add(false, "bridge %s is up", bridge)
 		}
+		checkMAC(add, bridge, br.Attrs())
 		as, err := addrList(h, br, netlink.FAMILY_ALL)
 		if err != nil {
 			return nil, &Error{Op: "addresses of " + bridge, Err: err}
@@ -120,6 +130,32 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkMAC reports whether the bridge's MAC address is fixed: set
+// explicitly (addr_assign_type 3, NET_ADDR_SET), as mkbridge sets it on a
+// bridge it creates. Otherwise the kernel gives the bridge the lowest MAC
+// address of its ports whenever a port comes or goes, and the containers'
+// ARP entries for their gateway go stale when that port's container
+// leaves. The netlink messages do not carry addr_assign_type: it is read
+// from sysfs, when /sys/class/net shows this network namespace's links (the
+// bridge's ifindex there is the one netlink gave).
+func checkMAC(add func(bool, string, ...any), bridge string, a *netlink.LinkAttrs) {
+	dir := SysClassNet + "/" + bridge + "/"
+	typ, ok := readTrim(dir + "addr_assign_type")
+	idx, ok2 := readTrim(dir + "ifindex")
+	switch {
+	case !ok || !ok2 || idx != strconv.Itoa(a.Index):
+		add(false, "bridge %s: whether its MAC address is fixed is not known (%s does not show this network namespace's links)", bridge, SysClassNet)
+	case typ == "3":
+		add(false, "bridge %s has a fixed MAC address (%s)", bridge, a.HardwareAddr)
+	default:
+		mac := a.HardwareAddr.String()
+		if len(a.HardwareAddr) == 0 || strings.Trim(mac, "0:") == "" {
+			mac = "ADDR" // a bridge without ports may show zeros, which cannot be set
+		}
+		add(true, "bridge %s has no fixed MAC address (addr_assign_type %s): it takes the lowest of its ports' and changes when that port goes, and the containers' ARP entries for their gateway go stale (ip link set %s address %s fixes it)", bridge, typ, bridge, mac)
+	}
 }
 
 type netip4or6 struct {

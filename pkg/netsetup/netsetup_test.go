@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,25 +248,41 @@ func hostLink(name string) netlink.Link {
 	return l
 }
 
-// TestFailureAtEachStep injects a failure after each step, on a new bridge
-// and on one that exists, and checks that nothing the call made is left:
-// no bridge it made, no host end, nothing in the container (lo down again).
-func TestFailureAtEachStep(t *testing.T) {
+// testBridge starts a root test with the leak check and returns the name
+// of its bridge, removed at cleanup if the test left it (the leak check
+// reports it anyway).
+func testBridge(t *testing.T, suffix string) string {
+	t.Helper()
 	testutil.RequireRoot(t)
 	testutil.CheckNoLeaks(t)
-	br := fmt.Sprintf("nsbt%d-f", os.Getpid()%100000)
+	br := fmt.Sprintf("nsbt%d-%s", os.Getpid()%100000, suffix)
 	t.Cleanup(func() {
 		if l := hostLink(br); l != nil {
 			netlink.LinkDel(l)
 		}
 	})
-	fwd4, _ := readSysctl("net/ipv4/ip_forward")
-	fwd6, _ := readSysctl("net/ipv6/conf/all/forwarding")
+	return br
+}
+
+// keepForwarding returns the forwarding sysctls, and at cleanup removes
+// br's NAT table and sets them back.
+func keepForwarding(t *testing.T, br string) (fwd4, fwd6 string) {
+	fwd4, _ = readSysctl("net/ipv4/ip_forward")
+	fwd6, _ = readSysctl("net/ipv6/conf/all/forwarding")
 	t.Cleanup(func() {
 		DisableNAT(br)
 		writeSysctl("net/ipv4/ip_forward", fwd4)
 		writeSysctl("net/ipv6/conf/all/forwarding", fwd6)
 	})
+	return fwd4, fwd6
+}
+
+// TestFailureAtEachStep injects a failure after each step, on a new bridge
+// and on one that exists, and checks that nothing the call made is left:
+// no bridge it made, no host end, nothing in the container (lo down again).
+func TestFailureAtEachStep(t *testing.T) {
+	br := testBridge(t, "f")
+	fwd4, fwd6 := keepForwarding(t, br)
 	injected := Text("injected failure")
 	for _, existing := range []bool{false, true} {
 		if existing {
@@ -338,17 +355,105 @@ func TestFailureAtEachStep(t *testing.T) {
 	netlink.LinkDel(l)
 }
 
+// TestHostSeveralTargets: set-ups one after the other on one Host, as
+// mkbridge makes them for several targets. The first creates the bridge
+// and fails: the bridge goes, and the next creates it again. A later one
+// that fails at any step undoes only what it made: the earlier container,
+// the bridge and its NAT table stay as they were. The bridge's own steps
+// are not run again after the first success, and the allocation hint is
+// written once, by Close.
+func TestHostSeveralTargets(t *testing.T) {
+	br := testBridge(t, "h")
+	keepForwarding(t, br)
+	h, err := NewHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	injected := Text("injected failure")
+	var reached []string
+	config := func(tg *Target, failAt string) *Config {
+		reached = nil
+		return &Config{
+			Bridge: br, BridgeAddrs: []netip.Prefix{netip.MustParsePrefix("10.201.22.1/24")},
+			Target: tg, IfName: "eth0", NAT: true,
+			hook: func(s string) error {
+				reached = append(reached, s)
+				if s == failAt {
+					return injected
+				}
+				return nil
+			},
+		}
+	}
+	if _, err := h.Setup(config(target(t), "route")); !errors.Is(err, injected) {
+		t.Fatalf("first set-up: %v", err)
+	}
+	if hostLink(br) != nil {
+		t.Fatalf("the bridge the failed first set-up made is left")
+	}
+	a := target(t)
+	resA, err := h.Setup(config(a, ""))
+	if err != nil || !resA.BridgeCreated || !resA.NATCreated {
+		t.Fatalf("second set-up: %+v, %v", resA, err)
+	}
+	insideA := inside(t, a)
+	for _, step := range Steps {
+		tg := target(t)
+		before := inside(t, tg)
+		_, err := h.Setup(config(tg, step))
+		switch step {
+		case "lock", "bridge", "bridge-addr", "bridge-up":
+			if err != nil || slices.Contains(reached, step) {
+				t.Errorf("step %s run again (%v), error %v", step, reached, err)
+			}
+			if _, err := TeardownTarget(tg); err != nil {
+				t.Error(err)
+			}
+			continue
+		}
+		if !errors.Is(err, injected) {
+			t.Errorf("step %s: error %v", step, err)
+		}
+		if l := hostLink(HostIfName(tg.Ino(), "eth0")); l != nil {
+			t.Errorf("step %s: host end %s left", step, l.Attrs().Name)
+		}
+		if after := inside(t, tg); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("step %s: container links %v, before %v", step, after, before)
+		}
+		if hostLink(br) == nil || hostLink(resA.HostIfName) == nil || fmt.Sprint(inside(t, a)) != fmt.Sprint(insideA) {
+			t.Fatalf("step %s: the failure took the bridge or the first container's network", step)
+		}
+		if ok, err := NATPresent(br); !ok || err != nil {
+			t.Errorf("step %s: the bridge's NAT table is gone (%v)", step, err)
+		}
+	}
+	b := target(t)
+	resB, err := h.Setup(config(b, ""))
+	if err != nil || resB.BridgeCreated || resB.NATCreated || resB.Addrs[0] == resA.Addrs[0] {
+		t.Fatalf("last set-up: %+v (first %+v), %v", resB, resA, err)
+	}
+	// The allocation hint goes into the bridge's alias once, at Close.
+	if a := hostLink(br).Attrs().Alias; a != bridgeAliasPrefix {
+		t.Errorf("alias before Close: %q", a)
+	}
+	h.Close()
+	if last4, _ := bridgeHints(hostLink(br).Attrs().Alias); last4 != resB.Addrs[0].Addr() {
+		t.Errorf("hint after Close: %s, want %s", last4, resB.Addrs[0].Addr())
+	}
+	for _, tg := range []*Target{a, b} {
+		if _, err := TeardownTarget(tg); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := DeleteBridge(br); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestConcurrentBridgeCreation: runs racing to create the same bridge all
 // succeed, on one bridge, with distinct addresses.
 func TestConcurrentBridgeCreation(t *testing.T) {
-	testutil.RequireRoot(t)
-	testutil.CheckNoLeaks(t)
-	br := fmt.Sprintf("nsbt%d-c", os.Getpid()%100000)
-	t.Cleanup(func() {
-		if l := hostLink(br); l != nil {
-			netlink.LinkDel(l)
-		}
-	})
+	br := testBridge(t, "c")
 	const n = 8
 	tgs := make([]*Target, n)
 	for i := range tgs {

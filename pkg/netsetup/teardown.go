@@ -77,11 +77,17 @@ func Ends(h *netlink.Handle, t *Target) ([]Removed, []netlink.Link, error) {
 // t (deleting a host end deletes its peer in the container, with its
 // addresses and routes). No such interface is an error.
 func TeardownTarget(t *Target) ([]Removed, error) {
-	h, err := hostHandle()
+	h, err := NewHost()
 	if err != nil {
 		return nil, err
 	}
 	defer h.Close()
+	return h.TeardownTarget(t)
+}
+
+// TeardownTarget is the package's TeardownTarget on host's handle.
+func (host *Host) TeardownTarget(t *Target) ([]Removed, error) {
+	h := host.h
 	ends, links, err := Ends(h, t)
 	if err != nil {
 		return nil, err
@@ -99,15 +105,11 @@ func TeardownTarget(t *Target) ([]Removed, error) {
 
 // TeardownHost removes the host end called name, which must be one this
 // package made.
-func TeardownHost(name string) (*Removed, error) {
+func (host *Host) TeardownHost(name string) (*Removed, error) {
 	if err := CheckIfName("host interface", name); err != nil {
 		return nil, err
 	}
-	h, err := hostHandle()
-	if err != nil {
-		return nil, err
-	}
-	defer h.Close()
+	h := host.h
 	l, err := h.LinkByName(name)
 	if err != nil {
 		if isNotFound(err) {

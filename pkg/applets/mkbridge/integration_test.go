@@ -209,6 +209,10 @@ func TestSetupTwoContainers(t *testing.T) {
 		if l.Attrs().MasterIndex != bl.Attrs().Index || l.Attrs().Flags&net.FlagUp == 0 {
 			t.Errorf("host end %s: master %d (bridge %d), flags %v", h, l.Attrs().MasterIndex, bl.Attrs().Index, l.Attrs().Flags)
 		}
+		// One queue each way, given at creation (see makeVeth).
+		if a := l.Attrs(); a.NumTxQueues != 1 || a.NumRxQueues != 1 {
+			t.Errorf("host end %s: %d tx and %d rx queues, want 1 and 1", h, a.NumTxQueues, a.NumRxQueues)
+		}
 	}
 	// Inside: eth0 with the address, lo up, default route.
 	out := testutil.Run(t, "nsenter", "--net="+nsPath(a), "ip", "-o", "addr", "show", "dev", "eth0")
@@ -303,6 +307,12 @@ func TestPreexistingBridgeStays(t *testing.T) {
 	_, addrs = parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "-a", "10.201.3.200", pidOf(b)))
 	if addrs[0].String() != "10.201.3.200/24" {
 		t.Errorf("explicit address: got %v", addrs)
+	}
+	if got := sysNet(t, br, "addr_assign_type"); got != "1" {
+		t.Errorf("the existing bridge's addr_assign_type is %s, not 1 as ip link add made it", got)
+	}
+	if got := sysNet(t, br, "bridge/multicast_snooping"); got != "1" {
+		t.Errorf("the existing bridge's multicast_snooping is %s, not 1 as ip link add made it", got)
 	}
 	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a), pidOf(b)), 0)
 	if !linkExists(br) {
@@ -462,7 +472,8 @@ func TestBadInput(t *testing.T) {
 		msg  string
 	}{
 		{nil, "no target specified (a PID, a network namespace file or a /run/netns name)"},
-		{[]string{pid, pid}, "too many arguments: only one <target> is allowed"},
+		{[]string{"-a", "10.201.7.5", pid, pid}, "--addr 10.201.7.5 takes only one <target> (--addr auto takes several)"},
+		{[]string{"--host-ifname", br + "h", pid, pid}, "--host-ifname takes only one <target>"},
 		{[]string{"-d"}, "--delete needs a <target> or <host-ifname>"},
 		{[]string{"-d", "-a", "auto", pid}, "--delete takes no --addr"},
 		{[]string{"--frobnicate"}, "unrecognized option '--frobnicate'"},
@@ -758,6 +769,150 @@ func TestNew(t *testing.T) {
 		t.Errorf("a failed --new left /run/netns/%s", other)
 	}
 	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "123"), "mkbridge: --new takes a /run/netns name, not '123'\n")
-	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", name), 0)
-	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", "--netns", name), 0)
+	// Several: the one that exists already fails alone, and stays as it
+	// was; the others are made and set up.
+	n2, n3 := name+"c", name+"d"
+	t.Cleanup(func() {
+		for _, n := range []string{n2, n3} {
+			if _, err := os.Stat("/run/netns/" + n); err == nil {
+				testutil.Run(t, bin, "pin", "-d", "--netns", n)
+			}
+		}
+	})
+	r := testutil.Run(t, bin, "mkbridge", "--new", "-b", br, n2, name, n3)
+	f := strings.Fields(r.Stdout)
+	if r.Code != 1 || r.Stderr != "mkbridge: /run/netns/"+name+": already a namespace pin\n" || strings.Count(r.Stdout, "\n") != 2 || len(f) != 4 {
+		t.Fatalf("--new with three names, one taken: %s", r)
+	}
+	echo(t, "", hostPort(addrs[0].Addr(), 7005))
+	echoServer(t, "/run/netns/"+n3, ":7005")
+	echo(t, "/run/netns/"+n2, strings.Replace(f[3], "/24", ":7005", 1))
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", name, n2, n3), 0)
+	for _, n := range []string{name, n2, n3} {
+		testutil.Must(t, testutil.Run(t, bin, "pin", "-d", "--netns", n), 0)
+	}
+}
+
+// sysNet reads /sys/class/net/LINK/ATTR.
+func sysNet(t *testing.T, link, attr string) string {
+	t.Helper()
+	return strings.TrimSpace(testutil.ReadFile(t, "/sys/class/net/"+link+"/"+attr))
+}
+
+// TestSeveralTargets: one mkbridge sets up several containers in turn and
+// prints a line for each, in order; a target that fails (one that cannot
+// be opened; one for which no address is left, after its veth pair was
+// made) is reported on stderr and rolled back alone, the others go on, and
+// the exit status is 1. They all answer TCP; -d takes them all down.
+func TestSeveralTargets(t *testing.T) {
+	bin, br := setup(t)
+	// A /29 has 6 host addresses, the bridge has one: room for five.
+	var cs []*testutil.Proc
+	for i := 0; i < 6; i++ {
+		cs = append(cs, container(t, bin))
+	}
+	args := []string{bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.14.1/29", pidOf(cs[0]), "nsbt-no-such-netns"}
+	for _, c := range cs[1:] {
+		args = append(args, pidOf(c))
+	}
+	r := testutil.Run(t, args...)
+	wantErr := "mkbridge: cannot open /run/netns/nsbt-no-such-netns: No such file or directory\n" +
+		"mkbridge: no free address left in 10.201.14.0/29 on bridge " + br + "\n"
+	want := ""
+	for i, c := range cs[:5] {
+		want += fmt.Sprintf("nsb%x 10.201.14.%d/29\n", testutil.NsInode(t, c.Pid(), "net"), i+2)
+	}
+	if r.Code != 1 || r.Stdout != want || r.Stderr != wantErr {
+		t.Errorf("mkbridge with 7 targets: %s\nwant exit 1, stdout:\n%sstderr:\n%s", r, want, wantErr)
+	}
+	// Nothing is left of the failed set-up: no host end, no eth0, lo down.
+	last := cs[5]
+	if h := fmt.Sprintf("nsb%x", testutil.NsInode(t, last.Pid(), "net")); linkExists(h) {
+		t.Errorf("the failed target's host end %s is left", h)
+	}
+	out := testutil.Run(t, "nsenter", "--net="+nsPath(last), "ip", "-o", "link")
+	if strings.Count(out.Stdout, "\n") != 1 || strings.Contains(out.Stdout, ",UP") {
+		t.Errorf("the failed target's links: %s", out)
+	}
+	for i, c := range cs[:5] {
+		echoServer(t, nsPath(c), ":7006")
+		echo(t, "", fmt.Sprintf("10.201.14.%d:7006", i+2))
+	}
+	echo(t, nsPath(cs[0]), "10.201.14.6:7006")
+	args = []string{bin, "mkbridge", "-d", "--delete-bridge"}
+	for _, c := range cs[:5] {
+		args = append(args, pidOf(c))
+	}
+	testutil.Must(t, testutil.Run(t, args...), 0)
+	if linkExists(br) {
+		t.Errorf("bridge %s left", br)
+	}
+}
+
+// TestBridgeMACFixed: a bridge mkbridge creates has a MAC address of its
+// own, set (addr_assign_type 3, NET_ADDR_SET), which it keeps while ports
+// with lower and higher MAC addresses come and go, down to none; --check
+// says so. A bridge made by "ip link add", whose address was never set,
+// takes its lowest port's, and --check reports it.
+func TestBridgeMACFixed(t *testing.T) {
+	bin, br := setup(t)
+	a, b, c := container(t, bin), container(t, bin), container(t, bin)
+	parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.15.1/24", pidOf(b)))
+	if got := sysNet(t, br, "addr_assign_type"); got != "3" {
+		t.Errorf("addr_assign_type of a new bridge: %s, want 3", got)
+	}
+	// (and no multicast snooping: see newBridge)
+	if got := sysNet(t, br, "bridge/multicast_snooping"); got != "0" {
+		t.Errorf("multicast_snooping of a new bridge: %s, want 0", got)
+	}
+	mac := sysNet(t, br, "address")
+	hw, err := net.ParseMAC(mac)
+	if err != nil || hw[0]&3 != 2 {
+		t.Errorf("bridge MAC %s: not a locally administered unicast address (%v)", mac, err)
+	}
+	same := func(when string) {
+		t.Helper()
+		if got := sysNet(t, br, "address"); got != mac {
+			t.Errorf("%s: the bridge's MAC is %s, was %s", when, got, mac)
+		}
+	}
+	// Ports with the lowest and the highest addresses come: by a change of
+	// address, and by attaching a veth that has the lowest.
+	hostA, _ := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(a)))
+	hostC, _ := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(c)))
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", hostA, "address", "00:00:00:00:00:01"), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", hostC, "address", "fe:ff:ff:ff:ff:fe"), 0)
+	same("ports with lower and higher MACs attached")
+	testutil.Must(t, testutil.Run(t, "ip", "link", "add", br+"x", "address", "00:00:00:00:00:02", "type", "veth", "peer", "name", br+"y"), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", br+"x", "master", br), 0)
+	same("a veth with a low MAC attached")
+	testutil.Must(t, testutil.Run(t, "ip", "link", "del", br+"x"), 0)
+	// ... and go: the lowest first, then all.
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a)), 0)
+	same("the port with the lowest MAC gone")
+	r := testutil.Run(t, bin, "mkbridge", "--check", "-b", br)
+	if !strings.Contains(r.Stdout, "ok      bridge "+br+" has a fixed MAC address ("+mac+")\n") || strings.Contains(r.Stdout, "MAC address (addr") {
+		t.Errorf("--check on mkbridge's bridge:\n%s", r)
+	}
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(b), pidOf(c)), 0)
+	same("no port left")
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "--delete-bridge", "-b", br), 0)
+
+	// The contrast: a bridge whose address was never set follows its
+	// lowest port, and --check says it is not fixed.
+	testutil.Must(t, testutil.Run(t, "ip", "link", "add", br, "type", "bridge"), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "addr", "add", "10.201.15.1/24", "dev", br), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", br, "up"), 0)
+	hostA, _ = parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, pidOf(a)))
+	testutil.Must(t, testutil.Run(t, "ip", "link", "set", hostA, "address", "00:00:00:00:00:01"), 0)
+	if got := sysNet(t, br, "address"); got != "00:00:00:00:00:01" {
+		t.Errorf("a bridge made by ip link add has %s, not its lowest port's 00:00:00:00:00:01", got)
+	}
+	r = testutil.Run(t, bin, "mkbridge", "--check", "-b", br)
+	want := "PROBLEM bridge " + br + " has no fixed MAC address (addr_assign_type 1): it takes the lowest of its ports' and changes when that port goes"
+	if r.Code != 1 || !strings.Contains(r.Stdout, want) || !strings.Contains(r.Stdout, "(ip link set "+br+" address 00:00:00:00:00:01 fixes it)\n") {
+		t.Errorf("--check on a bridge made by ip link add:\n%s", r)
+	}
+	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", pidOf(a)), 0)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "del", br), 0)
 }

@@ -1,0 +1,203 @@
+package netsetup
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// bridgeInfo is what a set-up needs of its bridge. A Host keeps it from
+// one set-up to the next (the hints move on with each address it gives).
+type bridgeInfo struct {
+	index        int
+	brAddrs      []netip.Prefix
+	ours         bool       // made by this package (its alias says so)
+	last4, last6 netip.Addr // where the next auto allocation starts
+	hintMoved    bool       // last4, last6 are not in the alias yet
+}
+
+// bridge finds the bridge, known to the Host from an earlier set-up or
+// looked up or created under the lock (so that a run never sees a bridge
+// another run made but has not given its addresses yet), and plans the
+// addresses against its subnets: every check is made before the bridge is
+// created.
+func (s *setup) bridge() error {
+	if br := s.host.bridges[s.c.Bridge]; br != nil {
+		s.br = br
+		return s.planAddrs()
+	}
+	lk, err := lock()
+	if err != nil {
+		return err
+	}
+	defer lk.unlock()
+	if err := s.c.step("lock"); err != nil {
+		return err
+	}
+	l, err := s.h.LinkByName(s.c.Bridge)
+	switch {
+	case err == nil:
+		return s.existingBridge(l)
+	case !isNotFound(err):
+		return &Error{Op: "look up " + s.c.Bridge, Err: err}
+	}
+	return s.newBridge()
+}
+
+// planAddrs checks the addresses asked for against the bridge's and the
+// records (see plan and checkFree).
+func (s *setup) planAddrs() error {
+	var err error
+	if s.explicit, s.auto, err = plan(s.c.Addrs, s.c.Bridge, s.br.brAddrs); err != nil {
+		return err
+	}
+	return s.c.checkFree(s.h, s.explicit)
+}
+
+// existingBridge takes the bridge l as it is (its addresses, its MAC),
+// only brought up when it is down.
+func (s *setup) existingBridge(l netlink.Link) error {
+	c := s.c
+	if l.Type() != "bridge" {
+		return &Error{Op: c.Bridge, Err: Text("exists and is not a bridge (type " + l.Type() + ")")}
+	}
+	a := l.Attrs()
+	brAddrs, err := linkPrefixes(a.Index)
+	if err != nil {
+		return &Error{Op: "addresses of " + c.Bridge, Err: err}
+	}
+	last4, last6 := bridgeHints(a.Alias)
+	s.br = &bridgeInfo{index: a.Index, brAddrs: brAddrs, ours: isOurBridge(a.Alias), last4: last4, last6: last6}
+	if err := s.planAddrs(); err != nil {
+		return err
+	}
+	if a.Flags&net.FlagUp == 0 {
+		if err := s.h.LinkSetUp(l); err != nil {
+			return &Error{Op: "set " + c.Bridge + " up", Err: err}
+		}
+	}
+	return nil
+}
+
+// newBridge creates the bridge, marked as this package's, with its own
+// MAC address, without multicast snooping, with c.BridgeAddrs, and brings
+// it up.
+//
+// The MAC address is given in the RTM_NEWLINK request itself: the kernel
+// then marks it as set (addr_assign_type NET_ADDR_SET) as it creates the
+// bridge, and a bridge whose address was set keeps it, where one whose
+// address was never set takes the lowest of its ports' whenever a port
+// comes or goes (br_stp_recalculate_bridge_id): when that container left,
+// the gateway's MAC would change under every other container and their ARP
+// entries would point at nothing. Given at creation, there is no moment at
+// which the bridge has a borrowed address, no request more, and nothing
+// more to roll back.
+//
+// Multicast snooping is off: with it, every port that comes up has the
+// kernel walk all ports to re-enable their multicast state
+// (br_port_state_selection calls br_multicast_enable_port for each), work
+// under the rtnl lock that grows with the bridge and slowed every
+// container set up after the first hundreds. It buys nothing on a bridge
+// of containers that has no multicast querier: the bridge then floods
+// multicast to every port whether it snoops or not. With a querier
+// present, multicast is flooded instead of pruned; nothing is lost.
+func (s *setup) newBridge() error {
+	c := s.c
+	s.br = &bridgeInfo{brAddrs: c.BridgeAddrs, ours: true}
+	if err := s.planAddrs(); err != nil {
+		return err
+	}
+	mac, err := newBridgeMAC()
+	if err != nil {
+		return err
+	}
+	snooping := false
+	nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: c.Bridge, TxQLen: -1, HardwareAddr: mac}, MulticastSnooping: &snooping}
+	if err := s.h.LinkAdd(nb); err != nil {
+		return &Error{Op: "create bridge " + c.Bridge, Err: err}
+	}
+	idx := nb.Attrs().Index
+	h := s.h
+	s.u.push(func() { removeIfEmpty(h, idx, c.Bridge) })
+	s.res.BridgeCreated = true
+	if idx == 0 {
+		return &Error{Op: c.Bridge, Err: Text("created, then not found")}
+	}
+	s.br.index = idx
+	if err := h.LinkSetAlias(nb, bridgeAliasPrefix); err != nil {
+		return &Error{Op: "mark bridge " + c.Bridge, Err: err}
+	}
+	if err := c.step("bridge"); err != nil {
+		return err
+	}
+	for _, a := range c.BridgeAddrs {
+		if err := h.AddrAdd(nb, nlAddr(a)); err != nil {
+			return &Error{Op: "add address " + a.String() + " to " + c.Bridge, Err: err}
+		}
+	}
+	if err := c.step("bridge-addr"); err != nil {
+		return err
+	}
+	if err := h.LinkSetUp(nb); err != nil {
+		return &Error{Op: "set " + c.Bridge + " up", Err: err}
+	}
+	return c.step("bridge-up")
+}
+
+// newBridgeMAC returns a random locally administered unicast MAC address,
+// as the kernel makes for a new bridge (eth_random_addr), to be set.
+func newBridgeMAC() (net.HardwareAddr, error) {
+	mac := make(net.HardwareAddr, 6)
+	if n, err := unix.Getrandom(mac, 0); err != nil || n != len(mac) {
+		if err == nil {
+			err = unix.EIO
+		}
+		return nil, &Error{Op: "random MAC address", Err: err}
+	}
+	mac[0] = mac[0]&^0x01 | 0x02 // unicast, locally administered
+	return mac, nil
+}
+
+// nlAddr is p as an address to add, IPv6 without duplicate address
+// detection (usable at once).
+func nlAddr(p netip.Prefix) *netlink.Addr {
+	na := &netlink.Addr{IPNet: toIPNet(p)}
+	if p.Addr().Is6() {
+		na.Flags = unix.IFA_F_NODAD
+	}
+	return na
+}
+
+// checkFree refuses an explicit address that is recorded already (one
+// RTM_GETLINK by the record's name), before anything is created.
+func (c *Config) checkFree(h *netlink.Handle, explicit []netip.Prefix) error {
+	for _, a := range explicit {
+		if _, err := h.LinkByName(recordName(c.Bridge, a.Addr())); err == nil {
+			return Text(fmt.Sprintf("%s: address already in use on bridge %s", a.Addr(), c.Bridge))
+		}
+	}
+	return nil
+}
+
+// removeIfEmpty is the rollback of a bridge this run made: under the lock,
+// it is removed unless another run has attached a port to it meanwhile.
+func removeIfEmpty(h *netlink.Handle, idx int, name string) {
+	lk, err := lock()
+	if err != nil {
+		return
+	}
+	defer lk.unlock()
+	links, err := linkList(h)
+	if err != nil {
+		return
+	}
+	for _, l := range links {
+		if l.Attrs().MasterIndex == idx {
+			return
+		}
+	}
+	h.LinkDel(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: name}})
+}

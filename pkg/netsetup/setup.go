@@ -1,0 +1,343 @@
+package netsetup
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Host is the host side of set-ups made one after the other in one
+// process (mkbridge with several targets): one netlink handle for all, and
+// each bridge looked up, or created, once, by the first set-up on it that
+// succeeds; its NAT rules too. Later set-ups on that bridge take no lock
+// and read nothing of it again: the address records (record.go) guard the
+// allocation as they do between processes, and the allocation hint moves
+// on in memory, to be written to the bridge's alias, for other processes,
+// by Close. A bridge removed meanwhile by someone else makes the later
+// set-ups fail when they attach their host end. A Host is not safe for
+// concurrent use.
+type Host struct {
+	h       *netlink.Handle
+	bridges map[string]*bridgeInfo // by name, after a set-up on it succeeded
+	nat     map[string]bool        // bridges whose NAT a set-up ensured
+}
+
+// NewHost opens a netlink handle in the caller's network namespace.
+func NewHost() (*Host, error) {
+	h, err := hostHandle()
+	if err != nil {
+		return nil, err
+	}
+	return &Host{h: h, bridges: map[string]*bridgeInfo{}, nat: map[string]bool{}}, nil
+}
+
+// Close writes the allocation hint of each bridge of this package whose
+// hint the set-ups moved on into its alias, and closes the handle. Once
+// per Host, not once per set-up: a new alias is a change of the bridge
+// (NETDEV_CHANGE), on which the kernel has the bridge send its MLD reports
+// again, flooded to every port, work that grows with the bridge. Only a
+// hint: a lost race, or a hint not written, costs the next run a few more
+// tries.
+func (h *Host) Close() {
+	for name, br := range h.bridges {
+		if br.ours && br.hintMoved {
+			h.h.LinkSetAlias(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: br.index, Name: name}}, bridgeAlias(br.last4, br.last6))
+		}
+	}
+	h.h.Close()
+}
+
+// Setup gives c.Target its network with a Host of its own.
+func Setup(c *Config) (*Result, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	h, err := NewHost()
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	return h.Setup(c)
+}
+
+// setup is one Setup in progress: what it has made, and how to undo it.
+type setup struct {
+	c              *Config
+	host           *Host
+	h, ch          *netlink.Handle // the host's; one inside the target
+	hostIf         string
+	res            *Result
+	u              undo
+	br             *bridgeInfo
+	explicit, auto []netip.Prefix // the addresses planned
+	veth, peer     netlink.Link   // the host end; the container end, inside
+}
+
+// Setup gives c.Target its network (see the package comment), in these
+// steps: the bridge, the veth pair, the address records, the host end on
+// the bridge, then inside the target the addresses, the link up, lo up,
+// the routes; and NAT. On failure everything this call made is removed
+// again; a bridge that existed, or that an earlier call on h made, stays.
+func (h *Host) Setup(c *Config) (res *Result, err error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	s, err := h.begin(c)
+	if err != nil {
+		return nil, err
+	}
+	defer s.ch.Close()
+	defer func() {
+		if err != nil {
+			s.u.run()
+		}
+	}()
+	for _, step := range []func() error{s.bridge, s.makeVeth, s.record, s.attach, s.addrs, s.linkUp, s.loUp, s.routes, s.enableNAT} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	h.bridges[c.Bridge] = s.br
+	if c.NAT {
+		h.nat[c.Bridge] = true
+	}
+	return s.res, nil
+}
+
+// begin names the host end, opens a handle inside the target, and checks
+// that both ends' names are free there.
+func (h *Host) begin(c *Config) (*setup, error) {
+	hostIf := c.HostIfName
+	if hostIf == "" {
+		hostIf = HostIfName(c.Target.Ino(), c.IfName)
+	}
+	if hostIf == c.Bridge {
+		return nil, Text(fmt.Sprintf("host interface name '%s' is the bridge's", hostIf))
+	}
+	ch, err := c.Target.handle()
+	if err != nil {
+		return nil, err
+	}
+	s := &setup{c: c, host: h, h: h.h, ch: ch, hostIf: hostIf, res: &Result{HostIfName: hostIf}}
+	if err := s.namesFree(); err != nil {
+		ch.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *setup) namesFree() error {
+	c := s.c
+	if _, err := s.ch.LinkByName(c.IfName); err == nil {
+		return &Error{Op: c.IfName, Err: Text("interface already exists in " + c.Target.Name)}
+	} else if !isNotFound(err) {
+		return &Error{Op: "look up " + c.IfName + " in " + c.Target.Name, Err: err}
+	}
+	if _, err := s.h.LinkByName(s.hostIf); err == nil {
+		return &Error{Op: s.hostIf, Err: Text("host interface already exists")}
+	} else if !isNotFound(err) {
+		return &Error{Op: "look up " + s.hostIf, Err: err}
+	}
+	return nil
+}
+
+// makeVeth creates the veth pair, the container end directly inside the
+// target under its final name.
+//
+// Each end is made with one transmit and one receive queue, which is what
+// a veth uses unless told otherwise: without IFLA_NUM_TX_QUEUES and
+// IFLA_NUM_RX_QUEUES the kernel allocates one per possible CPU, then, the
+// device registered, cuts the real number down to one (veth_init_queues),
+// which waits for an expedited RCU grace period for each end, under the
+// rtnl lock. (The price: ethtool -L cannot add queues to these ends.)
+func (s *setup) makeVeth() error {
+	c := s.c
+	v := &netlink.Veth{
+		LinkAttrs:        netlink.LinkAttrs{Name: s.hostIf, MTU: c.MTU, TxQLen: -1, NumTxQueues: 1, NumRxQueues: 1},
+		PeerName:         c.IfName,
+		PeerNamespace:    netlink.NsFd(c.Target.Fd()),
+		PeerHardwareAddr: c.MAC,
+		PeerTxQLen:       -1,
+	}
+	if err := s.h.LinkAdd(v); err != nil {
+		return &Error{Op: "create veth " + s.hostIf + " (peer " + c.IfName + " in " + c.Target.Name + ")", Err: err}
+	}
+	idx, h, name := v.Attrs().Index, s.h, s.hostIf
+	s.u.push(func() { h.LinkDel(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: name}}) })
+	if idx == 0 {
+		return &Error{Op: name, Err: Text("created, then not found")}
+	}
+	s.veth = v
+	return c.step("veth")
+}
+
+// record allocates the addresses: a record (altname) per address on the
+// host end. The explicit ones are added (one taken: "already in use"); one
+// address of each auto subnet is taken, starting after the bridge's hint;
+// then the hint moves on (written by Close).
+func (s *setup) record() error {
+	c, br := s.c, s.br
+	addrs := append([]netip.Prefix(nil), s.explicit...)
+	for _, a := range s.explicit {
+		if err := s.h.LinkAddAltName(s.veth, recordName(c.Bridge, a.Addr())); err != nil {
+			if isExist(err) {
+				return Text(fmt.Sprintf("%s: address already in use on bridge %s", a.Addr(), c.Bridge))
+			}
+			return &Error{Op: "record " + a.Addr().String() + " on " + s.hostIf, Err: err}
+		}
+	}
+	last4, last6 := br.last4, br.last6
+	for _, sub := range s.auto {
+		hint := &last4
+		if sub.Addr().Is6() {
+			hint = &last6
+		}
+		got, err := s.allocate(sub, *hint)
+		if err != nil {
+			return err
+		}
+		addrs = append(addrs, netip.PrefixFrom(got, sub.Bits()))
+		*hint = got
+	}
+	if len(s.auto) > 0 {
+		br.last4, br.last6, br.hintMoved = last4, last6, true
+	}
+	s.res.Addrs = addrs
+	s.res.Gateways = c.gateways(addrs, br.brAddrs)
+	return c.step("record")
+}
+
+// allocate records the first free host address of subnet sub after hint
+// (wrapping round, skipping the bridge's own addresses).
+func (s *setup) allocate(sub netip.Prefix, hint netip.Addr) (netip.Addr, error) {
+	skip := map[netip.Addr]bool{}
+	for _, b := range s.br.brAddrs {
+		skip[b.Addr()] = true
+	}
+	var got netip.Addr
+	found, err := candidates(sub, hint, skip, func(a netip.Addr) (bool, error) {
+		err := s.h.LinkAddAltName(s.veth, recordName(s.c.Bridge, a))
+		switch {
+		case err == nil:
+			got = a
+			return true, nil
+		case isExist(err):
+			return false, nil
+		}
+		return false, &Error{Op: "record " + a.String() + " on " + s.hostIf, Err: err}
+	})
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if !found {
+		return netip.Addr{}, Text(fmt.Sprintf("no free address left in %s on bridge %s", sub.Masked(), s.c.Bridge))
+	}
+	return got, nil
+}
+
+// attach puts the host end on the bridge and brings it up. It takes no
+// IPv6 address: no link-local, no DAD or MLD packets that the bridge would
+// flood to every other port (work that grows with the bridge); set while
+// it is down.
+func (s *setup) attach() error {
+	if err := s.h.LinkSetIP6AddrGenMode(s.veth, 1 /* IN6_ADDR_GEN_MODE_NONE */); err != nil && !errors.Is(err, unix.EAFNOSUPPORT) {
+		return &Error{Op: "no IPv6 link-local on " + s.hostIf, Err: err}
+	}
+	if err := s.h.LinkSetMasterByIndex(s.veth, s.br.index); err != nil {
+		return &Error{Op: "attach " + s.hostIf + " to " + s.c.Bridge, Err: err}
+	}
+	if err := s.h.LinkSetUp(s.veth); err != nil {
+		return &Error{Op: "set " + s.hostIf + " up", Err: err}
+	}
+	return s.c.step("master")
+}
+
+// addrs gives the container end, inside, its addresses.
+func (s *setup) addrs() error {
+	c := s.c
+	peer, err := s.ch.LinkByName(c.IfName)
+	if err != nil {
+		return &Error{Op: "look up " + c.IfName + " in " + c.Target.Name, Err: err}
+	}
+	s.peer = peer
+	for _, a := range s.res.Addrs {
+		if err := s.ch.AddrAdd(peer, nlAddr(a)); err != nil {
+			return &Error{Op: "add address " + a.String() + " to " + c.IfName, Err: err}
+		}
+	}
+	return c.step("addr")
+}
+
+// linkUp brings the container end up. A container given no IPv6 address
+// takes no IPv6 link-local either (as Docker disables IPv6 on an IPv4-only
+// network): otherwise each new container's DAD, MLD and router
+// solicitations are flooded by the bridge to every other container, work
+// that grows with the bridge.
+func (s *setup) linkUp() error {
+	c := s.c
+	if !hasIPv6(s.res.Addrs) {
+		if err := s.ch.LinkSetIP6AddrGenMode(s.peer, 1 /* IN6_ADDR_GEN_MODE_NONE */); err != nil && !errors.Is(err, unix.EAFNOSUPPORT) {
+			return &Error{Op: "no IPv6 link-local on " + c.IfName, Err: err}
+		}
+	}
+	if err := s.ch.LinkSetUp(s.peer); err != nil {
+		return &Error{Op: "set " + c.IfName + " up", Err: err}
+	}
+	return c.step("link-up")
+}
+
+// loUp brings lo up inside, when it is down (and down again on rollback).
+func (s *setup) loUp() error {
+	lo, err := s.ch.LinkByName("lo")
+	if err != nil {
+		return &Error{Op: "look up lo in " + s.c.Target.Name, Err: err}
+	}
+	if lo.Attrs().Flags&net.FlagUp == 0 {
+		if err := s.ch.LinkSetUp(lo); err != nil {
+			return &Error{Op: "set lo up", Err: err}
+		}
+		ch := s.ch
+		s.u.push(func() { ch.LinkSetDown(lo) })
+	}
+	return s.c.step("lo-up")
+}
+
+// routes adds the default routes inside (they go with the container end).
+func (s *setup) routes() error {
+	for _, gw := range s.res.Gateways {
+		r := &netlink.Route{LinkIndex: s.peer.Attrs().Index, Gw: net.IP(gw.AsSlice())}
+		if err := s.ch.RouteAdd(r); err != nil {
+			return &Error{Op: "add default route via " + gw.String(), Err: err}
+		}
+	}
+	return s.c.step("route")
+}
+
+// enableNAT makes the bridge's NAT table, under the lock, unless a set-up
+// of this Host did already.
+func (s *setup) enableNAT() error {
+	c := s.c
+	if !c.NAT {
+		return nil
+	}
+	if !s.host.nat[c.Bridge] {
+		lk, err := lock()
+		if err != nil {
+			return err
+		}
+		created, err := EnableNAT(c.Bridge, s.br.brAddrs)
+		lk.unlock()
+		if err != nil {
+			return err
+		}
+		if created {
+			s.res.NATCreated = true
+			s.u.push(func() { DisableNAT(c.Bridge) })
+		}
+	}
+	return c.step("nat")
+}
