@@ -103,6 +103,22 @@ func hostOf(a netip.Addr, p netip.Prefix) bool {
 	return true
 }
 
+// firstHost and lastHost are the lowest and highest host addresses of p
+// (see hostOf).
+func firstHost(p netip.Prefix) netip.Addr {
+	if p.Addr().Is4() && p.Bits() >= 31 {
+		return p.Masked().Addr()
+	}
+	return p.Masked().Addr().Next()
+}
+
+func lastHost(p netip.Prefix) netip.Addr {
+	if p.Addr().Is6() || p.Bits() >= 31 {
+		return lastAddr(p)
+	}
+	return lastAddr(p).Prev()
+}
+
 // lastAddr is the highest address of p (the IPv4 broadcast address).
 func lastAddr(p netip.Prefix) netip.Addr {
 	b := p.Masked().Addr().AsSlice()
