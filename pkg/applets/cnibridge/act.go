@@ -45,8 +45,6 @@ type Made struct {
 	Routes            []cni.Route  // the routes added inside
 }
 
-// network is the backend of the applet (a variable for the tests).
-var network backend
 
 // act carries out p: the output to print (nil: none).
 func act(p *Plan, stderr io.Writer) ([]byte, error) {
