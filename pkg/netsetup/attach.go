@@ -4,11 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -90,6 +92,57 @@ func DeleteAttachment(name string) (bool, error) {
 	return true, nil
 }
 
+// ReleaseAttachment takes the record of attachment name off its host end,
+// so that the attachment is gone for ADD, DEL and GC at once, and returns
+// the host end to delete (DeleteHostEnd): found is false when no host end
+// records it. Deleting a veth pair waits for an RCU grace period in the
+// kernel; releasing the record does not.
+func ReleaseAttachment(name string) (index int, hostIf string, found bool, err error) {
+	h, err := hostHandle()
+	if err != nil {
+		return 0, "", false, err
+	}
+	defer h.Close()
+	l, err := findAttachment(h, name)
+	if err != nil || l == nil {
+		return 0, "", false, err
+	}
+	if err := h.LinkDelAltName(l, name); err != nil && !isNotFound(err) {
+		return 0, "", false, &Error{Op: "release attachment " + name + " on " + l.Attrs().Name, Err: err}
+	}
+	return l.Attrs().Index, l.Attrs().Name, true, nil
+}
+
+// DeleteHostEnd deletes the link index when it is still hostIf, a host end
+// of this package (a veth with an address record, or with no record left
+// at all); gone already is no error.
+func DeleteHostEnd(index int, hostIf string) error {
+	h, err := hostHandle()
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	l, err := h.LinkByIndex(index)
+	if err != nil {
+		if isNotFound(err) {
+			return nil
+		}
+		return &Error{Op: "look up " + hostIf, Err: err}
+	}
+	if l.Attrs().Name != hostIf || l.Type() != "veth" {
+		return nil // another link has the index now
+	}
+	for _, n := range l.Attrs().AltNames {
+		if !strings.HasPrefix(n, RecordPrefix) {
+			return nil // not ours
+		}
+	}
+	if err := h.LinkDel(l); err != nil && !isNotFound(err) {
+		return &Error{Op: "delete " + hostIf, Err: err}
+	}
+	return nil
+}
+
 // GCAttachments removes the host ends of network's attachments whose
 // record keep does not accept. It goes on past a failure and returns the
 // records removed and the first error. A host end whose ADD is under way
@@ -106,26 +159,88 @@ func GCAttachments(network string, keep func(record string) bool) ([]string, err
 		return nil, &Error{Op: "list links", Err: err}
 	}
 	prefix := AttachmentPrefix(network)
+	var stale []netlink.Link
 	var removed []string
-	var first error
+	groups := map[uint32]bool{}
 	for _, l := range links {
+		groups[l.Attrs().Group] = true
 		if l.Type() != "veth" {
 			continue
 		}
 		for _, n := range l.Attrs().AltNames {
-			if !strings.HasPrefix(n, prefix) || keep(n) {
-				continue
+			if strings.HasPrefix(n, prefix) && !keep(n) {
+				stale = append(stale, l)
+				removed = append(removed, n)
 			}
-			if err := h.LinkDel(l); err != nil && !isNotFound(err) {
-				if first == nil {
-					first = &Error{Op: "delete " + l.Attrs().Name, Err: err}
-				}
-				continue
-			}
-			removed = append(removed, n)
 		}
 	}
-	return removed, first
+	if len(stale) == 0 {
+		return nil, nil
+	}
+	return removed, deleteLinks(h, stale, groups)
+}
+
+// deleteLinks deletes links in one request: each is put in a group of its
+// own, unused by any other link (groups: those in use), and the group is
+// deleted, which the kernel does with one RCU grace period for all (one
+// RTM_DELLINK each would wait for one each). Where that fails, the links
+// are deleted one by one. The first error is returned.
+func deleteLinks(h *netlink.Handle, links []netlink.Link, groups map[uint32]bool) error {
+	var first error
+	note := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	group, err := unusedGroup(groups)
+	batch := err == nil && len(links) > 1
+	var single []netlink.Link
+	for _, l := range links {
+		if batch {
+			if err := h.LinkSetGroup(l, int(group)); err == nil {
+				continue
+			} else if isNotFound(err) {
+				continue
+			}
+		}
+		single = append(single, l)
+	}
+	if batch {
+		if err := deleteGroup(group); err != nil {
+			note(&Error{Op: fmt.Sprintf("delete link group %d", group), Err: err})
+		}
+	}
+	for _, l := range single {
+		if err := h.LinkDel(l); err != nil && !isNotFound(err) {
+			note(&Error{Op: "delete " + l.Attrs().Name, Err: err})
+		}
+	}
+	return first
+}
+
+// unusedGroup picks a random link group number no link is in.
+func unusedGroup(used map[uint32]bool) (uint32, error) {
+	var b [4]byte
+	for i := 0; i < 8; i++ {
+		if _, err := unix.Getrandom(b[:], 0); err != nil {
+			return 0, err
+		}
+		g := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		if g > 255 && !used[g] { // 0 is the default; iproute2 names a few low ones
+			return g, nil
+		}
+	}
+	return 0, unix.EAGAIN
+}
+
+// deleteGroup deletes every link of group (RTM_DELLINK with IFLA_GROUP and
+// no index nor name: rtnl_group_dellink).
+func deleteGroup(group uint32) error {
+	req := nl.NewNetlinkRequest(unix.RTM_DELLINK, unix.NLM_F_ACK)
+	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	req.AddData(nl.NewRtAttr(unix.IFLA_GROUP, nl.Uint32Attr(group)))
+	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
+	return err
 }
 
 // Live is an attachment as the kernel has it, for CHECK.
