@@ -15,12 +15,14 @@ import (
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/cni"
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 // Name is the applet's name and the plugin's type.
 const Name = "nsbox-bridge"
 
 func init() {
+	reexec.Register(reapStage, reap)
 	applet.Register(applet.Applet{
 		Name:    Name,
 		Summary: "mkbridge as a CNI plugin (containerd, Kubernetes, podman)",

@@ -4,10 +4,15 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/cni"
 	"github.com/nsbox/nsbox/pkg/netsetup"
+	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
 // network is the backend of the applet (a variable for the tests).
@@ -118,9 +123,57 @@ func macString(m net.HardwareAddr) string {
 	return m.String()
 }
 
+// Del releases the attachment's record at once (it is then gone for ADD,
+// DEL and GC), then leaves the deletion of its host end, which waits for
+// an RCU grace period in the kernel, to a process of its own (the stage
+// reapStage) that DEL does not wait for; where that cannot be started, it
+// deletes the host end itself.
 func (netsetupBackend) Del(p *Plan) error {
-	_, err := netsetup.DeleteAttachment(netsetup.AttachmentName(p.Network, p.ContainerID, p.IfName))
-	return toCNI(err)
+	idx, host, found, err := netsetup.ReleaseAttachment(netsetup.AttachmentName(p.Network, p.ContainerID, p.IfName))
+	if err != nil || !found {
+		return toCNI(err)
+	}
+	if startReaper(idx, host) == nil {
+		return nil
+	}
+	return toCNI(netsetup.DeleteHostEnd(idx, host))
+}
+
+// reapStage deletes a released host end: the link index and its name in
+// the environment variable envReap.
+const (
+	reapStage = "cni-reap"
+	envReap   = "_NSBOX_REAP"
+)
+
+// startReaper starts the stage reapStage in a session of its own, its
+// standard streams /dev/null, and does not wait for it.
+func startReaper(index int, hostIf string) error {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	fd := null.Fd()
+	_, err = syscall.ForkExec("/proc/self/exe", []string{Name}, &syscall.ProcAttr{
+		Env:   []string{reexec.Marker + "=" + reapStage, envReap + "=" + strconv.Itoa(index) + " " + hostIf},
+		Files: []uintptr{fd, fd, fd},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	return err
+}
+
+// reap is the stage reapStage.
+func reap() int {
+	idx, host, ok := strings.Cut(os.Getenv(envReap), " ")
+	n, err := strconv.Atoi(idx)
+	if !ok || err != nil {
+		return 2
+	}
+	if netsetup.DeleteHostEnd(n, host) != nil {
+		return 1
+	}
+	return 0
 }
 
 func (netsetupBackend) GC(p *Plan) error {
