@@ -33,6 +33,7 @@ type plan struct {
 	config       netsetup.Config
 	newNs        bool // --new: create each target first
 	deleteBridge bool // -d --delete-bridge: then the bridges of the ends removed
+	json         bool // --json: each set-up as a CNI result
 	verbose      bool
 }
 
@@ -48,6 +49,7 @@ func parse(e *applet.Env) (p *plan, done bool, err error) {
 	del := fs.BoolP("delete", "d", false, "")
 	delBridge := fs.Bool("delete-bridge", false, "")
 	check := fs.Bool("check", false, "")
+	fs.BoolVar(&p.json, "json", false, "")
 	fs.BoolVarP(&p.verbose, "verbose", "v", false, "")
 	rest, done, err := applet.Parse(e, fs, usage)
 	if err != nil || done {
@@ -66,7 +68,7 @@ func parse(e *applet.Env) (p *plan, done bool, err error) {
 		return p, false, nil
 	case *del:
 		p.mode, p.deleteBridge = modeDelete, *delBridge
-		if o := given(fs, setupOnly, "nat"); o != "" {
+		if o := given(fs, setupOnly, "nat", "json"); o != "" {
 			return nil, false, applet.Usagef("--delete takes no --%s", o)
 		}
 		if len(rest) == 0 {
@@ -75,7 +77,7 @@ func parse(e *applet.Env) (p *plan, done bool, err error) {
 		return p, false, nil
 	case *delBridge:
 		p.mode = modeDeleteBridge
-		if o := given(fs, setupOnly, "nat"); o != "" {
+		if o := given(fs, setupOnly, "nat", "json"); o != "" {
 			return nil, false, applet.Usagef("--delete-bridge takes no --%s", o)
 		}
 		if len(rest) > 0 {
