@@ -1,10 +1,10 @@
 package netsetup
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"net/netip"
 	"strings"
@@ -41,8 +41,9 @@ const ErrAttachmentExists Text = "attachment exists already"
 // AttachmentPrefix is what the records of network's attachments start
 // with.
 func AttachmentPrefix(network string) string {
-	h := sha256.Sum256([]byte(network))
-	return AttachmentPrefixBase + hex.EncodeToString(h[:4]) + "."
+	h := fnv.New32a()
+	h.Write([]byte(network))
+	return AttachmentPrefixBase + hex.EncodeToString(h.Sum(nil)) + "."
 }
 
 // AttachmentName is the record of the attachment (containerID, ifname) to
@@ -52,8 +53,9 @@ func AttachmentName(network, containerID, ifname string) string {
 	if len(name) <= maxAltName {
 		return name
 	}
-	h := sha256.Sum256([]byte(containerID + "\x00" + ifname))
-	return AttachmentPrefix(network) + "h" + hex.EncodeToString(h[:20])
+	h := fnv.New128a()
+	h.Write([]byte(containerID + "\x00" + ifname))
+	return AttachmentPrefix(network) + "h" + hex.EncodeToString(h.Sum(nil))
 }
 
 // findAttachment returns the host end that records attachment name, or

@@ -308,6 +308,8 @@ func TestFailureAtEachStep(t *testing.T) {
 			c := &Config{
 				Bridge: br, BridgeAddrs: []netip.Prefix{netip.MustParsePrefix("10.201.20.1/24"), netip.MustParsePrefix("fd00:201:20::1/64")},
 				Target: tg, IfName: "eth0", NAT: true,
+				Attachment: AttachmentName("nsbt", "c1", "eth0"), Hairpin: true, Isolated: true,
+				Routes: []Route{{Dst: netip.MustParsePrefix("192.168.201.0/24"), GW: netip.MustParsePrefix("10.201.20.1/24").Addr()}},
 				hook: func(s string) error {
 					if s == step {
 						reached = true

@@ -2,6 +2,7 @@ package cnibridge
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/nsbox/nsbox/pkg/cni"
@@ -48,13 +49,17 @@ func compareLive(p *Plan, lv *netsetup.Live) []string {
 	for _, a := range lv.Addrs {
 		have[a.String()] = true
 	}
+	var mine []netip.Prefix // the container end's addresses, as the result says
 	for _, ip := range p.Prev.IPs {
-		if ip.Interface == idx && !have[ip.Address.String()] {
-			add("%s lacks its address %s", p.IfName, ip.Address)
+		if ip.Interface == idx {
+			mine = append(mine, ip.Address)
+			if !have[ip.Address.String()] {
+				add("%s lacks its address %s", p.IfName, ip.Address)
+			}
 		}
 	}
 	for _, rt := range p.Prev.Routes {
-		if !ours(rt, lv) {
+		if !ours(rt, mine) {
 			continue
 		}
 		found := false
@@ -71,9 +76,9 @@ func compareLive(p *Plan, lv *netsetup.Live) []string {
 }
 
 // ours reports whether route rt goes through the container end: its
-// gateway in one of its subnets.
-func ours(rt cni.Route, lv *netsetup.Live) bool {
-	for _, a := range lv.Addrs {
+// gateway in the subnet of one of its addresses.
+func ours(rt cni.Route, addrs []netip.Prefix) bool {
+	for _, a := range addrs {
 		if rt.GW.IsValid() && a.Masked().Contains(rt.GW) {
 			return true
 		}
