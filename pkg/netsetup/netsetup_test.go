@@ -385,7 +385,7 @@ func TestHostSeveralTargets(t *testing.T) {
 		reached = nil
 		return &Config{
 			Bridge: br, BridgeAddrs: []netip.Prefix{netip.MustParsePrefix("10.201.22.1/24")},
-			Target: tg, IfName: "eth0", NAT: true,
+			Target: tg, IfName: "eth0", NAT: true, Attachment: AttachmentName("nsbt", fmt.Sprint(tg.Ino()), "eth0"),
 			hook: func(s string) error {
 				reached = append(reached, s)
 				if s == failAt {
