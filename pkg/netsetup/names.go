@@ -3,6 +3,7 @@ package netsetup
 import (
 	"fmt"
 	"hash/fnv"
+	"net"
 	"net/netip"
 	"strings"
 )
@@ -68,6 +69,21 @@ func ParseAddrReq(s string) (AddrReq, error) {
 		return AddrReq{}, Text(fmt.Sprintf("invalid address '%s'", s))
 	}
 	return AddrReq{Addr: a, Bits: -1}, nil
+}
+
+// ParseMAC parses a container end's MAC address: six bytes, unicast, not
+// all zeros.
+func ParseMAC(s string) (net.HardwareAddr, error) {
+	hw, err := net.ParseMAC(s)
+	switch {
+	case err != nil || len(hw) != 6:
+		return nil, Text(fmt.Sprintf("invalid MAC address '%s'", s))
+	case hw[0]&1 != 0:
+		return nil, Text(fmt.Sprintf("invalid MAC address '%s': a multicast address", s))
+	case string(hw) == "\x00\x00\x00\x00\x00\x00":
+		return nil, Text(fmt.Sprintf("invalid MAC address '%s': all zeros", s))
+	}
+	return hw, nil
 }
 
 // ParsePrefix parses an ADDR/PREFIX whose address is a host of its subnet

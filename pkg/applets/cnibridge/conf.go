@@ -366,14 +366,9 @@ func (p *Plan) takeArgs(c *cni.Conf, s string) error {
 }
 
 func (p *Plan) setMAC(what, s string) error {
-	hw, err := net.ParseMAC(s)
-	switch {
-	case err != nil || len(hw) != 6:
-		return cniErr(cni.CodeInvalidConfig, "%s: invalid MAC address '%s'", what, s)
-	case hw[0]&1 != 0:
-		return cniErr(cni.CodeInvalidConfig, "%s: invalid MAC address '%s': a multicast address", what, s)
-	case string(hw) == "\x00\x00\x00\x00\x00\x00":
-		return cniErr(cni.CodeInvalidConfig, "%s: invalid MAC address '%s': all zeros", what, s)
+	hw, err := netsetup.ParseMAC(s)
+	if err != nil {
+		return cniErr(cni.CodeInvalidConfig, "%s: %s", what, err)
 	}
 	p.MAC = hw
 	return nil

@@ -1,7 +1,6 @@
 package mkbridge
 
 import (
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -129,9 +128,9 @@ func defineOptions(fs *pflag.FlagSet, p *plan) {
 		return nil
 	})
 	applet.Check(fs, "mac", func(v string) error {
-		hw, err := parseMAC(v)
+		hw, err := netsetup.ParseMAC(v)
 		if err != nil {
-			return err
+			return textErr(err)
 		}
 		c.MAC = hw
 		return nil
@@ -149,21 +148,6 @@ func appendParsed[T any](fs *pflag.FlagSet, name string, list *[]T, parse func(s
 		*list = append(*list, x)
 		return nil
 	})
-}
-
-// parseMAC parses a container end's MAC address: six bytes, unicast, not
-// all zeros.
-func parseMAC(v string) (net.HardwareAddr, error) {
-	hw, err := net.ParseMAC(v)
-	switch {
-	case err != nil || len(hw) != 6:
-		return nil, applet.Errorf("invalid MAC address '%s'", v)
-	case hw[0]&1 != 0:
-		return nil, applet.Errorf("invalid MAC address '%s': a multicast address", v)
-	case string(hw) == "\x00\x00\x00\x00\x00\x00":
-		return nil, applet.Errorf("invalid MAC address '%s': all zeros", v)
-	}
-	return hw, nil
 }
 
 // checkSetup checks a set-up's options against its targets: there is at
