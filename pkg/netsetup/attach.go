@@ -336,10 +336,10 @@ type BridgeState int
 
 // The states of a bridge's name.
 const (
-	BridgeMissing  BridgeState = iota // no link of that name: an ADD creates it
-	BridgeUp                          // a bridge, up
-	BridgeDown                        // a bridge, down: its ports are cut off
-	BridgeNotABridge                  // the name is another kind of link's
+	BridgeMissing    BridgeState = iota // no link of that name: an ADD creates it
+	BridgeUp                            // a bridge, up
+	BridgeDown                          // a bridge, down: its ports are cut off
+	BridgeNotABridge                    // the name is another kind of link's
 )
 
 // StateOfBridge looks bridge name up.

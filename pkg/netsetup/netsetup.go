@@ -55,14 +55,14 @@ type Config struct {
 	NAT         bool // forwarding and masquerade for the bridge's subnets
 
 	// What a CNI attachment (nsbox-bridge) asks for besides.
-	Attachment     string       // an altname recording the attachment on the host end (AttachmentName); "": none
-	Pools          []Pool       // auto addresses from these, not from the bridge's subnets
-	AddBridgeAddrs bool         // give an existing bridge the BridgeAddrs it lacks
-	Routes         []Route      // routes inside besides the default routes
-	Hairpin        bool         // the host end's bridge port sends frames back out of it
-	Isolated       bool         // the host end is an isolated bridge port
-	Promisc        bool         // the bridge in promiscuous mode
-	DAD            bool         // IPv6 addresses with duplicate address detection
+	Attachment     string  // an altname recording the attachment on the host end (AttachmentName); "": none
+	Pools          []Pool  // auto addresses from these, not from the bridge's subnets
+	AddBridgeAddrs bool    // give an existing bridge the BridgeAddrs it lacks
+	Routes         []Route // routes inside besides the default routes
+	Hairpin        bool    // the host end's bridge port sends frames back out of it
+	Isolated       bool    // the host end is an isolated bridge port
+	Promisc        bool    // the bridge in promiscuous mode
+	DAD            bool    // IPv6 addresses with duplicate address detection
 
 	// hook, when set (tests), runs after each step; an error it returns
 	// fails the call there.

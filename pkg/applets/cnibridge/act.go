@@ -45,7 +45,6 @@ type Made struct {
 	Routes            []cni.Route  // the routes added inside
 }
 
-
 // act carries out p: the output to print (nil: none).
 func act(p *Plan, stderr io.Writer) ([]byte, error) {
 	switch p.Command {
