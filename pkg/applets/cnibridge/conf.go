@@ -98,6 +98,12 @@ func parse(env cni.Env, conf []byte) (*Plan, error) {
 	if err := p.takeArgs(c, env.Args); err != nil {
 		return nil, err
 	}
+	if p.IPMasq && !p.IsGateway && (p.Pool != nil || p.Delegate != "") {
+		// The masquerading is of the bridge's subnets (mkbridge's --nat):
+		// without the gateway on the bridge there would be none.
+		return nil, &cni.Error{Code: cni.CodeUnsupportedField, Msg: "unsupported field in the network configuration: ipMasq=true without isGateway",
+			Details: "nsbox-bridge masquerades the subnets of the bridge's addresses: give the bridge the gateway (isGateway)"}
+	}
 	if u := c.Unused(); len(u) > 0 {
 		return nil, &cni.Error{Code: cni.CodeUnsupportedField, Msg: "unsupported field in the network configuration: " + u[0],
 			Details: "nsbox-bridge does not implement " + strings.Join(u, ", ")}

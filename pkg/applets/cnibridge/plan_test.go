@@ -71,6 +71,7 @@ func TestParseErrors(t *testing.T) {
 		{conf: `{"cniVersion":"1.0.0","vlan":100}`, code: 2, msg: "vlan=100"},
 		{conf: `{"cniVersion":"1.0.0","macspoofchk":true,"forceAddress":true}`, code: 2, msg: "forceAddress=true"},
 		{conf: `{"cniVersion":"1.0.0","ipMasqBackend":"iptables"}`, code: 2, msg: `ipMasqBackend="iptables"`},
+		{conf: `{"cniVersion":"1.0.0","ipMasq":true,"ipam":{"type":"host-local"}}`, code: 2, msg: "ipMasq=true without isGateway"},
 		{conf: `{"cniVersion":"1.0.0","ipam":{"type":"nsbox","ranges":[]}}`, code: 2, msg: "ipam.ranges"},
 		{conf: `{"cniVersion":"1.0.0","runtimeConfig":{"portMappings":[]}}`, code: 2, msg: "runtimeConfig.portMappings"},
 		{conf: `{"cniVersion":"1.0.0","args":{"cni":{"labels":[]}}}`, code: 2, msg: "args.cni.labels"},
