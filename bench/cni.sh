@@ -28,6 +28,8 @@ die() { printf 'cni.sh: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root"
 [ -x "$NSBOX" ] || die "$NSBOX: not an executable file"
 for p in bridge host-local; do [ -x "$TOOLS/$p" ] || die "$TOOLS/$p: missing (make cnitools)"; done
+NSBOX=$(cd "$(dirname "$NSBOX")" && pwd)/$(basename "$NSBOX")
+TOOLS=$(cd "$TOOLS" && pwd)
 N=${CNI_N:-100}
 ROUNDS=${CNI_ROUNDS:-5}
 SCALE=${CNI_SCALE:-500}
