@@ -24,7 +24,13 @@
 #      PER=1 for N in SCALE_NS ("50 500"): one process per container;
 #      PER=BATCH (50) for N in BATCH_NS ("50 500"): several targets per
 #        process (N=50: one process; N=500: ten);
-#      --new, PER=BATCH, N=BATCH (NEW_BATCH=0 skips it).
+#      --new, PER=BATCH, N=BATCH (NEW_BATCH=0 skips it);
+#      the kernel's own part of the same work at 10*BATCH containers, as
+#        one ip -batch per BATCH containers (each veth created with its
+#        peer inside the namespace, attached to the bridge, up: no
+#        address, no route), the first and the last BATCH timed: how much
+#        of mkbridge's growth with the bridge's size is the kernel's
+#        (KERNEL=0 skips it).
 #    The first and the last K containers are timed apart (K=PER when PER
 #    > 1, else 50, or N/2 below 100). SCALE_ROUNDS (3) rounds; medians per
 #    container.
@@ -52,6 +58,7 @@ SCALE_NS=${SCALE_NS:-50 500}
 BATCH=${BATCH:-50}
 BATCH_NS=${BATCH_NS:-50 500}
 NEW_BATCH=${NEW_BATCH:-1}
+KERNEL=${KERNEL:-1}
 SCALE_ROUNDS=${SCALE_ROUNDS:-3}
 P=nbm$(($$ % 10000))
 BR=${P}br
@@ -196,12 +203,56 @@ scale() {
 	' "$raw" | tee -a "$NSB_TMP/scale.txt"
 }
 
+# kernel N PER: SCALE_ROUNDS rounds of the kernel's part of N containers
+# on one bridge, PER per ip -batch; its line in scale.tsv as "ip-kernel".
+kernel() {
+	local n=$1 per=$2 r i b t0 t1 tf tl procs raw=$NSB_TMP/kernel.$1
+	procs=$(((n + per - 1) / per))
+	: >"$raw"
+	for ((r = 1; r <= SCALE_ROUNDS; r++)); do
+		for ((i = 1; i <= n; i++)); do echo "netns add ${P}c$i"; done >"$NSB_TMP/mk.batch"
+		ip -batch "$NSB_TMP/mk.batch" || die "ip netns add failed"
+		ip link add "$BR" address 02:00:00:00:0b:01 type bridge mcast_snooping 0 && ip link set "$BR" up || die "bridge $BR"
+		for ((b = 0; b < procs; b++)); do
+			for ((i = b * per + 1; i <= (b + 1) * per && i <= n; i++)); do
+				echo "link add ${P}h$i numtxqueues 1 numrxqueues 1 type veth peer name eth0 netns ${P}c$i numtxqueues 1 numrxqueues 1"
+				echo "link set ${P}h$i master $BR"
+				echo "link set ${P}h$i up"
+			done >"$NSB_TMP/k.$b"
+		done
+		settle
+		t0=$(now)
+		for ((b = 0; b < procs; b++)); do
+			[ $b = 1 ] && tf=$(now)
+			[ $b = $((procs - 1)) ] && tl=$(now)
+			ip -batch "$NSB_TMP/k.$b" || die "ip -batch (kernel row) failed"
+		done
+		t1=$(now)
+		for ((i = 1; i <= n; i++)); do echo "netns del ${P}c$i"; done >"$NSB_TMP/rm.batch"
+		ip -batch "$NSB_TMP/rm.batch" 2>/dev/null
+		purge
+		echo "$(((t1 - t0) / 1000 / n)) $(((tf - t0) / 1000 / per)) $(((t1 - tl) / 1000 / per))" >>"$raw"
+		log "kernel N=$n round $r: setup $(((t1 - t0) / 1000)) us"
+	done
+	awk -v n="$n" -v per="$per" -v tsv="$NSB_TMP/scale.tsv" '
+		function sort(a, m,   x, y, t) { for (x = 2; x <= m; x++) { t = a[x]; for (y = x - 1; y >= 1 && a[y] > t; y--) a[y + 1] = a[y]; a[y + 1] = t } }
+		function med(a, m) { sort(a, m); return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+		{ m++; s[m] = $1; f[m] = $2; l[m] = $3 }
+		END {
+			printf "%-30s %5d %5d %9.2f ms %12s %9.1f ms  ok   (first/last %d: %.2f / %.2f ms)\n", "ip-kernel", n, per,
+				med(s, m) / 1000, "-", med(s, m) * n / 1000, per, med(f, m) / 1000, med(l, m) / 1000
+			printf "ip-kernel %d %d %.3f 0 %.3f %.3f ok %d\n", n, per, med(s, m) / 1000, med(f, m) / 1000, med(l, m) / 1000, per >>tsv
+		}
+	' "$raw" | tee -a "$NSB_TMP/scale.txt"
+}
+
 : >"$NSB_TMP/scale.tsv"
 printf '\n# scale: N containers on one bridge, PER targets per "nsbox mkbridge" process (auto addresses); namespaces made beforehand except --new\n'
 printf '%-30s %5s %5s %12s %12s %12s  %s\n' '# workload' N PER 'setup/ctr' 'teardown/ctr' 'total setup' check
 for n in $SCALE_NS; do scale "mkbridge" "$n" 1 0; done
 for n in $BATCH_NS; do scale "mkbridge" "$n" "$BATCH" 0; done
 [ "$NEW_BATCH" = 0 ] || scale "mkbridge--new" "$BATCH" "$BATCH" 1
+[ "$KERNEL" = 0 ] || kernel $((10 * BATCH)) "$BATCH"
 
 # ---- 3. summary: the ratios and their targets ----
 printf '\n# summary (per container, set-up)\n'
@@ -226,6 +277,11 @@ awk -v batch="$BATCH" -v scale_ns="$SCALE_NS" '
 			f = first["mkbridge", n, batch]; l = last["mkbridge", n, batch]
 			printf "mkbridge, %d as %d processes of %d:    first %d %6.2f ms   last %d %6.2f ms   last/first %7s   (target: <= 1.20x)  %s\n",
 				n, n / batch, batch, batch, f, batch, l, r(l, f), ok["mkbridge", n, batch]
+		}
+		if (("ip-kernel", n, batch) in ms && first["ip-kernel", n, batch] > 0) {
+			f = first["ip-kernel", n, batch]; l = last["ip-kernel", n, batch]
+			printf "the kernel alone, %d as %d ip -batch of %d: first %d %6.2f ms   last %d %6.2f ms   last/first %7s   (veth inside, master, up)\n",
+				n, n / batch, batch, batch, f, batch, l, r(l, f)
 		}
 		if ("custom" in per)
 			printf "mkbridge --new, a process per container: %6.2f ms   classic %6.2f ms     classic/this %7s   (target: >= 5.00x)   ip -batch/this %s\n",

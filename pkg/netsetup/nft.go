@@ -11,10 +11,10 @@ import (
 // A minimal nftables client over NETLINK_NETFILTER, in x/sys/unix only:
 // a batch of table, chain and rule messages, table and chain dumps. It is
 // what NAT and Check need and no more; a general library (google/nftables,
-// with mdlayher/netlink) would cost every applet of the multi-call binary
-// about 0.5 ms of package initialisation at each start (measured with
-// GODEBUG=inittrace=1 on the test VM). The tests read back what this
-// writes through google/nftables, and the test binary alone links it.
+// with mdlayher/netlink) would add two dependencies, their package
+// initialisation to every applet's start and size to the binary
+// (docs/performance.md). The tests read back what this writes through
+// google/nftables, and the test binary alone links it.
 
 // nlattr is a netlink attribute under construction; nested ones hold
 // their children.

@@ -1,11 +1,9 @@
 package nsenter
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
-	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -136,7 +134,7 @@ func define(e *applet.Env) *options {
 	o.dir = fs.String("dir", "", "")
 
 	applet.Check(fs, "target", func(v string) (err error) {
-		o.target, err = parsePID(v)
+		o.target, err = applet.ParsePID(v)
 		return err
 	})
 	applet.Check(fs, "net-socket", func(v string) error {
@@ -154,19 +152,6 @@ func define(e *applet.Env) *options {
 		})
 	}
 	return o
-}
-
-// parsePID parses --target as util-linux 2.43's ul_strtopid does: a
-// decimal number that fits in pid_t and is positive.
-func parsePID(v string) (int, error) {
-	n, err := strconv.ParseInt(v, 10, 32)
-	switch {
-	case errors.Is(err, strconv.ErrRange), err == nil && n <= 0:
-		return 0, applet.Errorf("failed to parse PID argument '%s': %s", v, applet.Strerror(syscall.ERANGE))
-	case err != nil:
-		return 0, applet.Errorf("failed to parse PID argument '%s': %s", v, applet.Strerror(syscall.EINVAL))
-	}
-	return int(n), nil
 }
 
 // plan makes the Plan of the options read and the operands argv, with

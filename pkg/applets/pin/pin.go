@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
@@ -136,7 +135,7 @@ func define(e *applet.Env) *options {
 	o.hold = fs.Bool("hold", false, "")
 
 	applet.Check(fs, "target", func(v string) (err error) {
-		o.target, err = parsePID(v)
+		o.target, err = applet.ParsePID(v)
 		return err
 	})
 	applet.Check(fs, "netns", func(v string) error {
@@ -306,19 +305,4 @@ func failure(err error) error {
 		return applet.Errorf("%s", msg)
 	}
 	return applet.Errorf("%s", applet.Message(err))
-}
-
-// parsePID parses a PID as util-linux 2.43's ul_strtopid does: a decimal
-// number that fits in pid_t and is positive.
-func parsePID(s string) (int, error) {
-	n, err := strconv.ParseInt(s, 10, 32)
-	switch {
-	case err != nil && errors.Is(err, strconv.ErrRange):
-		return 0, applet.Errorf("failed to parse PID argument '%s': %s", s, applet.Strerror(unix.ERANGE))
-	case err != nil:
-		return 0, applet.Errorf("failed to parse PID argument '%s': %s", s, applet.Strerror(unix.EINVAL))
-	case n <= 0:
-		return 0, applet.Errorf("failed to parse PID argument '%s': %s", s, applet.Strerror(unix.ERANGE))
-	}
-	return int(n), nil
 }
