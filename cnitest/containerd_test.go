@@ -24,6 +24,7 @@ import (
 func TestContainerdCRI(t *testing.T) {
 	needCmds(t, "containerd", "ctr", "runc", "containerd-shim-runc-v2")
 	cniPath := setup(t)
+	cleanNewDirs(t, "/run/containerd") // the shims' sockets: not configurable in containerd 1.6
 	tree := rootfs(t)
 	dir := t.TempDir()
 	const net, br, subnet = "nsbcri", "nsbcri0", "10.226.0.0/24"
@@ -42,10 +43,15 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "native"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        Root = %[6]q
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = %[4]q
     conf_dir = %[5]q
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock, cniPath, filepath.Join(dir, "net.d")))
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock, cniPath, filepath.Join(dir, "net.d"), filepath.Join(dir, "runc")))
 	write(t, filepath.Join(dir, "net.d", "10-"+net+".conflist"), runtimeConflist(net, br, subnet, filepath.Join(dir, "ipam")))
 	removeBridge(t, br)
 

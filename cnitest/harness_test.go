@@ -37,7 +37,7 @@ func setup(t *testing.T) (cniPath string) {
 		t.Skip("NSBOX_BIN and CNI_TOOLS are not set (make cnitest sets them)")
 	}
 	testutil.CheckNoLeaks(t, "/var/lib/cni")
-	cleanVarLibCNI(t)
+	cleanNewDirs(t, "/var/lib/cni")
 	dir := t.TempDir()
 	if err := os.Symlink(bin, filepath.Join(dir, "nsbox-bridge")); err != nil {
 		t.Fatal(err)
@@ -50,15 +50,22 @@ func setup(t *testing.T) (cniPath string) {
 	return dir
 }
 
-// cleanVarLibCNI removes, after the test, the empty directories under
-// /var/lib/cni that libcni made for its result cache (the files in them
-// must be gone: each DEL and GC removes its own).
-func cleanVarLibCNI(t *testing.T) {
+// cleanNewDirs removes, after the test, the directories under root (root
+// too) that were not there before it and are empty: libcni's result cache
+// (/var/lib/cni), containerd's shim sockets (/run/containerd/s). A file
+// left in them fails the test: each DEL and GC removes its result, each
+// shim its socket.
+func cleanNewDirs(t *testing.T, root string) {
 	existed := map[string]bool{}
-	filepath.Walk("/var/lib/cni", func(p string, _ os.FileInfo, _ error) error { existed[p] = true; return nil })
+	filepath.Walk(root, func(p string, _ os.FileInfo, err error) error {
+		if err == nil {
+			existed[p] = true
+		}
+		return nil
+	})
 	t.Cleanup(func() {
 		var dirs []string
-		filepath.Walk("/var/lib/cni", func(p string, fi os.FileInfo, err error) error {
+		filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
 			if err == nil && !existed[p] {
 				if fi.IsDir() {
 					dirs = append(dirs, p)
