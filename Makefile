@@ -13,6 +13,8 @@
 #   make vm              boot the u-root image under QEMU and run the walk-through (docs/vm.md)
 #   make vm-shell        the same image, an interactive shell instead of the walk-through
 #   make vmtest          make vm with assertions on the transcript (the end of make test)
+#   make cnitest         nsbox-bridge, the CNI plugin, under cnitool, podman and containerd
+#   make install-cni     the nsbox-bridge link into $(CNI_BINDIR) (default /opt/cni/bin)
 #
 # Needs GNU make, Go (go on PATH, else /usr/local/go/bin/go), and gcc with
 # musl (musl-gcc) for the static cgo build (make deps installs what is missing, as root).
@@ -38,7 +40,7 @@ LDFLAGS_STATIC := -s -w -linkmode external -extldflags -static -X $(MODULE)/pkg/
 
 # Everything the binaries are built from: rebuilt when a source, go.mod,
 # go.sum or the version changes (go build's own cache does the rest).
-GO_SRC := $(shell find . \( -path ./out -o -path ./.git -o -path ./initramfs -o -name testdata \) -prune -o \
+GO_SRC := $(shell find . \( -path ./out -o -path ./.git -o -path ./initramfs -o -path ./cnitest -o -name testdata \) -prune -o \
 		-type f \( -name '*.go' -o -name '*.c' -o -name '*.h' -o -name '*.s' \) ! -name '*_test.go' -print 2>/dev/null) \
 	go.mod $(wildcard go.sum)
 
@@ -54,7 +56,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build rootfs rootfs-deps demo test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest install install-setuid install-setcap uninstall uninstall-setuid uninstall-setcap clean FORCE
+.PHONY: all build rootfs rootfs-deps demo test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest cni-deps cnitools cnitest install install-cni install-setuid install-setcap uninstall uninstall-cni uninstall-setuid uninstall-setcap clean FORCE
 
 all: out/nsbox
 
@@ -186,10 +188,11 @@ test: deps $(BINS) rootfs man
 	NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_PUREGO_BIN=$(CURDIR)/out/nsbox-purego NSBOX_ROOTFS=$(CURDIR)/out/rootfs \
 		NSBOX_CMDS_DIR=$(CURDIR)/out/cmds $(GO) test -p 1 -count=1 -timeout 20m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRanges$$' -fuzztime 10s ./pkg/idmap/
+	$(MAKE) cnitest
 	$(MAKE) vmtest
 
 # ---- benchmarks (root; see bench/run.sh for ROUNDS, RUNS, MEMRUNS) ----
-bench: bench-deps out/nsbox
+bench: bench-deps out/nsbox out/cnitools/.built
 	bench/run.sh
 
 # ---- the u-root VM (docs/vm.md) ----
@@ -240,6 +243,42 @@ vmtest: out/vm/nsbox.cpio
 		NSBOX_VM_KERNEL=/boot/vmlinuz-$(VM_KVER) NSBOX_VM_IMAGE=$(CURDIR)/out/vm/nsbox.cpio VM_TIMEOUT=$(VM_TIMEOUT) \
 		$(GO) test -count=1 -timeout 10m -run '^TestWalkthrough$$' .
 
+# ---- the CNI plugin under cnitool and the runtimes (docs/cni.md) ----
+# cnitest/ is its own Go module, as initramfs/ is: cnitool and libcni, the
+# reference plugins and crictl, at the versions its go.mod pins, are built
+# once into out/cnitools and again only when that go.mod or go.sum changes.
+# podman and containerd come from Debian (cni-deps); a test whose runtime
+# cannot be installed is skipped and says why.
+CNI_TOOLS = github.com/containernetworking/cni/cnitool \
+	github.com/containernetworking/plugins/plugins/main/bridge \
+	github.com/containernetworking/plugins/plugins/main/loopback \
+	github.com/containernetworking/plugins/plugins/ipam/host-local \
+	github.com/containernetworking/plugins/plugins/meta/tuning \
+	github.com/containernetworking/plugins/plugins/meta/bandwidth \
+	github.com/containernetworking/plugins/plugins/meta/portmap \
+	sigs.k8s.io/cri-tools/cmd/crictl
+
+cni-deps:
+	@missing=; \
+	command -v podman >/dev/null 2>&1 || missing="$$missing podman"; \
+	command -v runc >/dev/null 2>&1 || missing="$$missing runc"; \
+	command -v conmon >/dev/null 2>&1 || missing="$$missing conmon"; \
+	command -v containerd >/dev/null 2>&1 || missing="$$missing containerd"; \
+	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	$(apt_install) || echo "make: warning: could not install:$$missing (their tests are skipped)" >&2
+
+cnitools: out/cnitools/.built
+
+out/cnitools/.built: cnitest/go.mod cnitest/go.sum
+	@mkdir -p out/cnitools
+	cd cnitest && CGO_ENABLED=0 $(GO) build -trimpath -o ../out/cnitools/ $(CNI_TOOLS)
+	@touch $@
+
+cnitest: out/nsbox rootfs out/cnitools/.built | cni-deps
+	cd cnitest && $(GO) vet . && \
+		NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_ROOTFS=$(CURDIR)/out/rootfs CNI_TOOLS=$(CURDIR)/out/cnitools \
+		$(GO) test -count=1 -timeout 15m .
+
 # ---- install ----
 # "nsbox --install -s DIR" links to the target of /proc/self/exe, so the
 # installed copy makes the links. Under DESTDIR (a staging tree) those links
@@ -266,6 +305,17 @@ endif
 	@for a in $$(out/nsbox --list); do \
 		[ -e '$(BASHCOMPDIR)'/"$$a" ] || [ -L '$(BASHCOMPDIR)'/"$$a" ] || ln -s nsbox '$(BASHCOMPDIR)'/"$$a" || exit 1; \
 	done
+
+# The CNI plugin: a link called nsbox-bridge, where runtimes look for
+# plugins, to the installed nsbox (make install first).
+CNI_BINDIR ?= /opt/cni/bin
+
+install-cni:
+	install -d '$(DESTDIR)$(CNI_BINDIR)'
+	ln -sf '$(PREFIX)/bin/nsbox' '$(DESTDIR)$(CNI_BINDIR)/nsbox-bridge'
+
+uninstall-cni:
+	@f='$(DESTDIR)$(CNI_BINDIR)/nsbox-bridge'; [ ! -L "$$f" ] || { echo "rm $$f"; rm -f "$$f"; }
 
 # setuidmap needs root's CAP_SETUID/CAP_SETGID to write range maps for an
 # unprivileged user. It gets them from a separate copy of the binary,

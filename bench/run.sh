@@ -20,6 +20,9 @@
 #                                                           mkbridge --new), then 50 and
 #                                                           500 containers on one bridge,
 #                                                           1 and 50 targets per process
+#   bench/cni.sh NSBOX out/cnitools                        nsbox-bridge (CNI) beside the
+#                                                           reference bridge + host-local;
+#                                                           500 ADDs then one GC
 # then prints, per workload, nsbox's ratio to util-linux, and pin's to
 # iproute2. EXTRA-SPEC is any kit spec, e.g. purego=out/nsbox-purego. Run as
 # root.
@@ -125,6 +128,10 @@ piece lsns "${LSNS_ENV[@]}" "$KIT/lsns.sh" util-linux "nsbox=$NSBOX"
 # direct), then at 50 and 500 containers on one bridge, 1 and 50 per process
 section "container network: mkbridge beside ip (per container)"
 piece net env NSB_KIT="$KIT" "$REPO/bench/mkbridge.sh" "$NSBOX"
+# nsbox-bridge: ADD then DEL per container beside bridge + host-local, then
+# 500 ADDs and one GC (CNI_N, CNI_ROUNDS, CNI_SCALE; make cnitools first)
+section "CNI plugin: nsbox-bridge beside bridge + host-local"
+piece cni "$REPO/bench/cni.sh" "$NSBOX" "${CNI_TOOLS_DIR:-$REPO/out/cnitools}"
 
 # ---- summary: nsbox against util-linux, workload by workload ----
 # start.txt rows: WORKLOAD... IMPL MEDIAN UNIT (MIN-MAX) XRAW XREF CPU CPURAW
@@ -200,6 +207,7 @@ awk '
 ' "$OUT/lsns-times.txt" | tee -a "$OUT/summary.txt"
 # mkbridge's targets: the summary lines of bench/mkbridge.sh
 grep -E '^mkbridge( --new)?, ' "$OUT/net.txt" | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
+grep -E '^cni (add\+del|scale):' "$OUT/cni.txt" 2>/dev/null | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
 grep -m1 '^init total' "$OUT/inittrace.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u (C fast path): /' | tee -a "$OUT/summary.txt" || true
 grep -m1 '^init total' "$OUT/inittrace-go.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u (Go applet, _NSBOX_NOFAST=1): /' | tee -a "$OUT/summary.txt" || true
 

@@ -196,10 +196,13 @@ func TestEveryAppletHasAPage(t *testing.T) {
 		if s == nil {
 			continue // not a man page: applets.md, walkthrough.md...
 		}
-		if s[1]+".md" != filepath.Base(p) {
+		// A hidden applet's page may be named after what it is
+		// (cni.md for nsbox-bridge).
+		hidden := applet.Lookup(s[1]) != nil && !slices.Contains(names, s[1])
+		if s[1]+".md" != filepath.Base(p) && !hidden {
 			t.Errorf("%s: its title names %s", p, s[1])
 		}
-		if s[1] != "nsbox" && !slices.Contains(names, s[1]) {
+		if s[1] != "nsbox" && !slices.Contains(names, s[1]) && !hidden {
 			t.Errorf("%s: a man page for %s, which is not an applet", p, s[1])
 		}
 		seen[s[1]] = true

@@ -5,6 +5,7 @@ package main
 import (
 	"github.com/nsbox/nsbox/pkg/applet"
 
+	_ "github.com/nsbox/nsbox/pkg/applets/cnibridge"
 	_ "github.com/nsbox/nsbox/pkg/applets/lsns"
 	_ "github.com/nsbox/nsbox/pkg/applets/mkbridge"
 	_ "github.com/nsbox/nsbox/pkg/applets/nsenter"

@@ -242,7 +242,9 @@ func main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		args = args[1:]
 	}
-	if strings.HasPrefix(name, "nsbox") {
+	// nsbox itself, or a copy of it (nsbox-purego), unless an applet has
+	// that name (nsbox-bridge).
+	if strings.HasPrefix(name, "nsbox") && Lookup(name) == nil {
 		if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-') {
 			// --install, --list...: never with a privileged install's rights.
 			if err := dropSecure(); err != nil {

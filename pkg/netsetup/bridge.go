@@ -17,6 +17,7 @@ type bridgeInfo struct {
 	ours         bool       // made by this package (its alias says so)
 	last4, last6 netip.Addr // where the next auto allocation starts
 	hintMoved    bool       // last4, last6 are not in the alias yet
+	mac          net.HardwareAddr
 }
 
 // bridge finds the bridge, known to the Host from an earlier set-up or
@@ -51,7 +52,15 @@ func (s *setup) bridge() error {
 // records (see plan and checkFree).
 func (s *setup) planAddrs() error {
 	var err error
-	if s.explicit, s.auto, err = plan(s.c.Addrs, s.c.Bridge, s.br.brAddrs); err != nil {
+	subnets := s.br.brAddrs
+	if len(s.c.Pools) > 0 {
+		// Allocate from the pools: each as its network address and length.
+		subnets = nil
+		for _, p := range s.c.Pools {
+			subnets = append(subnets, p.Subnet.Masked())
+		}
+	}
+	if s.explicit, s.auto, err = plan(s.c.Addrs, s.c.Bridge, subnets); err != nil {
 		return err
 	}
 	return s.c.checkFree(s.h, s.explicit)
@@ -70,9 +79,19 @@ func (s *setup) existingBridge(l netlink.Link) error {
 		return &Error{Op: "addresses of " + c.Bridge, Err: err}
 	}
 	last4, last6 := bridgeHints(a.Alias)
-	s.br = &bridgeInfo{index: a.Index, brAddrs: brAddrs, ours: isOurBridge(a.Alias), last4: last4, last6: last6}
+	s.br = &bridgeInfo{index: a.Index, brAddrs: brAddrs, ours: isOurBridge(a.Alias), last4: last4, last6: last6, mac: a.HardwareAddr}
 	if err := s.planAddrs(); err != nil {
 		return err
+	}
+	if c.AddBridgeAddrs {
+		if err := s.addBridgeAddrs(l); err != nil {
+			return err
+		}
+	}
+	if c.Promisc && a.RawFlags&unix.IFF_PROMISC == 0 {
+		if err := s.h.SetPromiscOn(l); err != nil {
+			return &Error{Op: "promiscuous mode on " + c.Bridge, Err: err}
+		}
 	}
 	if a.Flags&net.FlagUp == 0 {
 		if err := s.h.LinkSetUp(l); err != nil {
@@ -110,11 +129,12 @@ func (s *setup) newBridge() error {
 	if err := s.planAddrs(); err != nil {
 		return err
 	}
-	mac, err := newBridgeMAC()
+	mac, err := randomMAC()
 	if err != nil {
 		return err
 	}
 	snooping := false
+	s.br.mac = mac
 	nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: c.Bridge, TxQLen: -1, HardwareAddr: mac}, MulticastSnooping: &snooping}
 	if err := s.h.LinkAdd(nb); err != nil {
 		return &Error{Op: "create bridge " + c.Bridge, Err: err}
@@ -134,12 +154,17 @@ func (s *setup) newBridge() error {
 		return err
 	}
 	for _, a := range c.BridgeAddrs {
-		if err := h.AddrAdd(nb, nlAddr(a)); err != nil {
+		if err := h.AddrAdd(nb, nlAddr(a, false)); err != nil {
 			return &Error{Op: "add address " + a.String() + " to " + c.Bridge, Err: err}
 		}
 	}
 	if err := c.step("bridge-addr"); err != nil {
 		return err
+	}
+	if c.Promisc {
+		if err := h.SetPromiscOn(nb); err != nil {
+			return &Error{Op: "promiscuous mode on " + c.Bridge, Err: err}
+		}
 	}
 	if err := h.LinkSetUp(nb); err != nil {
 		return &Error{Op: "set " + c.Bridge + " up", Err: err}
@@ -147,9 +172,9 @@ func (s *setup) newBridge() error {
 	return c.step("bridge-up")
 }
 
-// newBridgeMAC returns a random locally administered unicast MAC address,
+// randomMAC returns a random locally administered unicast MAC address,
 // as the kernel makes for a new bridge (eth_random_addr), to be set.
-func newBridgeMAC() (net.HardwareAddr, error) {
+func randomMAC() (net.HardwareAddr, error) {
 	mac := make(net.HardwareAddr, 6)
 	if n, err := unix.Getrandom(mac, 0); err != nil || n != len(mac) {
 		if err == nil {
@@ -162,13 +187,36 @@ func newBridgeMAC() (net.HardwareAddr, error) {
 }
 
 // nlAddr is p as an address to add, IPv6 without duplicate address
-// detection (usable at once).
-func nlAddr(p netip.Prefix) *netlink.Addr {
+// detection (usable at once) unless dad.
+func nlAddr(p netip.Prefix, dad bool) *netlink.Addr {
 	na := &netlink.Addr{IPNet: toIPNet(p)}
-	if p.Addr().Is6() {
+	if p.Addr().Is6() && !dad {
 		na.Flags = unix.IFA_F_NODAD
 	}
 	return na
+}
+
+// addBridgeAddrs gives the existing bridge l those of c.BridgeAddrs it
+// lacks (the gateway of a CNI network on a bridge made by someone else);
+// removed again on failure.
+func (s *setup) addBridgeAddrs(l netlink.Link) error {
+	have := map[netip.Addr]bool{}
+	for _, p := range s.br.brAddrs {
+		have[p.Addr()] = true
+	}
+	for _, a := range s.c.BridgeAddrs {
+		if have[a.Addr()] {
+			continue
+		}
+		na := nlAddr(a, false)
+		if err := s.h.AddrAdd(l, na); err != nil && !isExist(err) {
+			return &Error{Op: "add address " + a.String() + " to " + s.c.Bridge, Err: err}
+		}
+		h := s.h
+		s.u.push(func() { h.AddrDel(l, na) })
+		s.br.brAddrs = append(s.br.brAddrs, a)
+	}
+	return nil
 }
 
 // checkFree refuses an explicit address that is recorded already (one
@@ -176,7 +224,7 @@ func nlAddr(p netip.Prefix) *netlink.Addr {
 func (c *Config) checkFree(h *netlink.Handle, explicit []netip.Prefix) error {
 	for _, a := range explicit {
 		if _, err := h.LinkByName(recordName(c.Bridge, a.Addr())); err == nil {
-			return Text(fmt.Sprintf("%s: address already in use on bridge %s", a.Addr(), c.Bridge))
+			return Text(fmt.Sprintf("%s: "+msgInUse+" %s", a.Addr(), c.Bridge))
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package netsetup
 import (
 	"fmt"
 	"hash/fnv"
+	"net"
 	"net/netip"
 	"strings"
 )
@@ -70,6 +71,21 @@ func ParseAddrReq(s string) (AddrReq, error) {
 	return AddrReq{Addr: a, Bits: -1}, nil
 }
 
+// ParseMAC parses a container end's MAC address: six bytes, unicast, not
+// all zeros.
+func ParseMAC(s string) (net.HardwareAddr, error) {
+	hw, err := net.ParseMAC(s)
+	switch {
+	case err != nil || len(hw) != 6:
+		return nil, Text(fmt.Sprintf("invalid MAC address '%s'", s))
+	case hw[0]&1 != 0:
+		return nil, Text(fmt.Sprintf("invalid MAC address '%s': a multicast address", s))
+	case string(hw) == "\x00\x00\x00\x00\x00\x00":
+		return nil, Text(fmt.Sprintf("invalid MAC address '%s': all zeros", s))
+	}
+	return hw, nil
+}
+
 // ParsePrefix parses an ADDR/PREFIX whose address is a host of its subnet
 // (a bridge address: not the network or, IPv4, the broadcast address).
 func ParsePrefix(s string) (netip.Prefix, error) {
@@ -101,6 +117,22 @@ func hostOf(a netip.Addr, p netip.Prefix) bool {
 		return false
 	}
 	return true
+}
+
+// firstHost and lastHost are the lowest and highest host addresses of p
+// (see hostOf).
+func firstHost(p netip.Prefix) netip.Addr {
+	if p.Addr().Is4() && p.Bits() >= 31 {
+		return p.Masked().Addr()
+	}
+	return p.Masked().Addr().Next()
+}
+
+func lastHost(p netip.Prefix) netip.Addr {
+	if p.Addr().Is6() || p.Bits() >= 31 {
+		return lastAddr(p)
+	}
+	return lastAddr(p).Prev()
 }
 
 // lastAddr is the highest address of p (the IPv4 broadcast address).

@@ -54,6 +54,16 @@ type Config struct {
 	MAC         net.HardwareAddr
 	NAT         bool // forwarding and masquerade for the bridge's subnets
 
+	// What a CNI attachment (nsbox-bridge) asks for besides.
+	Attachment     string  // an altname recording the attachment on the host end (AttachmentName); "": none
+	Pools          []Pool  // auto addresses from these, not from the bridge's subnets
+	AddBridgeAddrs bool    // give an existing bridge the BridgeAddrs it lacks
+	Routes         []Route // routes inside besides the default routes
+	Hairpin        bool    // the host end's bridge port sends frames back out of it
+	Isolated       bool    // the host end is an isolated bridge port
+	Promisc        bool    // the bridge in promiscuous mode
+	DAD            bool    // IPv6 addresses with duplicate address detection
+
 	// hook, when set (tests), runs after each step; an error it returns
 	// fails the call there.
 	hook func(step string) error
@@ -66,11 +76,30 @@ type Result struct {
 	Gateways      []netip.Addr
 	BridgeCreated bool
 	NATCreated    bool
+
+	BridgeAddrs []netip.Prefix   // the bridge's addresses
+	BridgeMAC   net.HardwareAddr // the bridge's MAC address
+	HostMAC     net.HardwareAddr // the host end's
+	IfMAC       net.HardwareAddr // the container end's
+}
+
+// Pool is a subnet to allocate from, between First and Last (both within
+// it; invalid: its first or last host address).
+type Pool struct {
+	Subnet      netip.Prefix
+	First, Last netip.Addr
+}
+
+// Route is a route to add inside the container: to Dst via GW (invalid:
+// on the link).
+type Route struct {
+	Dst netip.Prefix
+	GW  netip.Addr
 }
 
 // Steps are the names of Setup's steps, in order, as the test hook sees
 // them.
-var Steps = []string{"lock", "bridge", "bridge-addr", "bridge-up", "veth", "record", "master", "addr", "link-up", "lo-up", "route", "nat"}
+var Steps = []string{"lock", "bridge", "bridge-addr", "bridge-up", "veth", "attachment", "record", "master", "addr", "link-up", "lo-up", "route", "nat"}
 
 func (c *Config) step(name string) error {
 	if c.hook == nil {
@@ -220,7 +249,7 @@ func plan(reqs []AddrReq, bridge string, brAddrs []netip.Prefix) (explicit, auto
 			}
 		}
 		if isBridge[r.Addr] || seen[r.Addr] {
-			return nil, nil, Text(fmt.Sprintf("%s: address already in use on bridge %s", r.Addr, bridge))
+			return nil, nil, Text(fmt.Sprintf("%s: "+msgInUse+" %s", r.Addr, bridge))
 		}
 		seen[r.Addr] = true
 		fams[r.Addr.Is4()] = true

@@ -140,12 +140,20 @@ func TestCandidates(t *testing.T) {
 		if c.hint != "" {
 			hint = netip.MustParseAddr(c.hint)
 		}
-		if stopped, err := candidates(p, hint, skip, collect); stopped || err != nil || fmt.Sprint(got) != c.want {
+		if stopped, err := candidates(firstHost(p), lastHost(p), hint, skip, collect); stopped || err != nil || fmt.Sprint(got) != c.want {
 			t.Errorf("hint %s: %v (%v %v), want %s", c.hint, got, stopped, err, c.want)
 		}
 	}
+	// A range of a pool: only its addresses, from after the hint.
 	got = nil
-	stopped, _ := candidates(netip.MustParsePrefix("fd00::1/64"), netip.Addr{}, nil, func(a netip.Addr) (bool, error) {
+	r := netip.MustParsePrefix("10.0.0.0/24")
+	candidates(netip.MustParseAddr("10.0.0.10"), netip.MustParseAddr("10.0.0.13"), netip.MustParseAddr("10.0.0.11"), nil, collect)
+	if fmt.Sprint(got) != "[10.0.0.12 10.0.0.13 10.0.0.10 10.0.0.11]" || firstHost(r).String() != "10.0.0.1" || lastHost(r).String() != "10.0.0.254" {
+		t.Errorf("range: %v", got)
+	}
+	v6 := netip.MustParsePrefix("fd00::1/64")
+	got = nil
+	stopped, _ := candidates(firstHost(v6), lastHost(v6), netip.Addr{}, nil, func(a netip.Addr) (bool, error) {
 		got = append(got, a.String())
 		return len(got) == 2, nil
 	})
@@ -300,6 +308,8 @@ func TestFailureAtEachStep(t *testing.T) {
 			c := &Config{
 				Bridge: br, BridgeAddrs: []netip.Prefix{netip.MustParsePrefix("10.201.20.1/24"), netip.MustParsePrefix("fd00:201:20::1/64")},
 				Target: tg, IfName: "eth0", NAT: true,
+				Attachment: AttachmentName("nsbt", "c1", "eth0"), Hairpin: true, Isolated: true,
+				Routes: []Route{{Dst: netip.MustParsePrefix("192.168.201.0/24"), GW: netip.MustParsePrefix("10.201.20.1/24").Addr()}},
 				hook: func(s string) error {
 					if s == step {
 						reached = true
@@ -375,7 +385,7 @@ func TestHostSeveralTargets(t *testing.T) {
 		reached = nil
 		return &Config{
 			Bridge: br, BridgeAddrs: []netip.Prefix{netip.MustParsePrefix("10.201.22.1/24")},
-			Target: tg, IfName: "eth0", NAT: true,
+			Target: tg, IfName: "eth0", NAT: true, Attachment: AttachmentName("nsbt", fmt.Sprint(tg.Ino()), "eth0"),
 			hook: func(s string) error {
 				reached = append(reached, s)
 				if s == failAt {

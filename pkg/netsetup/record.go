@@ -106,28 +106,27 @@ func bridgeAlias(last4, last6 netip.Addr) string {
 	return s
 }
 
-// candidates calls try with the host addresses of subnet p, except skip,
-// starting after hint (when it is in p) and wrapping around, until try
-// says stop, at most maxScan times. It reports whether try stopped it.
-func candidates(p netip.Prefix, hint netip.Addr, skip map[netip.Addr]bool, try func(netip.Addr) (stop bool, err error)) (bool, error) {
-	p = p.Masked()
-	first := p.Addr().Next()
+// candidates calls try with the host addresses from first to last (of
+// one subnet), except skip, starting after hint (when it is in the range)
+// and wrapping around, until try says stop, at most maxScan times. It
+// reports whether try stopped it.
+func candidates(first, last, hint netip.Addr, skip map[netip.Addr]bool, try func(netip.Addr) (stop bool, err error)) (bool, error) {
+	in := func(a netip.Addr) bool { return a.IsValid() && !a.Less(first) && !last.Less(a) }
 	start := first
-	if hint.IsValid() && p.Contains(hint) {
-		if n := hint.Next(); n.IsValid() && p.Contains(n) {
+	if in(hint) {
+		if n := hint.Next(); in(n) {
 			start = n
 		}
 	}
 	a := start
 	for i := 0; i < maxScan; i++ {
-		if hostOf(a, p) && !skip[a] {
+		if !skip[a] {
 			stop, err := try(a)
 			if stop || err != nil {
 				return stop, err
 			}
 		}
-		a = a.Next()
-		if !a.IsValid() || !p.Contains(a) {
+		if a = a.Next(); !in(a) {
 			a = first
 		}
 		if a == start {

@@ -96,7 +96,7 @@ func (h *Host) Setup(c *Config) (res *Result, err error) {
 			s.u.run()
 		}
 	}()
-	for _, step := range []func() error{s.bridge, s.makeVeth, s.record, s.attach, s.addrs, s.linkUp, s.loUp, s.routes, s.enableNAT} {
+	for _, step := range []func() error{s.bridge, s.makeVeth, s.attachment, s.record, s.attach, s.addrs, s.linkUp, s.loUp, s.routes, s.enableNAT} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -133,12 +133,12 @@ func (h *Host) begin(c *Config) (*setup, error) {
 func (s *setup) namesFree() error {
 	c := s.c
 	if _, err := s.ch.LinkByName(c.IfName); err == nil {
-		return &Error{Op: c.IfName, Err: Text("interface already exists in " + c.Target.Name)}
+		return &Error{Op: c.IfName, Err: Text(msgIfExists + " in " + c.Target.Name)}
 	} else if !isNotFound(err) {
 		return &Error{Op: "look up " + c.IfName + " in " + c.Target.Name, Err: err}
 	}
 	if _, err := s.h.LinkByName(s.hostIf); err == nil {
-		return &Error{Op: s.hostIf, Err: Text("host interface already exists")}
+		return &Error{Op: s.hostIf, Err: Text(msgHostIfExists)}
 	} else if !isNotFound(err) {
 		return &Error{Op: "look up " + s.hostIf, Err: err}
 	}
@@ -154,13 +154,28 @@ func (s *setup) namesFree() error {
 // device registered, cuts the real number down to one (veth_init_queues),
 // which waits for an expedited RCU grace period for each end, under the
 // rtnl lock. (The price: ethtool -L cannot add queues to these ends.)
+//
+// Both ends' MAC addresses are chosen here (random, locally administered,
+// as the kernel would choose them) and given in the request, so that the
+// result can name them without asking the kernel again.
 func (s *setup) makeVeth() error {
 	c := s.c
+	hostMAC, err := randomMAC()
+	if err != nil {
+		return err
+	}
+	ifMAC := c.MAC
+	if ifMAC == nil {
+		if ifMAC, err = randomMAC(); err != nil {
+			return err
+		}
+	}
+	s.res.HostMAC, s.res.IfMAC = hostMAC, ifMAC
 	v := &netlink.Veth{
-		LinkAttrs:        netlink.LinkAttrs{Name: s.hostIf, MTU: c.MTU, TxQLen: -1, NumTxQueues: 1, NumRxQueues: 1},
+		LinkAttrs:        netlink.LinkAttrs{Name: s.hostIf, MTU: c.MTU, TxQLen: -1, NumTxQueues: 1, NumRxQueues: 1, HardwareAddr: hostMAC},
 		PeerName:         c.IfName,
 		PeerNamespace:    netlink.NsFd(c.Target.Fd()),
-		PeerHardwareAddr: c.MAC,
+		PeerHardwareAddr: ifMAC,
 		PeerTxQLen:       -1,
 	}
 	if err := s.h.LinkAdd(v); err != nil {
@@ -175,6 +190,21 @@ func (s *setup) makeVeth() error {
 	return c.step("veth")
 }
 
+// attachment records c.Attachment on the host end, before any address:
+// the name is taken already when the attachment exists.
+func (s *setup) attachment() error {
+	if s.c.Attachment == "" {
+		return nil
+	}
+	if err := s.h.LinkAddAltName(s.veth, s.c.Attachment); err != nil {
+		if isExist(err) {
+			return &Error{Op: s.c.Attachment, Err: ErrAttachmentExists}
+		}
+		return &Error{Op: "record the attachment on " + s.hostIf, Err: err}
+	}
+	return s.c.step("attachment")
+}
+
 // record allocates the addresses: a record (altname) per address on the
 // host end. The explicit ones are added (one taken: "already in use"); one
 // address of each auto subnet is taken, starting after the bridge's hint;
@@ -185,7 +215,7 @@ func (s *setup) record() error {
 	for _, a := range s.explicit {
 		if err := s.h.LinkAddAltName(s.veth, recordName(c.Bridge, a.Addr())); err != nil {
 			if isExist(err) {
-				return Text(fmt.Sprintf("%s: address already in use on bridge %s", a.Addr(), c.Bridge))
+				return Text(fmt.Sprintf("%s: "+msgInUse+" %s", a.Addr(), c.Bridge))
 			}
 			return &Error{Op: "record " + a.Addr().String() + " on " + s.hostIf, Err: err}
 		}
@@ -208,18 +238,34 @@ func (s *setup) record() error {
 	}
 	s.res.Addrs = addrs
 	s.res.Gateways = c.gateways(addrs, br.brAddrs)
+	s.res.BridgeAddrs, s.res.BridgeMAC = br.brAddrs, br.mac
 	return c.step("record")
 }
 
-// allocate records the first free host address of subnet sub after hint
-// (wrapping round, skipping the bridge's own addresses).
+// allocate records the first free host address of subnet sub (of its
+// pool's range, with c.Pools) after hint (wrapping round, skipping the
+// bridge's own addresses and the gateways).
 func (s *setup) allocate(sub netip.Prefix, hint netip.Addr) (netip.Addr, error) {
 	skip := map[netip.Addr]bool{}
 	for _, b := range s.br.brAddrs {
 		skip[b.Addr()] = true
 	}
+	for _, g := range s.c.Gateways {
+		skip[g] = true
+	}
+	first, last := firstHost(sub), lastHost(sub)
+	for _, p := range s.c.Pools {
+		if p.Subnet.Masked() == sub.Masked() {
+			if p.First.IsValid() {
+				first = p.First
+			}
+			if p.Last.IsValid() {
+				last = p.Last
+			}
+		}
+	}
 	var got netip.Addr
-	found, err := candidates(sub, hint, skip, func(a netip.Addr) (bool, error) {
+	found, err := candidates(first, last, hint, skip, func(a netip.Addr) (bool, error) {
 		err := s.h.LinkAddAltName(s.veth, recordName(s.c.Bridge, a))
 		switch {
 		case err == nil:
@@ -234,7 +280,7 @@ func (s *setup) allocate(sub netip.Prefix, hint netip.Addr) (netip.Addr, error) 
 		return netip.Addr{}, err
 	}
 	if !found {
-		return netip.Addr{}, Text(fmt.Sprintf("no free address left in %s on bridge %s", sub.Masked(), s.c.Bridge))
+		return netip.Addr{}, Text(fmt.Sprintf(msgNoFree+" in %s on bridge %s", sub.Masked(), s.c.Bridge))
 	}
 	return got, nil
 }
@@ -249,6 +295,16 @@ func (s *setup) attach() error {
 	}
 	if err := s.h.LinkSetMasterByIndex(s.veth, s.br.index); err != nil {
 		return &Error{Op: "attach " + s.hostIf + " to " + s.c.Bridge, Err: err}
+	}
+	if s.c.Hairpin {
+		if err := s.h.LinkSetHairpin(s.veth, true); err != nil {
+			return &Error{Op: "hairpin mode on " + s.hostIf, Err: err}
+		}
+	}
+	if s.c.Isolated {
+		if err := s.h.LinkSetIsolated(s.veth, true); err != nil {
+			return &Error{Op: "isolate port " + s.hostIf, Err: err}
+		}
 	}
 	if err := s.h.LinkSetUp(s.veth); err != nil {
 		return &Error{Op: "set " + s.hostIf + " up", Err: err}
@@ -265,7 +321,7 @@ func (s *setup) addrs() error {
 	}
 	s.peer = peer
 	for _, a := range s.res.Addrs {
-		if err := s.ch.AddrAdd(peer, nlAddr(a)); err != nil {
+		if err := s.ch.AddrAdd(peer, nlAddr(a, c.DAD)); err != nil {
 			return &Error{Op: "add address " + a.String() + " to " + c.IfName, Err: err}
 		}
 	}
@@ -312,6 +368,18 @@ func (s *setup) routes() error {
 		r := &netlink.Route{LinkIndex: s.peer.Attrs().Index, Gw: net.IP(gw.AsSlice())}
 		if err := s.ch.RouteAdd(r); err != nil {
 			return &Error{Op: "add default route via " + gw.String(), Err: err}
+		}
+	}
+	for _, rt := range s.c.Routes {
+		r := &netlink.Route{LinkIndex: s.peer.Attrs().Index, Dst: toIPNet(rt.Dst)}
+		via := " on " + s.c.IfName
+		if rt.GW.IsValid() {
+			r.Gw, via = net.IP(rt.GW.AsSlice()), " via "+rt.GW.String()
+		} else {
+			r.Scope = netlink.SCOPE_LINK
+		}
+		if err := s.ch.RouteAdd(r); err != nil {
+			return &Error{Op: "add route to " + rt.Dst.String() + via, Err: err}
 		}
 	}
 	return s.c.step("route")

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/nsbox/nsbox/pkg/applet"
+	"github.com/nsbox/nsbox/pkg/cni"
 	"github.com/nsbox/nsbox/pkg/netsetup"
 )
 
@@ -79,6 +80,7 @@ Options:
                               is left on it; with -d, the bridges of the
                               removed ends
      --check                diagnose the bridge (and <target>)
+     --json                 print each set-up as a CNI result (JSON), not a line
  -v, --verbose              say what was done, on stderr
 
  -h, --help                 display this help
@@ -185,7 +187,39 @@ func (a *actor) setupOne(host *netsetup.Host, spec string) (string, error) {
 	if res.NATCreated {
 		a.logf("NAT rules for %s created", c.Bridge)
 	}
+	if a.p.json {
+		return cniResult(c, t.Name, res)
+	}
 	return res.HostIfName + " " + joinPrefixes(res.Addrs, " "), nil
+}
+
+// cniResult is what was set up as a CNI ADD's result (spec 1.1.0): the
+// bridge, the host end, the container end in sandbox, the addresses with
+// the gateway of their family, the default routes.
+func cniResult(c netsetup.Config, sandbox string, res *netsetup.Result) (string, error) {
+	r := &cni.Result{Interfaces: []cni.Interface{
+		{Name: c.Bridge, Mac: res.BridgeMAC.String()},
+		{Name: res.HostIfName, Mac: res.HostMAC.String()},
+		{Name: c.IfName, Mac: res.IfMAC.String(), MTU: c.MTU, Sandbox: sandbox},
+	}}
+	for _, ad := range res.Addrs {
+		ip := cni.IPConfig{Interface: 2, Address: ad}
+		for _, g := range res.Gateways {
+			if g.Is4() == ad.Addr().Is4() {
+				ip.Gateway = g
+			}
+		}
+		r.IPs = append(r.IPs, ip)
+	}
+	for _, g := range res.Gateways {
+		dst := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		if g.Is6() {
+			dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
+		r.Routes = append(r.Routes, cni.Route{Dst: dst, GW: g})
+	}
+	b, err := r.Encode("1.1.0")
+	return string(b), err
 }
 
 func joinPrefixes(ps []netip.Prefix, sep string) string {

@@ -1,7 +1,6 @@
 package mkbridge
 
 import (
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -33,6 +32,7 @@ type plan struct {
 	config       netsetup.Config
 	newNs        bool // --new: create each target first
 	deleteBridge bool // -d --delete-bridge: then the bridges of the ends removed
+	json         bool // --json: each set-up as a CNI result
 	verbose      bool
 }
 
@@ -48,6 +48,7 @@ func parse(e *applet.Env) (p *plan, done bool, err error) {
 	del := fs.BoolP("delete", "d", false, "")
 	delBridge := fs.Bool("delete-bridge", false, "")
 	check := fs.Bool("check", false, "")
+	fs.BoolVar(&p.json, "json", false, "")
 	fs.BoolVarP(&p.verbose, "verbose", "v", false, "")
 	rest, done, err := applet.Parse(e, fs, usage)
 	if err != nil || done {
@@ -66,7 +67,7 @@ func parse(e *applet.Env) (p *plan, done bool, err error) {
 		return p, false, nil
 	case *del:
 		p.mode, p.deleteBridge = modeDelete, *delBridge
-		if o := given(fs, setupOnly, "nat"); o != "" {
+		if o := given(fs, setupOnly, "nat", "json"); o != "" {
 			return nil, false, applet.Usagef("--delete takes no --%s", o)
 		}
 		if len(rest) == 0 {
@@ -75,7 +76,7 @@ func parse(e *applet.Env) (p *plan, done bool, err error) {
 		return p, false, nil
 	case *delBridge:
 		p.mode = modeDeleteBridge
-		if o := given(fs, setupOnly, "nat"); o != "" {
+		if o := given(fs, setupOnly, "nat", "json"); o != "" {
 			return nil, false, applet.Usagef("--delete-bridge takes no --%s", o)
 		}
 		if len(rest) > 0 {
@@ -127,9 +128,9 @@ func defineOptions(fs *pflag.FlagSet, p *plan) {
 		return nil
 	})
 	applet.Check(fs, "mac", func(v string) error {
-		hw, err := parseMAC(v)
+		hw, err := netsetup.ParseMAC(v)
 		if err != nil {
-			return err
+			return textErr(err)
 		}
 		c.MAC = hw
 		return nil
@@ -147,21 +148,6 @@ func appendParsed[T any](fs *pflag.FlagSet, name string, list *[]T, parse func(s
 		*list = append(*list, x)
 		return nil
 	})
-}
-
-// parseMAC parses a container end's MAC address: six bytes, unicast, not
-// all zeros.
-func parseMAC(v string) (net.HardwareAddr, error) {
-	hw, err := net.ParseMAC(v)
-	switch {
-	case err != nil || len(hw) != 6:
-		return nil, applet.Errorf("invalid MAC address '%s'", v)
-	case hw[0]&1 != 0:
-		return nil, applet.Errorf("invalid MAC address '%s': a multicast address", v)
-	case string(hw) == "\x00\x00\x00\x00\x00\x00":
-		return nil, applet.Errorf("invalid MAC address '%s': all zeros", v)
-	}
-	return hw, nil
 }
 
 // checkSetup checks a set-up's options against its targets: there is at
