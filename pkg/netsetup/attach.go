@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/vishvananda/netlink"
@@ -94,11 +95,14 @@ func DeleteAttachment(name string) (bool, error) {
 	return true, nil
 }
 
-// ReleaseAttachment takes the record of attachment name off its host end,
-// so that the attachment is gone for ADD, DEL and GC at once, and returns
-// the host end to delete (DeleteHostEnd): found is false when no host end
+// ReleaseAttachment marks the host end of attachment name released, so
+// that the attachment is gone for ADD, DEL and GC at once, and returns the
+// host end to delete (DeleteHostEnd): found is false when no host end
 // records it. Deleting a veth pair waits for an RCU grace period in the
-// kernel; releasing the record does not.
+// kernel; releasing does not. The record is replaced by releasedName,
+// which stays on the host end until it is deleted: should the deletion
+// never come (the process that was to do it killed), the network's next
+// GC finds the host end under the network's prefix and deletes it.
 func ReleaseAttachment(name string) (index int, hostIf string, found bool, err error) {
 	h, err := hostHandle()
 	if err != nil {
@@ -109,15 +113,32 @@ func ReleaseAttachment(name string) (index int, hostIf string, found bool, err e
 	if err != nil || l == nil {
 		return 0, "", false, err
 	}
-	if err := h.LinkDelAltName(l, name); err != nil && !isNotFound(err) {
-		return 0, "", false, &Error{Op: "release attachment " + name + " on " + l.Attrs().Name, Err: err}
+	a := l.Attrs()
+	// Marked first, then unrecorded: killed in between, the attachment
+	// is still found, and a DEL again finds the mark made.
+	if err := h.LinkAddAltName(l, releasedName(name, a.Index)); err != nil && !isExist(err) {
+		return 0, "", false, &Error{Op: "release attachment " + name + " on " + a.Name, Err: err}
 	}
-	return l.Attrs().Index, l.Attrs().Name, true, nil
+	if err := h.LinkDelAltName(l, name); err != nil && !isNotFound(err) {
+		return 0, "", false, &Error{Op: "release attachment " + name + " on " + a.Name, Err: err}
+	}
+	return a.Index, a.Name, true, nil
+}
+
+// releasedName is the mark of a released host end: the prefix of the
+// attachment record name (the network's), '~' (which no container ID
+// holds) and the link's index, unique on the host.
+func releasedName(name string, index int) string {
+	n := len(AttachmentPrefixBase) + 9 // the network's hash and its '.'
+	if len(name) < n {
+		n = len(name)
+	}
+	return name[:n] + "~" + strconv.Itoa(index)
 }
 
 // DeleteHostEnd deletes the link index when it is still hostIf, a host end
-// of this package (a veth with an address record, or with no record left
-// at all); gone already is no error.
+// of this package (a veth whose alternative names are all address records
+// or the mark of a release); gone already is no error.
 func DeleteHostEnd(index int, hostIf string) error {
 	h, err := hostHandle()
 	if err != nil {
@@ -135,7 +156,7 @@ func DeleteHostEnd(index int, hostIf string) error {
 		return nil // another link has the index now
 	}
 	for _, n := range l.Attrs().AltNames {
-		if !strings.HasPrefix(n, RecordPrefix) {
+		if !strings.HasPrefix(n, RecordPrefix) && !strings.HasPrefix(n, AttachmentPrefixBase) {
 			return nil // not ours
 		}
 	}
@@ -146,7 +167,8 @@ func DeleteHostEnd(index int, hostIf string) error {
 }
 
 // GCAttachments removes the host ends of network's attachments whose
-// record keep does not accept. It goes on past a failure and returns the
+// record keep does not accept, and those released whose deletion never
+// came (ReleaseAttachment). It goes on past a failure and returns the
 // records removed and the first error. A host end whose ADD is under way
 // is either not recorded yet (the record is the first thing added to it)
 // or recorded under a name keep is asked about.
@@ -170,7 +192,7 @@ func GCAttachments(network string, keep func(record string) bool) ([]string, err
 			continue
 		}
 		for _, n := range l.Attrs().AltNames {
-			if strings.HasPrefix(n, prefix) && !keep(n) {
+			if strings.HasPrefix(n, prefix) && (strings.HasPrefix(n[len(prefix):], "~") || !keep(n)) {
 				stale = append(stale, l)
 				removed = append(removed, n)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,15 +92,27 @@ func TestAttachments(t *testing.T) {
 	if lv, err := InspectAttachment(AttachmentName("nsbt", "c0", "eth0"), tgs[0], "eth0"); lv != nil || err != nil {
 		t.Errorf("released, still found: %+v %v", lv, err)
 	}
+	if l := hostLink(host); l == nil || !slices.Contains(l.Attrs().AltNames, releasedName(AttachmentName("nsbt", "c0", "eth0"), idx)) {
+		t.Errorf("released host end %s not marked: %v", host, l)
+	}
 	if err := DeleteHostEnd(idx, host); err != nil || hostLink(host) != nil {
 		t.Errorf("DeleteHostEnd: %v", err)
+	}
+	// A released host end whose deletion never came: the network's GC
+	// deletes it, whatever it keeps.
+	idx, host, found, err = ReleaseAttachment(AttachmentName("nsbt", "c1", "eth0"))
+	if err != nil || !found {
+		t.Fatalf("ReleaseAttachment c1: %v %v", found, err)
+	}
+	if removed, err := GCAttachments("nsbt", func(n string) bool { return true }); err != nil || len(removed) != 1 || hostLink(host) != nil {
+		t.Errorf("GC of a released host end %s (index %d): %v %v", host, idx, removed, err)
 	}
 	if _, _, found, err := ReleaseAttachment(AttachmentName("nsbt", "c0", "eth0")); found || err != nil {
 		t.Errorf("a second release: %v %v", found, err)
 	}
-	// GC: c1 and c2 stale, c2 kept.
+	// GC keeping c2: nothing left to remove.
 	removed, err := GCAttachments("nsbt", func(n string) bool { return n == AttachmentName("nsbt", "c2", "eth0") })
-	if err != nil || len(removed) != 1 {
+	if err != nil || len(removed) != 0 {
 		t.Errorf("GC: %v %v", removed, err)
 	}
 	if lv, _ := InspectAttachment(AttachmentName("nsbt", "c2", "eth0"), tgs[2], "eth0"); lv == nil {
