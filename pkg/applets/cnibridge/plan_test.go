@@ -257,3 +257,24 @@ func TestRunErrorObject(t *testing.T) {
 		}
 	}
 }
+
+// versionOf: the version VERSION echoes and an error object is written
+// in; its key matched as encoding/json matched it, "" for anything else.
+func TestVersionOf(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"cniVersion":"0.4.0","name":"n"}`:           "0.4.0",
+		`{"CNIVersion":"0.4.0"}`:                      "0.4.0",
+		`{"cniVersion":"1.0.0","cniVersion":"0.3.1"}`: "0.3.1",
+		`{"cniVersion":"9.9.9"}`:                      "9.9.9",
+		`{"cniVersion":4}`:                            "",
+		`{"cniVersion":"1.0.0"} ]`:                    "",
+		`{"cniVersion":"1.0.0"`:                       "",
+		`[]`:                                          "",
+		`null`:                                        "",
+		``:                                            "",
+	} {
+		if got := versionOf([]byte(in)); got != want {
+			t.Errorf("versionOf(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
