@@ -173,12 +173,7 @@ func (p *Plan) takeIPAM(c *cni.Conf) error {
 		return nil
 	}
 	var subnet, start, end, gw string
-	keys := make([]string, 0, len(c.IPAM))
-	for k := range c.IPAM {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(c.IPAM) {
 		v := c.IPAM[k]
 		var err error
 		switch k {
@@ -265,6 +260,17 @@ func lastHost(p netip.Prefix) netip.Addr {
 	return a
 }
 
+// sortedKeys are m's keys in order: the first refusal of several is
+// always the same.
+func sortedKeys(m map[string]*jsonv.Value) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // decodeErr is err, of decoding key's value v: a *cni.Error as it is, else
 // code 6.
 func decodeErr(key string, v *jsonv.Value, err error) error {
@@ -304,7 +310,7 @@ func (p *Plan) parseRoutes(v *jsonv.Value) error {
 }
 
 // takeRuntime reads runtimeConfig (the capabilities mac and ips) and
-// args.cni (the same keys, by convention).
+// args.cni (the same keys, by convention), each in the order of its keys.
 func (p *Plan) takeRuntime(c *cni.Conf) error {
 	args, err := c.Args()
 	if err != nil {
@@ -314,7 +320,8 @@ func (p *Plan) takeRuntime(c *cni.Conf) error {
 		name string
 		m    map[string]*jsonv.Value
 	}{{"args.cni", args}, {"runtimeConfig", c.RuntimeConfig}} {
-		for k, v := range src.m {
+		for _, k := range sortedKeys(src.m) {
+			v := src.m[k]
 			var err error
 			switch k {
 			case "mac":

@@ -278,3 +278,19 @@ func TestVersionOf(t *testing.T) {
 		}
 	}
 }
+
+// Of several refusals in runtimeConfig or ipam, the first key in order is
+// named, every time.
+func TestParseErrorOrder(t *testing.T) {
+	for conf, want := range map[string]string{
+		`{"cniVersion":"1.0.0","runtimeConfig":{"zz":1,"mac":"x","aa":2}}`:        "runtimeConfig.aa=2",
+		`{"cniVersion":"1.0.0","args":{"cni":{"zz":1,"ips":7}}}`:                  "args.cni.ips",
+		`{"cniVersion":"1.0.0","ipam":{"type":"nsbox","zz":1,"subnet":7,"aa":2}}`: "ipam.aa=2",
+	} {
+		for i := 0; i < 20; i++ {
+			if _, err := parse(addEnv(), []byte(conf)); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%s: %v, want %q", conf, err, want)
+			}
+		}
+	}
+}
