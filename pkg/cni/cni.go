@@ -6,9 +6,12 @@
 // of how a network is made: nsbox-bridge (pkg/applets/cnibridge) puts it
 // over pkg/netsetup.
 //
-// The reference library (github.com/containernetworking/cni) is not used:
-// linked into the multi-call binary it costs every applet start-up time
-// and size. Nothing here does work at package initialisation.
+// The reference library (github.com/containernetworking/cni) is not used,
+// nor encoding/json: linked into the multi-call binary they cost every
+// applet start-up time and size. JSON is read and written with pkg/jsonv,
+// by encoding/json's rules (see Conf), and the output is byte for byte
+// what encoding/json's Marshal wrote. Nothing here does work at package
+// initialisation.
 package cni
 
 import (
@@ -88,9 +91,9 @@ const (
 // Error is the spec's error object: what a plugin prints on stdout when it
 // fails.
 type Error struct {
-	Code    uint   `json:"code"`
-	Msg     string `json:"msg"`
-	Details string `json:"details,omitempty"`
+	Code    uint   // code
+	Msg     string // msg
+	Details string // details; "": left out
 }
 
 func (e *Error) Error() string {

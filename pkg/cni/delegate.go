@@ -2,12 +2,13 @@ package cni
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/nsbox/nsbox/pkg/jsonv"
 )
 
 // FindPlugin looks plugin name up in the directories of cniPath (CNI_PATH,
@@ -53,7 +54,7 @@ func Delegate(path string, environ []string, command string, conf []byte, stderr
 	}
 	name := filepath.Base(path)
 	var e Error
-	if json.Unmarshal(out.Bytes(), &e) == nil && e.Msg != "" {
+	if v, perr := jsonv.Parse(out.Bytes()); perr == nil && e.decode(v) == nil && e.Msg != "" {
 		e.Msg = name + ": " + e.Msg
 		if e.Code == 0 {
 			e.Code = CodeDelegate
@@ -62,4 +63,18 @@ func Delegate(path string, environ []string, command string, conf []byte, stderr
 	}
 	details := strings.TrimSpace(out.String())
 	return nil, &Error{Code: CodeDelegate, Msg: name + " " + command + " failed: " + err.Error(), Details: details}
+}
+
+// decode reads an error object (keys matched without regard to case,
+// unknown ones ignored).
+func (e *Error) decode(v *jsonv.Value) error {
+	return v.DecodeFields(func(name string, m *jsonv.Value) error {
+		switch name {
+		case "code":
+			return m.DecodeUint(&e.Code)
+		case "msg":
+			return m.DecodeString(&e.Msg)
+		}
+		return m.DecodeString(&e.Details)
+	}, "code", "msg", "details")
 }

@@ -8,13 +8,13 @@
 package cnibridge
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/cni"
+	"github.com/nsbox/nsbox/pkg/jsonv"
 	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
@@ -109,13 +109,16 @@ func version(conf []byte) ([]byte, string, error) {
 	return out, v, err
 }
 
-// versionOf is the cniVersion of a configuration, or "".
+// versionOf is the cniVersion of a configuration (its key matched without
+// regard to case), or "" when it has none or is not JSON.
 func versionOf(conf []byte) string {
-	var c struct {
-		CNIVersion string `json:"cniVersion"`
-	}
-	if json.Unmarshal(conf, &c) != nil {
+	doc, err := jsonv.Parse(conf)
+	if err != nil {
 		return ""
 	}
-	return c.CNIVersion
+	var v string
+	if doc.DecodeFields(func(_ string, m *jsonv.Value) error { return m.DecodeString(&v) }, "cniVersion") != nil {
+		return ""
+	}
+	return v
 }

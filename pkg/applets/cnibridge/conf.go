@@ -1,7 +1,6 @@
 package cnibridge
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nsbox/nsbox/pkg/cni"
+	"github.com/nsbox/nsbox/pkg/jsonv"
 	"github.com/nsbox/nsbox/pkg/netsetup"
 )
 
@@ -173,35 +173,27 @@ func (p *Plan) takeIPAM(c *cni.Conf) error {
 		return nil
 	}
 	var subnet, start, end, gw string
-	keys := make([]string, 0, len(c.IPAM))
-	for k := range c.IPAM {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		raw := c.IPAM[k]
+	for _, k := range sortedKeys(c.IPAM) {
+		v := c.IPAM[k]
 		var err error
 		switch k {
 		case "type":
 		case "subnet":
-			err = json.Unmarshal(raw, &subnet)
+			err = v.DecodeString(&subnet)
 		case "rangeStart":
-			err = json.Unmarshal(raw, &start)
+			err = v.DecodeString(&start)
 		case "rangeEnd":
-			err = json.Unmarshal(raw, &end)
+			err = v.DecodeString(&end)
 		case "gateway":
-			err = json.Unmarshal(raw, &gw)
+			err = v.DecodeString(&gw)
 		case "routes":
-			err = p.parseRoutes(raw)
+			err = p.parseRoutes(v)
 		default:
-			return &cni.Error{Code: cni.CodeUnsupportedField, Msg: "unsupported field in the network configuration: ipam." + k + "=" + string(raw),
+			return &cni.Error{Code: cni.CodeUnsupportedField, Msg: "unsupported field in the network configuration: ipam." + k + "=" + string(v.Raw),
 				Details: "ipam type nsbox takes subnet, rangeStart, rangeEnd, gateway, routes"}
 		}
 		if err != nil {
-			if e, ok := err.(*cni.Error); ok {
-				return e
-			}
-			return &cni.Error{Code: cni.CodeDecode, Msg: "cannot decode 'ipam." + k + "': " + string(raw), Details: err.Error()}
+			return decodeErr("ipam."+k, v, err)
 		}
 	}
 	if subnet == "" {
@@ -268,12 +260,37 @@ func lastHost(p netip.Prefix) netip.Addr {
 	return a
 }
 
-func (p *Plan) parseRoutes(raw json.RawMessage) error {
-	var rs []struct {
-		Dst string `json:"dst"`
-		GW  string `json:"gw"`
+// sortedKeys are m's keys in order: the first refusal of several is
+// always the same.
+func sortedKeys(m map[string]*jsonv.Value) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	if err := json.Unmarshal(raw, &rs); err != nil {
+	sort.Strings(keys)
+	return keys
+}
+
+// decodeErr is err, of decoding key's value v: a *cni.Error as it is, else
+// code 6.
+func decodeErr(key string, v *jsonv.Value, err error) error {
+	if e, ok := err.(*cni.Error); ok {
+		return e
+	}
+	return &cni.Error{Code: cni.CodeDecode, Msg: "cannot decode '" + key + "': " + string(v.Raw), Details: err.Error()}
+}
+
+// parseRoutes reads ipam.routes: [{"dst": ..., "gw": ...}, ...].
+func (p *Plan) parseRoutes(v *jsonv.Value) error {
+	type route struct{ Dst, GW string }
+	var rs []route
+	err := jsonv.DecodeObjects(v, &rs, func(r *route, name string, m *jsonv.Value) error {
+		if name == "dst" {
+			return m.DecodeString(&r.Dst)
+		}
+		return m.DecodeString(&r.GW)
+	}, "dst", "gw")
+	if err != nil {
 		return err
 	}
 	for _, r := range rs {
@@ -293,7 +310,7 @@ func (p *Plan) parseRoutes(raw json.RawMessage) error {
 }
 
 // takeRuntime reads runtimeConfig (the capabilities mac and ips) and
-// args.cni (the same keys, by convention).
+// args.cni (the same keys, by convention), each in the order of its keys.
 func (p *Plan) takeRuntime(c *cni.Conf) error {
 	args, err := c.Args()
 	if err != nil {
@@ -301,31 +318,29 @@ func (p *Plan) takeRuntime(c *cni.Conf) error {
 	}
 	for _, src := range []struct {
 		name string
-		m    map[string]json.RawMessage
+		m    map[string]*jsonv.Value
 	}{{"args.cni", args}, {"runtimeConfig", c.RuntimeConfig}} {
-		for k, raw := range src.m {
+		for _, k := range sortedKeys(src.m) {
+			v := src.m[k]
 			var err error
 			switch k {
 			case "mac":
 				var s string
-				if err = json.Unmarshal(raw, &s); err == nil {
+				if err = v.DecodeString(&s); err == nil {
 					err = p.setMAC(src.name+".mac", s)
 				}
 			case "ips":
 				var ips []string
-				if err = json.Unmarshal(raw, &ips); err == nil {
+				if err = v.DecodeStrings(&ips); err == nil {
 					p.IPs = nil // runtimeConfig, read last, wins
 					err = p.addIPs(src.name+".ips", ips)
 				}
 			default:
-				return &cni.Error{Code: cni.CodeUnsupportedField, Msg: "unsupported field in the network configuration: " + src.name + "." + k + "=" + string(raw),
+				return &cni.Error{Code: cni.CodeUnsupportedField, Msg: "unsupported field in the network configuration: " + src.name + "." + k + "=" + string(v.Raw),
 					Details: "nsbox-bridge takes the capabilities mac and ips"}
 			}
 			if err != nil {
-				if e, ok := err.(*cni.Error); ok {
-					return e
-				}
-				return &cni.Error{Code: cni.CodeDecode, Msg: "cannot decode '" + src.name + "." + k + "': " + string(raw), Details: err.Error()}
+				return decodeErr(src.name+"."+k, v, err)
 			}
 		}
 	}

@@ -257,3 +257,40 @@ func TestRunErrorObject(t *testing.T) {
 		}
 	}
 }
+
+// versionOf: the version VERSION echoes and an error object is written
+// in; its key matched as encoding/json matched it, "" for anything else.
+func TestVersionOf(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"cniVersion":"0.4.0","name":"n"}`:           "0.4.0",
+		`{"CNIVersion":"0.4.0"}`:                      "0.4.0",
+		`{"cniVersion":"1.0.0","cniVersion":"0.3.1"}`: "0.3.1",
+		`{"cniVersion":"9.9.9"}`:                      "9.9.9",
+		`{"cniVersion":4}`:                            "",
+		`{"cniVersion":"1.0.0"} ]`:                    "",
+		`{"cniVersion":"1.0.0"`:                       "",
+		`[]`:                                          "",
+		`null`:                                        "",
+		``:                                            "",
+	} {
+		if got := versionOf([]byte(in)); got != want {
+			t.Errorf("versionOf(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Of several refusals in runtimeConfig or ipam, the first key in order is
+// named, every time.
+func TestParseErrorOrder(t *testing.T) {
+	for conf, want := range map[string]string{
+		`{"cniVersion":"1.0.0","runtimeConfig":{"zz":1,"mac":"x","aa":2}}`:        "runtimeConfig.aa=2",
+		`{"cniVersion":"1.0.0","args":{"cni":{"zz":1,"ips":7}}}`:                  "args.cni.ips",
+		`{"cniVersion":"1.0.0","ipam":{"type":"nsbox","zz":1,"subnet":7,"aa":2}}`: "ipam.aa=2",
+	} {
+		for i := 0; i < 20; i++ {
+			if _, err := parse(addEnv(), []byte(conf)); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%s: %v, want %q", conf, err, want)
+			}
+		}
+	}
+}
