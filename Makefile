@@ -188,6 +188,7 @@ test: deps $(BINS) rootfs man
 	NSBOX_BIN=$(CURDIR)/out/nsbox NSBOX_PUREGO_BIN=$(CURDIR)/out/nsbox-purego NSBOX_ROOTFS=$(CURDIR)/out/rootfs \
 		NSBOX_CMDS_DIR=$(CURDIR)/out/cmds $(GO) test -p 1 -count=1 -timeout 20m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRanges$$' -fuzztime 10s ./pkg/idmap/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./pkg/jsonv/
 	$(MAKE) cnitest
 	$(MAKE) vmtest
 
