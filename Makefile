@@ -1,7 +1,7 @@
 # nsbox - build, test, benchmark, install.
 #
 #   make                 out/nsbox: the static cgo multi-call binary
-#   make test            deps, binaries, go vet, gofmt check, go test, vmtest (what .ci/run runs)
+#   make test            deps, binaries, go vet, gofmt check, go test, fuzzing, cnitest, vmtest (.ci/run)
 #   make rootfs          out/rootfs: a small root filesystem for pivot (busybox + nsbox)
 #   make demo            a whole container assembled from applets, step by step (docs/demo.sh)
 #   make bench           start latency, peak RSS and size against util-linux (bench/run.sh)
