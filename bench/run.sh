@@ -206,7 +206,7 @@ awk '
 	}
 ' "$OUT/lsns-times.txt" | tee -a "$OUT/summary.txt"
 # mkbridge's targets: the summary lines of bench/mkbridge.sh
-grep -E '^mkbridge( --new)?, ' "$OUT/net.txt" | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
+grep -E '^(mkbridge( --new)?|the kernel alone), ' "$OUT/net.txt" | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
 grep -E '^cni (add\+del|scale):' "$OUT/cni.txt" 2>/dev/null | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
 grep -m1 '^init total' "$OUT/inittrace.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u (C fast path): /' | tee -a "$OUT/summary.txt" || true
 grep -m1 '^init total' "$OUT/inittrace-go.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u (Go applet, _NSBOX_NOFAST=1): /' | tee -a "$OUT/summary.txt" || true
