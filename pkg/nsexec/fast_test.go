@@ -294,13 +294,15 @@ func TestFastNsenter(t *testing.T) {
 		{[]string{"nsenter", "-t", "2147483647", "-a", "true"}, false},
 		{[]string{"nsenter", "-t", p, "true"}, false},
 		{[]string{"nsenter", "-t", "1", "-U", "true"}, false}, // own user namespace: EINVAL, from Go
-		// util-linux 2.43's forms: the Go applet's.
+		// util-linux 2.43's forms, and --netns: the Go applet's.
 		{append([]string{"nsenter", "-t", p + ":" + ino, "-a"}, sh...), false},
 		{append([]string{"nsenter", "--target=" + p + ":" + ino, "-n", "-u"}, sh...), false},
 		{append([]string{"nsenter", "-t" + p + ":1", "-u"}, sh...), false},
 		{append([]string{"nsenter", "-t", p, "-t", p, "-a"}, sh...), false},
 		{append([]string{"nsenter", "--target", p, "--target=" + p, "-u"}, sh...), false},
 		{append([]string{"nsenter", "-at" + p, "-t" + p}, sh...), false},
+		{append([]string{"nsenter", "--netns", netPin}, sh...), false},
+		{append([]string{"nsenter", "-t", p, "-u", "--netns=" + netPin}, sh...), false},
 	} {
 		compare(t, bin, nil, env, c)
 	}

@@ -61,6 +61,8 @@ Options:
 
 nsbox extras:
      --dir <dir>               enter every namespace pinned in <dir> (a pin handle)
+     --netns <name>            enter /run/netns/<name> as "ip netns exec" does:
+                               a private /sys and /etc/netns/<name> over /etc
 
  -h, --help                    display this help
  -V, --version                 display version

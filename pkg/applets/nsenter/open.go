@@ -63,6 +63,11 @@ func (p *Plan) open(name string) (*nsexec.JoinPlan, error) {
 	if len(jp.Joins) == 0 && p.All == nil {
 		return nil, applet.Errorf("no namespace specified")
 	}
+	// The mounts of --netns are made in Go, after the joins; the C stage
+	// that enters user and time namespaces execs the program itself.
+	if p.Netns != nil && jp.NeedsConstructor() {
+		return nil, applet.Errorf("--netns cannot be combined with entering a user or time namespace")
+	}
 	// With -t PID:INODE, everything under /proc/PID was opened while the
 	// pidfd's process was alive, so PID was still that process's.
 	if p.TargetInode != 0 && unix.PidfdSendSignal(pidfd, 0, nil, 0) != nil {
@@ -73,6 +78,7 @@ func (p *Plan) open(name string) (*nsexec.JoinPlan, error) {
 			return nil, err
 		}
 	}
+	jp.Netns = p.Netns
 	if len(p.Argv) > 0 {
 		jp.Path, jp.Argv = p.Argv[0], p.Argv
 	} else {

@@ -13,6 +13,8 @@ import (
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/ns"
+	"github.com/nsbox/nsbox/pkg/nsexec"
+	"github.com/nsbox/nsbox/pkg/pin"
 )
 
 // Plan is what an nsenter command line asks for, decided from the
@@ -46,6 +48,10 @@ type Plan struct {
 	WdNs     string  // -W: a directory looked up after entering
 
 	NoFork bool // -F: do not fork after entering a pid namespace
+
+	// Netns (--netns) sets up, after entering, what "ip netns exec" does
+	// for the network namespace the Net join names.
+	Netns *nsexec.Netns
 
 	// Credentials: -S and -G (-1: not given) or, FollowUid and FollowGid,
 	// the target's, read after entering from Follow (/proc/PID). In an
@@ -99,7 +105,7 @@ type options struct {
 	all, userParent, preserve, keepCaps *bool
 	env, noFork, joinCgroup             *bool
 	netSocket, setuid, setgid           *string
-	root, wd, wdns, dir                 *string
+	root, wd, wdns, dir, netns          *string
 }
 
 // parse reads the command line of e into a Plan; done when --help or
@@ -142,6 +148,7 @@ func define(e *applet.Env) *options {
 	o.joinCgroup = fs.BoolP("join-cgroup", "c", false, "")
 	fs.BoolP("follow-context", "Z", false, "") // ignored: no SELinux support
 	o.dir = fs.String("dir", "", "")
+	o.netns = fs.String("netns", "", "")
 
 	applet.Check(fs, "target", func(v string) (err error) {
 		if o.target != 0 {
@@ -184,6 +191,11 @@ func (o *options) plan(argv []string) (*Plan, error) {
 	if set("wd") && set("wdns") {
 		return nil, applet.Errorf("mutually exclusive arguments: --wdns --wd")
 	}
+	for _, other := range []string{"net", "net-socket"} {
+		if set("netns") && set(other) {
+			return nil, applet.Errorf("mutually exclusive arguments: --%s --netns", other)
+		}
+	}
 	p := &Plan{
 		Target:      o.target,
 		TargetInode: o.targetIno,
@@ -197,7 +209,14 @@ func (o *options) plan(argv []string) (*Plan, error) {
 		KeepCaps:    *o.keepCaps,
 		Argv:        argv,
 	}
-	if err := p.joins(o.namespaces, set); err != nil {
+	var netns *Join
+	if set("netns") {
+		var err error
+		if netns, err = p.netns(*o.netns); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.joins(o.namespaces, set, netns); err != nil {
 		return nil, err
 	}
 	if *o.all {
@@ -227,12 +246,13 @@ func (o *options) plan(argv []string) (*Plan, error) {
 }
 
 // joins lists the namespaces the options name, each from its FILE (or
-// NSID), else the target's, else the --dir handle's. One with none of
-// them is an error, the first in the order the options are defined (mount
-// uts ipc net pid cgroup user time), whatever their order on the command
-// line.
-func (p *Plan) joins(flags []*applet.NsFlag, set func(string) bool) error {
+// NSID), else the target's, else the --dir handle's; netns, if not nil,
+// is the network namespace --netns names. One with none of them is an
+// error, the first in the order the options are defined (mount uts ipc
+// net pid cgroup user time), whatever their order on the command line.
+func (p *Plan) joins(flags []*applet.NsFlag, set func(string) bool, netns *Join) error {
 	var named [ns.NTypes]*Join
+	named[ns.Net] = netns
 	for _, f := range flags {
 		if !set(f.Long) {
 			continue
@@ -338,4 +358,30 @@ func numErrno(err error, bad bool) syscall.Errno {
 		return syscall.EINVAL
 	}
 	return 0
+}
+
+// netns is --netns NAME: the network namespace pinned as /run/netns/NAME
+// and, once it is entered, "ip netns exec"'s mounts (p.Netns), with the
+// /etc files of /etc/netns/NAME. An argument with a "/" is the path of a
+// pin; it gets the /etc files of its name only where it is
+// /run/netns/NAME.
+func (p *Plan) netns(arg string) (*Join, error) {
+	path, name := arg, arg
+	switch {
+	case strings.ContainsRune(arg, '/'):
+		name = ""
+		if clean := filepath.Clean(arg); filepath.Dir(clean) == pin.NetnsDir {
+			name = filepath.Base(clean)
+		}
+	case !pin.ValidNetnsName(arg):
+		return nil, applet.Errorf("invalid netns name '%s'", arg)
+	default:
+		path = filepath.Join(pin.NetnsDir, arg)
+	}
+	p.Netns = &nsexec.Netns{Name: arg}
+	// iproute2 binds nothing for a name of NAME_MAX bytes or more.
+	if name != "" && len(name) < 255 {
+		p.Netns.Etc = filepath.Join("/etc/netns", name)
+	}
+	return &Join{Type: ns.Net, Path: path}, nil
 }

@@ -127,6 +127,26 @@ func TestPlan(t *testing.T) {
 		{[]string{"-n:18446744073709551615", "-n:0"}, plan(func(p *Plan) {
 			p.Joins = []Join{{Type: ns.Net, ByID: true}}
 		})},
+		// --netns: /run/netns/NAME and ip netns exec's mounts; a path is
+		// a pin, with /etc/netns/NAME only when it is /run/netns/NAME.
+		{[]string{"--netns", "box", "-t", "5", "-u", "ip", "a"}, plan(func(p *Plan) {
+			p.Target, p.Argv = 5, []string{"ip", "a"}
+			p.Joins = []Join{fromTarget(ns.Uts), {Type: ns.Net, Path: "/run/netns/box"}}
+			p.Netns = &nsexec.Netns{Name: "box", Etc: "/etc/netns/box"}
+		})},
+		{[]string{"--netns=/run/netns/box"}, plan(func(p *Plan) {
+			p.Joins = []Join{{Type: ns.Net, Path: "/run/netns/box"}}
+			p.Netns = &nsexec.Netns{Name: "/run/netns/box", Etc: "/etc/netns/box"}
+		})},
+		{[]string{"--netns", "./box", "-a", "-t", "5"}, plan(func(p *Plan) {
+			p.Target, p.All = 5, &Source{Path: "/proc/5/ns"}
+			p.Joins = []Join{{Type: ns.Net, Path: "./box"}}
+			p.Netns = &nsexec.Netns{Name: "./box"}
+		})},
+		{[]string{"--netns", strings.Repeat("n", 255)}, plan(func(p *Plan) {
+			p.Joins = []Join{{Type: ns.Net, Path: "/run/netns/" + strings.Repeat("n", 255)}}
+			p.Netns = &nsexec.Netns{Name: strings.Repeat("n", 255)}
+		})},
 	}
 	for _, tc := range tests {
 		p, out, msg, code := planOf(tc.args...)
@@ -194,6 +214,14 @@ func TestPlanRefused(t *testing.T) {
 		{[]string{"-u:"}, "failed to parse nsid: \n"},
 		{[]string{"--time=:-1"}, "failed to parse nsid: -1\n"},
 		{[]string{"-m:18446744073709551616"}, "failed to parse nsid: 18446744073709551616\n"},
+		// --netns.
+		{[]string{"--netns"}, "option '--netns' requires an argument" + try},
+		{[]string{"--netns", "a", "--net=/n"}, "mutually exclusive arguments: --net --netns\n"},
+		{[]string{"-n", "--netns", "a"}, "mutually exclusive arguments: --net --netns\n"},
+		{[]string{"--netns=a", "-N", "3"}, "mutually exclusive arguments: --net-socket --netns\n"},
+		{[]string{"--netns", ""}, "invalid netns name ''\n"},
+		{[]string{"--netns", ".."}, "invalid netns name '..'\n"},
+		{[]string{"--netns", strings.Repeat("n", 256)}, "invalid netns name '" + strings.Repeat("n", 256) + "'\n"},
 	}
 	for _, tc := range tests {
 		p, out, msg, code := planOf(tc.args...)
@@ -332,8 +360,8 @@ func TestOpenJoinPlan(t *testing.T) {
 	}
 }
 
-// TestOpenTarget: -t PID:INODE, and -r and -w without a namespace, on
-// this process (no privilege needed).
+// TestOpenTarget: -t PID:INODE, -r and -w without a namespace, and --netns,
+// on this process (no privilege needed).
 func TestOpenTarget(t *testing.T) {
 	self := strconv.Itoa(os.Getpid())
 	pidfd, err := unix.PidfdOpen(os.Getpid(), 0)
@@ -359,6 +387,9 @@ func TestOpenTarget(t *testing.T) {
 		{[]string{"-t", self, "-r/"}, "no namespace specified"},
 		{[]string{"-t", self, "-w", "-r"}, "no namespace specified"},
 		{[]string{"-t", self, "-r/nonexistent"}, "cannot open /nonexistent: No such file or directory"},
+		{[]string{"--netns", "nsbox-test-nonexistent"}, "cannot open /run/netns/nsbox-test-nonexistent: No such file or directory"},
+		{[]string{"--netns", "/proc/self/ns/net", "-t", self, "-U", "-c"}, "--netns cannot be combined with entering a user or time namespace"},
+		{[]string{"--netns", "/proc/self/ns/net", "-t", self, "-u"}, ""},
 	} {
 		p, _, msg, code := planOf(tc.args...)
 		if code != 0 {
@@ -372,12 +403,15 @@ func TestOpenTarget(t *testing.T) {
 			t.Errorf("nsenter %q: open: %v", tc.args, err)
 		case tc.msg == "":
 			// A checked target: every file is open, whether or not the
-			// pidfd is taken.
+			// pidfd is taken, and --netns goes on to the JoinPlan.
 			for _, j := range jp.Joins {
 				if j.Fd < 0 {
 					t.Errorf("nsenter %q: %s not opened", tc.args, j.Type)
 				}
 				unix.Close(j.Fd)
+			}
+			if jp.Netns != p.Netns {
+				t.Errorf("nsenter %q: Netns %+v, want %+v", tc.args, jp.Netns, p.Netns)
 			}
 		}
 	}
