@@ -45,9 +45,8 @@ static void join_files(int pid, long mask, const char **file, char **penv, int n
 			snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, nsx_types[i].file);
 			f = path;
 		}
-		fd = open(f, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			goto fail;
+		if (*f == ':' || (fd = open(f, O_RDONLY | O_CLOEXEC)) < 0)
+			goto fail; // :NSID (a namespace id) is the Go applet's
 		fds[nfds++] = fd;
 		p += sprintf(p, "%s%ld:%d:%s", p == join ? "" : ",", nsx_types[i].flag, fd, nsx_types[i].file);
 	}
@@ -89,10 +88,10 @@ void nsx_fast_nsenter(char **args, char **envp)
 			else if (!strcmp(l, "preserve-credentials"))
 				preserve = 1;
 			else if (!strncmp(l, "target=", 7)) {
-				if (!(pid = nsx_parse_pid(l + 7)))
-					return;
+				if (pid || !(pid = nsx_parse_pid(l + 7)))
+					return; // twice, or PID:INODE: the Go applet's
 			} else if (!strcmp(l, "target")) {
-				if (!a[1] || !(pid = nsx_parse_pid(*++a)))
+				if (pid || !a[1] || !(pid = nsx_parse_pid(*++a)))
 					return;
 			} else {
 				t = nsx_type_named(l, eq ? (size_t)(eq - l) : strlen(l));
@@ -112,7 +111,7 @@ void nsx_fast_nsenter(char **args, char **envp)
 			else if (*c == 't') {
 				// the rest of the word, or the next one
 				const char *v = c[1] ? c + 1 : *++a;
-				if (!v || !(pid = nsx_parse_pid(v)))
+				if (pid || !v || !(pid = nsx_parse_pid(v)))
 					return;
 				break;
 			} else if ((t = nsx_type_of(*c)) >= 0) {

@@ -58,7 +58,12 @@ type fastCase struct {
 // compare runs c both ways as u (nil: root) and checks they agree.
 func compare(t *testing.T, bin string, u *testutil.User, env []string, c fastCase) {
 	t.Helper()
-	o := testutil.Opts{User: u, Env: env}
+	compareWith(t, bin, testutil.Opts{User: u, Env: env}, c)
+}
+
+// compareWith is compare with the options o.
+func compareWith(t *testing.T, bin string, o testutil.Opts, c fastCase) {
+	t.Helper()
 	fast, fastStarted := testutil.RunPath(t, o, false, append([]string{bin}, c.args...)...)
 	slow, slowStarted := testutil.RunPath(t, o, true, append([]string{bin}, c.args...)...)
 	testutil.CheckPath(t, fmt.Sprint(c.args), c.fast, fastStarted, slowStarted)
@@ -239,6 +244,25 @@ func TestFastNsenter(t *testing.T) {
 		defer unix.Unmount(f.path, unix.MNT_DETACH)
 	}
 
+	// A pin named ":1" (what --net=:1 would name, were it a file), and
+	// the inode of the target's pidfd (-t PID:INODE).
+	colonDir := t.TempDir()
+	if err := os.WriteFile(colonDir+"/:1", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(netPin, colonDir+"/:1", "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(colonDir+"/:1", unix.MNT_DETACH)
+	pidfd, err := unix.PidfdOpen(tpid, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	unix.Fstat(pidfd, &st)
+	unix.Close(pidfd)
+	ino := strconv.FormatUint(st.Ino, 10)
+
 	sh := []string{"sh", "-c", probe}
 	for _, c := range []fastCase{
 		{append([]string{"nsenter", "--net=" + netPin}, sh...), true},
@@ -270,8 +294,25 @@ func TestFastNsenter(t *testing.T) {
 		{[]string{"nsenter", "-t", "2147483647", "-a", "true"}, false},
 		{[]string{"nsenter", "-t", p, "true"}, false},
 		{[]string{"nsenter", "-t", "1", "-U", "true"}, false}, // own user namespace: EINVAL, from Go
+		// util-linux 2.43's forms, and --netns: the Go applet's.
+		{append([]string{"nsenter", "-t", p + ":" + ino, "-a"}, sh...), false},
+		{append([]string{"nsenter", "--target=" + p + ":" + ino, "-n", "-u"}, sh...), false},
+		{append([]string{"nsenter", "-t" + p + ":1", "-u"}, sh...), false},
+		{append([]string{"nsenter", "-t", p, "-t", p, "-a"}, sh...), false},
+		{append([]string{"nsenter", "--target", p, "--target=" + p, "-u"}, sh...), false},
+		{append([]string{"nsenter", "-at" + p, "-t" + p}, sh...), false},
+		{append([]string{"nsenter", "--netns", netPin}, sh...), false},
+		{append([]string{"nsenter", "-t", p, "-u", "--netns=" + netPin}, sh...), false},
 	} {
 		compare(t, bin, nil, env, c)
+	}
+	// :1 is a namespace id, not the file ":1" in the working directory.
+	for _, c := range []fastCase{
+		{append([]string{"nsenter", "--net=:1", "-t", p, "-u"}, sh...), false},
+		{append([]string{"nsenter", "-n:1"}, sh...), false},
+		{append([]string{"nsenter", "--net=./:1"}, sh...), true},
+	} {
+		compareWith(t, bin, testutil.Opts{Env: env, Dir: colonDir}, c)
 	}
 	// (-a as the user would include the mount namespace of testutil's
 	// helper, which the user cannot enter: refused by Go, as checked.)

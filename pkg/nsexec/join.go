@@ -37,6 +37,11 @@ type JoinPlan struct {
 	RootFd, WdFd int    // -1: none (opened before entering anything)
 	WdNs         string // -W: a directory looked up after entering
 
+	// Netns, if set, is set up after entering, before the root changes
+	// (nsenter --netns). Only Exec does it: a plan that NeedsConstructor
+	// cannot have it.
+	Netns *Netns
+
 	Fork       bool // fork before exec (a pid namespace was entered)
 	DropGroups bool // setgroups(0) before setgid
 	Uid, Gid   int  // -1: keep
@@ -96,6 +101,12 @@ func (j *JoinPlan) Exec() error {
 	for _, x := range j.Joins {
 		if x.Fd >= 0 {
 			unix.Close(x.Fd)
+		}
+	}
+	if j.Netns != nil {
+		warn := func(msg string) { fmt.Fprintf(os.Stderr, "%s: %s\n", j.Name, msg) }
+		if err := j.Netns.setup(warn); err != nil {
+			return err
 		}
 	}
 	if err := j.chroot(); err != nil {

@@ -49,7 +49,8 @@ type cmpCase struct {
 	// pure-Go build refuses with its message.
 	userTime bool
 	// want is nsbox's own expected end where it deliberately differs from
-	// 2.38 (why says how); util-linux is not compared.
+	// 2.38 (why says how; $R and the like in its stderr are replaced as in
+	// args); util-linux is not compared.
 	want *cmpWant
 	why  string
 }
@@ -162,8 +163,8 @@ func TestCompareUtilLinux(t *testing.T) {
 		{name: "-m -W /proc", args: []string{"-t", "$R", "-m", "-W", "/proc", "pwd"}},
 		{name: "-m -W dir", args: []string{"-t", "$R", "-m", "-W", "$D/d", "ls"}},
 		{name: "-m -r -W", args: []string{"-t", "$R", "-m", "-r", "-W", "/proc", "pwd"}},
-		{name: "-r/usr keeps the cwd", args: []string{"-t", "$R", "-r/usr", "pwd"}},
-		{name: "-r/usr -w/usr/lib", args: []string{"-t", "$R", "-r/usr", "-w/usr/lib", "sh", "-c", "pwd; ls -d /bin"}},
+		{name: "-u -r/usr keeps the cwd", args: []string{"-t", "$R", "-u", "-r/usr", "pwd"}},
+		{name: "-u -r/usr -w/usr/lib", args: []string{"-t", "$R", "-u", "-r/usr", "-w/usr/lib", "sh", "-c", "pwd; ls -d /bin"}},
 		{name: "-W missing", args: []string{"-t", "$R", "-m", "-W", "/nonexistent", "pwd"}},
 		{name: "-W a file", args: []string{"-t", "$R", "-m", "-W", "/etc/passwd", "pwd"}},
 		{name: "-r missing", args: []string{"-t", "$R", "-m", "-r/nonexistent", "pwd"}},
@@ -262,6 +263,18 @@ func TestCompareUtilLinux(t *testing.T) {
 			want: &cmpWant{Err: "nsenter: failed to parse PID argument '99999999999': Numerical result out of range\n", Code: 1}, why: "2.43's message; 2.38 truncates"},
 		{name: "-t -1", args: []string{"-t", "-1", "-u", "true"},
 			want: &cmpWant{Err: "nsenter: failed to parse PID argument '-1': Numerical result out of range\n", Code: 1}, why: "2.43's message; 2.38 takes 4294967295"},
+		{name: "-r without a namespace", args: []string{"-t", "$R", "-r/usr", "pwd"},
+			want: &cmpWant{Err: "nsenter: no namespace specified\n", Code: 1}, why: "2.41+: 2.38 runs the program"},
+		{name: "-w without a namespace", args: []string{"-t", "$R", "-w", "pwd"},
+			want: &cmpWant{Err: "nsenter: no namespace specified\n", Code: 1}, why: "2.41+: 2.38 runs the program"},
+		{name: "-r -w without a namespace", args: []string{"-t", "$R", "-r", "-w", "pwd"},
+			want: &cmpWant{Err: "nsenter: no namespace specified\n", Code: 1}, why: "2.41+: 2.38 runs the program"},
+		{name: "--target twice", args: []string{"-t", "$R", "--target=$R", "-u", "hostname"},
+			want: &cmpWant{Err: "nsenter: option --target may be given only once\n", Code: 1}, why: "2.43: 2.38 takes the last"},
+		{name: "-t PID:abc", args: []string{"-t", "$R:abc", "-u", "hostname"}, unpriv: true,
+			want: &cmpWant{Err: "nsenter: failed to parse PID argument '$R:abc': Invalid argument\n", Code: 1}, why: "2.43's PID:INODE"},
+		{name: "--net=:x", args: []string{"--net=:x", "true"}, unpriv: true,
+			want: &cmpWant{Err: "nsenter: failed to parse nsid: x\n", Code: 1}, why: "2.43's :NSID"},
 		{name: "-V", args: []string{"-V"}, want: &cmpWant{}, why: "nsbox's version", stdoutDiffers: "the version",
 			check: func(t *testing.T, r testutil.Result) {
 				if !regexp.MustCompile(`^nsenter from (nsbox|util-linux) \S+\n$`).MatchString(r.Stdout) {
@@ -305,6 +318,7 @@ func TestCompareUtilLinux(t *testing.T) {
 				var ref cmpWant
 				if c.want != nil {
 					ref = *c.want
+					ref.Err = tg.subst([]string{ref.Err})[0]
 				} else {
 					ref = wantOf(run(t, ul))
 				}
@@ -345,6 +359,7 @@ func TestUtilLinuxDiffers(t *testing.T) {
 	if r := testutil.Run(t, "nsenter", "--version"); !strings.Contains(r.Stdout, "2.38") {
 		t.Skipf("the reference is not util-linux 2.38: %s", r.Stdout)
 	}
+	self := strconv.Itoa(os.Getpid())
 	for _, c := range []struct {
 		args []string
 		want cmpWant
@@ -357,6 +372,10 @@ func TestUtilLinuxDiffers(t *testing.T) {
 		{[]string{"-c", "true"}, cmpWant{Err: "nsenter: invalid option -- 'c'\nTry 'nsenter --help' for more information.\n", Code: 1}},
 		{[]string{"--keep-caps", "true"}, cmpWant{Err: "nsenter: unrecognized option '--keep-caps'\nTry 'nsenter --help' for more information.\n", Code: 1}},
 		{[]string{"--user-parent", "true"}, cmpWant{Err: "nsenter: unrecognized option '--user-parent'\nTry 'nsenter --help' for more information.\n", Code: 1}},
+		{[]string{"-t", self, "-r/", "true"}, cmpWant{}},
+		{[]string{"-t", self, "-t", self, "-u", "true"}, cmpWant{}},
+		{[]string{"-t", "1:5", "-u", "true"}, cmpWant{Err: "nsenter: failed to parse pid: '1:5'\n", Code: 1}},
+		{[]string{"--net=:1", "true"}, cmpWant{Err: "nsenter: cannot open :1: No such file or directory\n", Code: 1}},
 	} {
 		if got := wantOf(testutil.Run(t, append([]string{"nsenter"}, c.args...)...)); got != c.want {
 			t.Errorf("nsenter %s: util-linux changed:\n=== want\n%v\n=== got\n%v", strings.Join(c.args, " "), c.want, got)

@@ -594,8 +594,13 @@ func TestRootWd(t *testing.T) {
 		expect(t, r, "inside\n", "", 0)
 		// -r with a root of its own: /usr is /, the program is looked up
 		// there.
-		r = testutil.Run(t, b.nsenter("-t", tp, "-r/usr", "-w/usr/lib", "sh", "-c", "pwd; ls -d /bin")...)
+		r = testutil.Run(t, b.nsenter("-t", tp, "-u", "-r/usr", "-w/usr/lib", "sh", "-c", "pwd; ls -d /bin")...)
 		expect(t, r, "/lib\n/bin\n", "", 0)
+		// Without a namespace to enter, -r and -w are refused (2.41+).
+		for _, args := range [][]string{{"-r"}, {"-w"}, {"-r/usr", "-w/usr/lib"}} {
+			r = testutil.Run(t, b.nsenter(append(append([]string{"-t", tp}, args...), "pwd")...)...)
+			expect(t, r, "", "nsenter: no namespace specified\n", 1)
+		}
 	})
 }
 

@@ -35,35 +35,37 @@ Usage:
 Run a program with namespaces of other processes.
 
 Options:
- -a, --all              enter all namespaces
- -t, --target <pid>     target process to get namespaces from
- -m, --mount[=<file>]   enter mount namespace
- -u, --uts[=<file>]     enter UTS namespace (hostname etc)
- -i, --ipc[=<file>]     enter System V IPC namespace
- -n, --net[=<file>]     enter network namespace
- -N, --net-socket <fd>  enter socket's network namespace (use with --target)
- -p, --pid[=<file>]     enter pid namespace
- -C, --cgroup[=<file>]  enter cgroup namespace
- -U, --user[=<file>]    enter user namespace
-     --user-parent      enter parent user namespace
- -T, --time[=<file>]    enter time namespace
- -S, --setuid[=<uid>]   set uid in entered namespace ("follow": the target's)
- -G, --setgid[=<gid>]   set gid in entered namespace ("follow": the target's)
-     --preserve-credentials do not touch uids or gids
-     --keep-caps        retain capabilities granted in user namespaces
- -r, --root[=<dir>]     set the root directory
- -w, --wd[=<dir>]       set the working directory
- -W, --wdns <dir>       set the working directory in namespace
- -e, --env              inherit environment variables from target process
- -F, --no-fork          do not fork before exec'ing <program>
- -c, --join-cgroup      join the cgroup of the target process (cgroup v2)
- -Z, --follow-context   set SELinux context according to --target PID
+ -a, --all                     enter all namespaces
+ -t, --target <pid>[:<inode>]  target process to get namespaces from
+ -m, --mount[=<file>|=:<nsid>] enter mount namespace
+ -u, --uts[=<file>|=:<nsid>]   enter UTS namespace (hostname etc)
+ -i, --ipc[=<file>|=:<nsid>]   enter System V IPC namespace
+ -n, --net[=<file>|=:<nsid>]   enter network namespace
+ -N, --net-socket <fd>         enter socket's network namespace (use with --target)
+ -p, --pid[=<file>|=:<nsid>]   enter pid namespace
+ -C, --cgroup[=<file>|=:<nsid>] enter cgroup namespace
+ -U, --user[=<file>|=:<nsid>]  enter user namespace
+     --user-parent             enter parent user namespace
+ -T, --time[=<file>|=:<nsid>]  enter time namespace
+ -S, --setuid[=<uid>]          set uid in entered namespace ("follow": the target's)
+ -G, --setgid[=<gid>]          set gid in entered namespace ("follow": the target's)
+     --preserve-credentials    do not touch uids or gids
+     --keep-caps               retain capabilities granted in user namespaces
+ -r, --root[=<dir>]            set the root directory
+ -w, --wd[=<dir>]              set the working directory
+ -W, --wdns <dir>              set the working directory in namespace
+ -e, --env                     inherit environment variables from target process
+ -F, --no-fork                 do not fork before exec'ing <program>
+ -c, --join-cgroup             join the cgroup of the target process (cgroup v2)
+ -Z, --follow-context          set SELinux context according to --target PID
 
 nsbox extras:
-     --dir <dir>        enter every namespace pinned in <dir> (a pin handle)
+     --dir <dir>               enter every namespace pinned in <dir> (a pin handle)
+     --netns <name>            enter /run/netns/<name> as "ip netns exec" does:
+                               a private /sys and /etc/netns/<name> over /etc
 
- -h, --help             display this help
- -V, --version          display version
+ -h, --help                    display this help
+ -V, --version                 display version
 
 For more details see nsenter(1) and docs/nsenter.md.
 `

@@ -21,18 +21,26 @@ import (
 type joinSet [ns.NTypes]*nsexec.Join
 
 // open carries out what p asks for in the caller's namespaces, in
-// util-linux's order: it finds the namespaces --dir, --all, -N and
-// --user-parent add, opens every file the join needs (nothing is entered
-// before all are open), reads what it takes from the target and, for -c,
-// joins the target's cgroup. The JoinPlan it returns does the rest. name
-// is the applet's, for the messages.
+// util-linux's order: it finds the target and the namespaces --dir, --all,
+// -N and --user-parent add, opens every file the join needs (nothing is
+// entered before all are open), reads what it takes from the target and,
+// for -c, joins the target's cgroup. The JoinPlan it returns does the
+// rest. name is the applet's, for the messages.
 func (p *Plan) open(name string) (*nsexec.JoinPlan, error) {
+	pidfd, err := p.targetPidfd()
+	if err != nil {
+		return nil, err
+	}
 	var want joinSet
 	for _, j := range p.Joins {
 		want[j.Type] = &nsexec.Join{Type: j.Type, Fd: -1, Path: j.Path}
+		if j.ByID {
+			if want[j.Type].Fd, err = openNsID(j.NsID); err != nil {
+				return nil, err
+			}
+		}
 	}
-	pidfd, err := p.addJoins(&want)
-	if err != nil {
+	if err := p.addJoins(&want, pidfd); err != nil {
 		return nil, err
 	}
 	jp := nsexec.NewJoinPlan(name)
@@ -45,24 +53,32 @@ func (p *Plan) open(name string) (*nsexec.JoinPlan, error) {
 	if err := p.openJoins(jp, pidfd); err != nil {
 		return nil, err
 	}
-	if jp.RootFd, err = p.Root.openDir(); err != nil {
+	if err := p.openRest(jp, want[ns.User] != nil); err != nil {
 		return nil, err
 	}
-	if jp.WdFd, err = p.Wd.openDir(); err != nil {
-		return nil, err
+	// -a on a target that shares every namespace with the caller leaves
+	// nothing to enter: the program runs, as with util-linux (which enters
+	// them again). Otherwise there must be something to enter, also with
+	// -r and -w (util-linux 2.41+).
+	if len(jp.Joins) == 0 && p.All == nil {
+		return nil, applet.Errorf("no namespace specified")
 	}
-	jp.WdNs = p.WdNs
-	if err := p.setCredentials(jp, want[ns.User] != nil); err != nil {
-		return nil, err
+	// The mounts of --netns are made in Go, after the joins; the C stage
+	// that enters user and time namespaces execs the program itself.
+	if p.Netns != nil && jp.NeedsConstructor() {
+		return nil, applet.Errorf("--netns cannot be combined with entering a user or time namespace")
 	}
-	if jp.Env, err = p.environ(); err != nil {
-		return nil, err
+	// With -t PID:INODE, everything under /proc/PID was opened while the
+	// pidfd's process was alive, so PID was still that process's.
+	if p.TargetInode != 0 && unix.PidfdSendSignal(pidfd, 0, nil, 0) != nil {
+		return nil, applet.Errorf("failed to obtain a valid file descriptor for PID %d: %s", p.Target, applet.Strerror(unix.ESRCH))
 	}
 	if p.Cgroup != nil {
 		if err := joinCgroup(p.Cgroup); err != nil {
 			return nil, err
 		}
 	}
+	jp.Netns = p.Netns
 	if len(p.Argv) > 0 {
 		jp.Path, jp.Argv = p.Argv[0], p.Argv
 	} else {
@@ -72,49 +88,97 @@ func (p *Plan) open(name string) (*nsexec.JoinPlan, error) {
 	return jp, nil
 }
 
+// openRest opens the directories of -r and -w, /proc/PID for -S and -G
+// follow, reads the target's environment (-e) and checks that -c has a
+// target, in util-linux's order. user: a user namespace is entered.
+func (p *Plan) openRest(jp *nsexec.JoinPlan, user bool) (err error) {
+	if jp.RootFd, err = p.Root.openDir(); err != nil {
+		return err
+	}
+	if jp.WdFd, err = p.Wd.openDir(); err != nil {
+		return err
+	}
+	jp.WdNs = p.WdNs
+	if err := p.setCredentials(jp, user); err != nil {
+		return err
+	}
+	if jp.Env, err = p.environ(); err != nil {
+		return err
+	}
+	if p.Cgroup != nil && p.Cgroup.NoTarget != "" {
+		return applet.Errorf("%s", p.Cgroup.NoTarget)
+	}
+	return nil
+}
+
+// targetPidfd opens a pidfd of the target: -1 without a target or when
+// the kernel gives none (the files under /proc/PID then say what is
+// missing). With -t PID:INODE the pidfd must be one and have that inode
+// (a pidfs file, Linux 6.9+): util-linux 2.43's guard against a PID that
+// another process took over.
+func (p *Plan) targetPidfd() (int, error) {
+	if p.Target == 0 {
+		return -1, nil
+	}
+	pidfd, err := unix.PidfdOpen(p.Target, 0)
+	if p.TargetInode == 0 {
+		if err != nil {
+			return -1, nil
+		}
+		return pidfd, nil
+	}
+	var sfs unix.Statfs_t
+	var st unix.Stat_t
+	switch {
+	case err != nil:
+	case unix.Fstatfs(pidfd, &sfs) != nil || sfs.Type != pidfsMagic:
+		err = unix.ENOTSUP
+	case unix.Fstat(pidfd, &st) != nil || st.Ino != p.TargetInode:
+		err = unix.ESRCH
+	}
+	if err != nil {
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+		return -1, applet.Errorf("failed to obtain a valid file descriptor for PID %d: %s", p.Target, applet.Strerror(err))
+	}
+	return pidfd, nil
+}
+
+// pidfsMagic is the file system of pidfds since Linux 6.9 (PIDFS_MAGIC),
+// whose inode numbers are never reused.
+const pidfsMagic = 0x50494446
+
 // addJoins adds to want the namespaces of --dir, --all, -N and
-// --user-parent, and returns a pidfd of the target (-1 without one): -N
-// takes the socket through it, and openJoins may enter through it.
-func (p *Plan) addJoins(want *joinSet) (pidfd int, err error) {
+// --user-parent; -N takes the socket through the target's pidfd (-1:
+// none).
+func (p *Plan) addJoins(want *joinSet, pidfd int) error {
 	if p.Dir != "" {
 		if err := addDir(want, p.Dir); err != nil {
-			return -1, err
+			return err
 		}
 	}
 	if p.All != nil {
 		if err := addAll(want, p.All); err != nil {
-			return -1, err
+			return err
 		}
-	}
-	// Without a pidfd (the target is gone, or an old kernel) the files
-	// under /proc/PID are opened one by one, and say what is missing.
-	pidfd = -1
-	var pidfdErr error
-	if p.Target != 0 {
-		pidfd, pidfdErr = unix.PidfdOpen(p.Target, 0)
 	}
 	if s := p.NetSocket; s != nil {
 		if s.NoTarget != "" {
-			return -1, applet.Errorf("%s", s.NoTarget)
+			return applet.Errorf("%s", s.NoTarget)
 		}
-		fd, err := netnsOfSocket(p.Target, pidfd, pidfdErr, s.FD)
+		fd, err := netnsOfSocket(p.Target, pidfd, s.FD)
 		if err != nil {
-			return -1, err
+			return err
 		}
 		want[ns.Net] = &nsexec.Join{Type: ns.Net, Fd: fd}
 	}
 	if p.UserParent {
 		if err := addUserParent(want, p.Target); err != nil {
-			return -1, err
+			return err
 		}
 	}
-	// -a on a target that shares every namespace with the caller leaves
-	// nothing to enter: the program runs, as with util-linux (which enters
-	// them again).
-	if *want == (joinSet{}) && p.All == nil && p.Root == nil && p.Wd == nil {
-		return -1, applet.Errorf("no namespace specified")
-	}
-	return pidfd, nil
+	return nil
 }
 
 // openJoins opens the namespace files of jp, or lets one setns on the
@@ -132,7 +196,11 @@ func (p *Plan) openJoins(jp *nsexec.JoinPlan, pidfd int) error {
 		for _, x := range jp.Joins {
 			jp.PidMask |= x.Type.Flag()
 		}
-		return nil
+		if p.TargetInode == 0 {
+			return nil
+		}
+		// A checked target: the files Exec would fall back on are
+		// opened now, while the pidfd vouches for them (see open).
 	}
 	for i, x := range jp.Joins {
 		if x.Fd >= 0 {
@@ -273,9 +341,13 @@ func isNsfs(p string) bool {
 
 // netnsOfSocket: the network namespace of the target's socket fd, through
 // pidfd_getfd and SIOCGSKNS.
-func netnsOfSocket(pid, pidfd int, pidfdErr error, fd int) (int, error) {
+func netnsOfSocket(pid, pidfd int, fd int) (int, error) {
 	if pidfd < 0 {
-		return -1, applet.Errorf("failed to pidfd_open() for %d: %s", pid, applet.Strerror(pidfdErr))
+		var err error
+		if pidfd, err = unix.PidfdOpen(pid, 0); err != nil {
+			return -1, applet.Errorf("failed to pidfd_open() for %d: %s", pid, applet.Strerror(err))
+		}
+		defer unix.Close(pidfd)
 	}
 	sock, err := unix.PidfdGetfd(pidfd, fd, 0)
 	if err != nil {

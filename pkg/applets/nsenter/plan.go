@@ -1,15 +1,20 @@
 package nsenter
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/ns"
+	"github.com/nsbox/nsbox/pkg/nsexec"
+	"github.com/nsbox/nsbox/pkg/pin"
 )
 
 // Plan is what an nsenter command line asks for, decided from the
@@ -22,6 +27,9 @@ import (
 // named before it that cannot be opened is reported first.
 type Plan struct {
 	Target int // --target PID; 0: none
+	// TargetInode (-t PID:INODE) is the inode of a pidfd of the process
+	// meant: open enters only if PID still is that process. 0: any.
+	TargetInode uint64
 
 	// Joins are the namespaces the options name, in ns.JoinOrder.
 	Joins []Join
@@ -41,6 +49,10 @@ type Plan struct {
 
 	NoFork bool // -F: do not fork after entering a pid namespace
 
+	// Netns (--netns) sets up, after entering, what "ip netns exec" does
+	// for the network namespace the Net join names.
+	Netns *nsexec.Netns
+
 	// Credentials: -S and -G (-1: not given) or, FollowUid and FollowGid,
 	// the target's, read after entering from Follow (/proc/PID). In an
 	// entered user namespace they are root's unless Preserve, and
@@ -57,10 +69,13 @@ type Plan struct {
 	Argv []string // the program and its arguments; none: a login shell
 }
 
-// Join is a namespace to enter and the file it comes from.
+// Join is a namespace to enter and the file it comes from: Path, or with
+// ByID the namespace whose 64-bit id is NsID (--TYPE=:NSID).
 type Join struct {
 	Type ns.Type
 	Path string
+	ByID bool
+	NsID uint64
 	// FromTarget: Path is the target's own /proc/PID/ns file, which a
 	// pidfd of the target can stand for.
 	FromTarget bool
@@ -85,11 +100,12 @@ type options struct {
 	fs         *pflag.FlagSet
 	namespaces []*applet.NsFlag
 	target     int
+	targetIno  uint64
 
 	all, userParent, preserve, keepCaps *bool
 	env, noFork, joinCgroup             *bool
 	netSocket, setuid, setgid           *string
-	root, wd, wdns, dir                 *string
+	root, wd, wdns, dir, netns          *string
 }
 
 // parse reads the command line of e into a Plan; done when --help or
@@ -132,11 +148,25 @@ func define(e *applet.Env) *options {
 	o.joinCgroup = fs.BoolP("join-cgroup", "c", false, "")
 	fs.BoolP("follow-context", "Z", false, "") // ignored: no SELinux support
 	o.dir = fs.String("dir", "", "")
+	o.netns = fs.String("netns", "", "")
 
 	applet.Check(fs, "target", func(v string) (err error) {
-		o.target, err = applet.ParsePID(v)
+		if o.target != 0 {
+			return applet.Errorf("option --target may be given only once")
+		}
+		o.target, o.targetIno, err = parseTarget(v)
 		return err
 	})
+	for _, f := range o.namespaces {
+		applet.Check(fs, f.Long, func(v string) error {
+			if id, ok := strings.CutPrefix(v, ":"); ok {
+				if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+					return applet.Errorf("failed to parse nsid: %s", id)
+				}
+			}
+			return nil
+		})
+	}
 	applet.Check(fs, "net-socket", func(v string) error {
 		if n, err := strconv.Atoi(v); err != nil || n < 0 {
 			return applet.Errorf("failed to parse file descriptor: '%s'", v)
@@ -161,19 +191,32 @@ func (o *options) plan(argv []string) (*Plan, error) {
 	if set("wd") && set("wdns") {
 		return nil, applet.Errorf("mutually exclusive arguments: --wdns --wd")
 	}
-	p := &Plan{
-		Target:     o.target,
-		Dir:        *o.dir,
-		UserParent: *o.userParent,
-		WdNs:       *o.wdns,
-		NoFork:     *o.noFork,
-		Uid:        -1,
-		Gid:        -1,
-		Preserve:   *o.preserve,
-		KeepCaps:   *o.keepCaps,
-		Argv:       argv,
+	for _, other := range []string{"net", "net-socket"} {
+		if set("netns") && set(other) {
+			return nil, applet.Errorf("mutually exclusive arguments: --%s --netns", other)
+		}
 	}
-	if err := p.joins(o.namespaces, set); err != nil {
+	p := &Plan{
+		Target:      o.target,
+		TargetInode: o.targetIno,
+		Dir:         *o.dir,
+		UserParent:  *o.userParent,
+		WdNs:        *o.wdns,
+		NoFork:      *o.noFork,
+		Uid:         -1,
+		Gid:         -1,
+		Preserve:    *o.preserve,
+		KeepCaps:    *o.keepCaps,
+		Argv:        argv,
+	}
+	var netns *Join
+	if set("netns") {
+		var err error
+		if netns, err = p.netns(*o.netns); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.joins(o.namespaces, set, netns); err != nil {
 		return nil, err
 	}
 	if *o.all {
@@ -202,18 +245,23 @@ func (o *options) plan(argv []string) (*Plan, error) {
 	return p, nil
 }
 
-// joins lists the namespaces the options name, each from its FILE, else
-// the target's, else the --dir handle's. One with none of them is an
+// joins lists the namespaces the options name, each from its FILE (or
+// NSID), else the target's, else the --dir handle's; netns, if not nil,
+// is the network namespace --netns names. One with none of them is an
 // error, the first in the order the options are defined (mount uts ipc
 // net pid cgroup user time), whatever their order on the command line.
-func (p *Plan) joins(flags []*applet.NsFlag, set func(string) bool) error {
+func (p *Plan) joins(flags []*applet.NsFlag, set func(string) bool, netns *Join) error {
 	var named [ns.NTypes]*Join
+	named[ns.Net] = netns
 	for _, f := range flags {
 		if !set(f.Long) {
 			continue
 		}
 		j := &Join{Type: f.Type}
 		switch {
+		case strings.HasPrefix(f.Val, ":"):
+			j.ByID = true
+			j.NsID, _ = strconv.ParseUint(f.Val[1:], 10, 64) // checked when read
 		case f.Val != applet.NoFile:
 			j.Path = f.Val
 		case p.Target != 0:
@@ -275,3 +323,65 @@ func (p *Plan) fromTarget(name, noTarget string) *Source {
 }
 
 func (p *Plan) procPath(name string) string { return fmt.Sprintf("/proc/%d/%s", p.Target, name) }
+
+// parseTarget reads -t's PID or PID:INODE as util-linux 2.43 does: a
+// positive PID that fits in pid_t, then a positive 64-bit inode; the
+// message names the whole argument.
+func parseTarget(v string) (pid int, ino uint64, err error) {
+	s, inode, withIno := strings.Cut(v, ":")
+	if !withIno {
+		pid, err = applet.ParsePID(v)
+		return pid, 0, err
+	}
+	n, perr := strconv.ParseInt(s, 10, 32)
+	reason := numErrno(perr, n <= 0)
+	if reason == 0 {
+		// A negative inode is out of range, not malformed.
+		neg := strings.HasPrefix(inode, "-")
+		ino, perr = strconv.ParseUint(strings.TrimPrefix(inode, "-"), 10, 64)
+		reason = numErrno(perr, ino == 0 || neg)
+	}
+	if reason != 0 {
+		return 0, 0, applet.Errorf("failed to parse PID argument '%s': %s", v, applet.Strerror(reason))
+	}
+	return int(n), ino, nil
+}
+
+// numErrno is what util-linux's number parsers say of a number strconv
+// read with err: EINVAL if it is malformed, ERANGE if it is out of range
+// or outside its bounds (bad); 0 if it is good.
+func numErrno(err error, bad bool) syscall.Errno {
+	switch {
+	case errors.Is(err, strconv.ErrRange), err == nil && bad:
+		return syscall.ERANGE
+	case err != nil:
+		return syscall.EINVAL
+	}
+	return 0
+}
+
+// netns is --netns NAME: the network namespace pinned as /run/netns/NAME
+// and, once it is entered, "ip netns exec"'s mounts (p.Netns), with the
+// /etc files of /etc/netns/NAME. An argument with a "/" is the path of a
+// pin; it gets the /etc files of its name only where it is
+// /run/netns/NAME.
+func (p *Plan) netns(arg string) (*Join, error) {
+	path, name := arg, arg
+	switch {
+	case strings.ContainsRune(arg, '/'):
+		name = ""
+		if clean := filepath.Clean(arg); filepath.Dir(clean) == pin.NetnsDir {
+			name = filepath.Base(clean)
+		}
+	case !pin.ValidNetnsName(arg):
+		return nil, applet.Errorf("invalid netns name '%s'", arg)
+	default:
+		path = filepath.Join(pin.NetnsDir, arg)
+	}
+	p.Netns = &nsexec.Netns{Name: arg}
+	// iproute2 binds nothing for a name of NAME_MAX bytes or more.
+	if name != "" && len(name) < 255 {
+		p.Netns.Etc = filepath.Join("/etc/netns", name)
+	}
+	return &Join{Type: ns.Net, Path: path}, nil
+}

@@ -111,6 +111,42 @@ func TestPlan(t *testing.T) {
 		})},
 		// What open finds out (nothing to enter) is not the plan's to say.
 		{[]string{}, plan(func(p *Plan) {})},
+		// 2.43: -t PID:INODE, the inode of a pidfd of the process meant.
+		{[]string{"-t", "5:123", "-u"}, plan(func(p *Plan) {
+			p.Target, p.TargetInode, p.Joins = 5, 123, []Join{fromTarget(ns.Uts)}
+		})},
+		{[]string{"--target=5:18446744073709551615", "-a"}, plan(func(p *Plan) {
+			p.Target, p.TargetInode, p.All = 5, 1<<64-1, &Source{Path: "/proc/5/ns"}
+		})},
+		// 2.43: =:NSID, a namespace by its 64-bit id; "./:x" is a file.
+		{[]string{"--net=:7", "-U:4098", "-m./:x", "-t", "5", "-u"}, plan(func(p *Plan) {
+			p.Target = 5
+			p.Joins = []Join{{Type: ns.User, ByID: true, NsID: 4098}, fromTarget(ns.Uts),
+				{Type: ns.Net, ByID: true, NsID: 7}, {Type: ns.Mnt, Path: "./:x"}}
+		})},
+		{[]string{"-n:18446744073709551615", "-n:0"}, plan(func(p *Plan) {
+			p.Joins = []Join{{Type: ns.Net, ByID: true}}
+		})},
+		// --netns: /run/netns/NAME and ip netns exec's mounts; a path is
+		// a pin, with /etc/netns/NAME only when it is /run/netns/NAME.
+		{[]string{"--netns", "box", "-t", "5", "-u", "ip", "a"}, plan(func(p *Plan) {
+			p.Target, p.Argv = 5, []string{"ip", "a"}
+			p.Joins = []Join{fromTarget(ns.Uts), {Type: ns.Net, Path: "/run/netns/box"}}
+			p.Netns = &nsexec.Netns{Name: "box", Etc: "/etc/netns/box"}
+		})},
+		{[]string{"--netns=/run/netns/box"}, plan(func(p *Plan) {
+			p.Joins = []Join{{Type: ns.Net, Path: "/run/netns/box"}}
+			p.Netns = &nsexec.Netns{Name: "/run/netns/box", Etc: "/etc/netns/box"}
+		})},
+		{[]string{"--netns", "./box", "-a", "-t", "5"}, plan(func(p *Plan) {
+			p.Target, p.All = 5, &Source{Path: "/proc/5/ns"}
+			p.Joins = []Join{{Type: ns.Net, Path: "./box"}}
+			p.Netns = &nsexec.Netns{Name: "./box"}
+		})},
+		{[]string{"--netns", strings.Repeat("n", 255)}, plan(func(p *Plan) {
+			p.Joins = []Join{{Type: ns.Net, Path: "/run/netns/" + strings.Repeat("n", 255)}}
+			p.Netns = &nsexec.Netns{Name: strings.Repeat("n", 255)}
+		})},
 	}
 	for _, tc := range tests {
 		p, out, msg, code := planOf(tc.args...)
@@ -159,6 +195,33 @@ func TestPlanRefused(t *testing.T) {
 		{[]string{"-u", "-m", "true"}, "neither filename nor target pid supplied for ns/mnt\n"},
 		{[]string{"-U", "--net=/n", "-r/"}, "neither filename nor target pid supplied for ns/user\n"},
 		{[]string{"--dir=", "-p"}, "neither filename nor target pid supplied for ns/pid\n"},
+		// 2.43's --target: once, PID or PID:INODE.
+		{[]string{"-t", "5", "--target=6", "-u"}, "option --target may be given only once\n"},
+		{[]string{"-t", "5", "-t", "x"}, "option --target may be given only once\n"},
+		{[]string{"-t", "5:"}, "failed to parse PID argument '5:': Invalid argument\n"},
+		{[]string{"-t", "5:x"}, "failed to parse PID argument '5:x': Invalid argument\n"},
+		{[]string{"-t", "5:1:2"}, "failed to parse PID argument '5:1:2': Invalid argument\n"},
+		{[]string{"-t", ":5"}, "failed to parse PID argument ':5': Invalid argument\n"},
+		{[]string{"-t", "x:5"}, "failed to parse PID argument 'x:5': Invalid argument\n"},
+		{[]string{"-t", "5:0"}, "failed to parse PID argument '5:0': Numerical result out of range\n"},
+		{[]string{"-t", "5:-1"}, "failed to parse PID argument '5:-1': Numerical result out of range\n"},
+		{[]string{"-t", "5:18446744073709551616"}, "failed to parse PID argument '5:18446744073709551616': Numerical result out of range\n"},
+		{[]string{"-t", "0:5"}, "failed to parse PID argument '0:5': Numerical result out of range\n"},
+		{[]string{"-t", "-1:5"}, "failed to parse PID argument '-1:5': Numerical result out of range\n"},
+		{[]string{"-t", "2147483648:5"}, "failed to parse PID argument '2147483648:5': Numerical result out of range\n"},
+		// 2.43's :NSID, refused when read.
+		{[]string{"--net=:x", "--bogus"}, "failed to parse nsid: x\n"},
+		{[]string{"-u:"}, "failed to parse nsid: \n"},
+		{[]string{"--time=:-1"}, "failed to parse nsid: -1\n"},
+		{[]string{"-m:18446744073709551616"}, "failed to parse nsid: 18446744073709551616\n"},
+		// --netns.
+		{[]string{"--netns"}, "option '--netns' requires an argument" + try},
+		{[]string{"--netns", "a", "--net=/n"}, "mutually exclusive arguments: --net --netns\n"},
+		{[]string{"-n", "--netns", "a"}, "mutually exclusive arguments: --net --netns\n"},
+		{[]string{"--netns=a", "-N", "3"}, "mutually exclusive arguments: --net-socket --netns\n"},
+		{[]string{"--netns", ""}, "invalid netns name ''\n"},
+		{[]string{"--netns", ".."}, "invalid netns name '..'\n"},
+		{[]string{"--netns", strings.Repeat("n", 256)}, "invalid netns name '" + strings.Repeat("n", 256) + "'\n"},
 	}
 	for _, tc := range tests {
 		p, out, msg, code := planOf(tc.args...)
@@ -292,6 +355,63 @@ func TestOpenJoinPlan(t *testing.T) {
 		for _, j := range jp.Joins {
 			if j.Fd >= 0 {
 				unix.Close(j.Fd)
+			}
+		}
+	}
+}
+
+// TestOpenTarget: -t PID:INODE, -r and -w without a namespace, and --netns,
+// on this process (no privilege needed).
+func TestOpenTarget(t *testing.T) {
+	self := strconv.Itoa(os.Getpid())
+	pidfd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		t.Skipf("no pidfd: %v", err)
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(pidfd, &st)
+	unix.Close(pidfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino := strconv.FormatUint(st.Ino, 10)
+	wrong := strconv.FormatUint(st.Ino+1, 10)
+	for _, tc := range []struct {
+		args []string
+		msg  string // "": open succeeds
+	}{
+		{[]string{"-t", self + ":" + ino, "-u", "-n"}, ""},
+		{[]string{"-t", self + ":" + ino, "--net=/proc/self/ns/net", "-r/"}, ""},
+		{[]string{"-t", self + ":" + wrong, "-u"}, "failed to obtain a valid file descriptor for PID " + self + ": No such process"},
+		{[]string{"-t", "4194305:" + ino, "-u"}, "failed to obtain a valid file descriptor for PID 4194305: No such process"},
+		{[]string{"-t", self, "-r/"}, "no namespace specified"},
+		{[]string{"-t", self, "-w", "-r"}, "no namespace specified"},
+		{[]string{"-t", self, "-r/nonexistent"}, "cannot open /nonexistent: No such file or directory"},
+		{[]string{"--netns", "nsbox-test-nonexistent"}, "cannot open /run/netns/nsbox-test-nonexistent: No such file or directory"},
+		{[]string{"--netns", "/proc/self/ns/net", "-t", self, "-U", "-c"}, "--netns cannot be combined with entering a user or time namespace"},
+		{[]string{"--netns", "/proc/self/ns/net", "-t", self, "-u"}, ""},
+	} {
+		p, _, msg, code := planOf(tc.args...)
+		if code != 0 {
+			t.Fatalf("nsenter %q: %q", tc.args, msg)
+		}
+		jp, err := p.open("nsenter")
+		switch {
+		case tc.msg != "" && (err == nil || err.Error() != tc.msg):
+			t.Errorf("nsenter %q: open: %v; want %q", tc.args, err, tc.msg)
+		case tc.msg == "" && err != nil:
+			t.Errorf("nsenter %q: open: %v", tc.args, err)
+		case tc.msg == "":
+			// A checked target: every file is open, whether or not the
+			// pidfd is taken, and --netns goes on to the JoinPlan.
+			for _, j := range jp.Joins {
+				if j.Fd < 0 {
+					t.Errorf("nsenter %q: %s not opened", tc.args, j.Type)
+				}
+				unix.Close(j.Fd)
+			}
+			if jp.Netns != p.Netns {
+				t.Errorf("nsenter %q: Netns %+v, want %+v", tc.args, jp.Netns, p.Netns)
 			}
 		}
 	}

@@ -385,6 +385,45 @@ func TestBinfmt(t *testing.T) {
 	})
 }
 
+// TestBinfmtProc: a bare --mount-binfmt mounts a new /proc first, and
+// binfmt_misc on it, where util-linux 2.43 would and can (a child forked
+// into a new PID namespace); elsewhere, or with a directory, binfmt_misc
+// goes on the /proc there is. As root and unprivileged.
+func TestBinfmtProc(t *testing.T) {
+	testutil.RequireRoot(t)
+	if _, err := os.Stat("/proc/sys/fs/binfmt_misc"); err != nil {
+		t.Skip("no binfmt_misc on this kernel")
+	}
+	// How many /proc mounts there are, whether binfmt_misc is mounted on
+	// the topmost one, and whether /proc shows few processes (a new PID
+	// namespace's) or many.
+	probe := `awk '$5 == "/proc" { n++; top = $1 } $5 == "/proc/sys/fs/binfmt_misc" { on = $2 }
+		END { print n " proc, binfmt_misc on " (on == top ? "the top one" : "another") }' /proc/self/mountinfo
+		[ "$(ls /proc | grep -c '^[0-9]')" -lt 20 ] && echo few processes || echo many processes`
+	u := testutil.Unprivileged(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"-fp", "--mount-binfmt"}, "2 proc, binfmt_misc on the top one\nfew processes\n"},
+			{[]string{"-fp", "-l", ":nsbx:M::NSBXMAGIC::/bin/true:"}, "2 proc, binfmt_misc on the top one\nfew processes\n"},
+			{[]string{"-fp", "--mount-proc", "--mount-binfmt"}, "2 proc, binfmt_misc on the top one\nfew processes\n"},
+			{[]string{"-fp", "--mount-binfmt=/proc/sys/fs/binfmt_misc"}, "1 proc, binfmt_misc on the top one\nmany processes\n"},
+			{[]string{"--mount-binfmt"}, "1 proc, binfmt_misc on the top one\nmany processes\n"},
+		} {
+			for _, as := range []*testutil.User{nil, u} {
+				args := append(append([]string{bin, "unshare", "-r"}, c.args...), "sh", "-c", probe)
+				r := testutil.RunWith(t, testutil.Opts{User: as}, args...)
+				if r.Stdout != c.want || r.Stderr != "" || r.Code != 0 {
+					t.Errorf("unshare -r %s (user %v): want %q, got %s", strings.Join(c.args, " "), as != nil, c.want, r.String())
+				}
+			}
+		}
+	})
+}
+
 // TestStageRefusesSetuid: the internal stages never act in a set-user-ID
 // process, so installing nsbox set-user-ID root gives no applet privilege
 // through them.

@@ -33,6 +33,7 @@ type options struct {
 	owner             *[2]uint32 // uid, gid
 
 	mountProc, mountBinfmt, loadInterp *string
+	binfmtProc                         bool   // a bare --mount-binfmt or -l asks for /proc too (2.43)
 	propagation                        string // "" or a key of propagationFlags
 	setgroups                          string // "", "allow" or "deny"
 	keepCaps                           bool
@@ -127,8 +128,24 @@ func (o *options) defineSetup(fs *pflag.FlagSet) {
 	}).NoOptDefVal = "KILL"
 	fs.BoolVar(&o.forward, "forward-signals", false, "")
 	given(fs, "mount-proc", "", &o.mountProc).NoOptDefVal = "/proc"
-	given(fs, "mount-binfmt", "", &o.mountBinfmt).NoOptDefVal = binfmtDir
-	given(fs, "load-interp", "l", &o.loadInterp)
+	// util-linux 2.43: --mount-binfmt without a directory, and -l before
+	// any --mount-binfmt, mount binfmt_misc on a new /proc, unless
+	// --mount-proc names the proc mount.
+	value(fs, "mount-binfmt", "", func(v string) error {
+		if v == applet.NoFile {
+			v, o.binfmtProc = binfmtDir, true
+		}
+		o.mountBinfmt = &v
+		return nil
+	}).NoOptDefVal = applet.NoFile
+	value(fs, "load-interp", "l", func(v string) error {
+		if o.mountBinfmt == nil {
+			dir := binfmtDir
+			o.mountBinfmt, o.binfmtProc = &dir, true
+		}
+		o.loadInterp = &v
+		return nil
+	})
 	value(fs, "propagation", "", func(v string) error {
 		o.propagation = v
 		return failIf(!validPropagation(v), "unsupported propagation mode: %s", v)

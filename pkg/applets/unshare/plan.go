@@ -74,6 +74,13 @@ func (o *options) plan(c caller) (*plan, error) {
 	if o.forward {
 		p.fork = true
 	}
+	// A bare --mount-binfmt (or -l) mounts a new /proc first in 2.43. Only
+	// a child forked into a new PID namespace can: a new user namespace
+	// may not mount proc for the caller's PID namespace (EPERM). Elsewhere
+	// binfmt_misc goes on the /proc there is, as before 2.43.
+	if o.binfmtProc && o.mountProc == nil && p.fork && p.unshare&unix.CLONE_NEWPID != 0 {
+		s.ProcDir = "/proc"
+	}
 	s.Uid, s.Gid = o.setuid, o.setgid
 	s.Root, s.Wd = o.root, o.wd
 	s.KeepCaps = o.keepCaps && p.unshare&unix.CLONE_NEWUSER != 0
@@ -98,12 +105,9 @@ func (p *plan) namespaces(o *options) {
 		p.unshare |= unix.CLONE_NEWNS
 		s.ProcDir = *o.mountProc
 	}
-	if o.mountBinfmt != nil || o.loadInterp != nil {
+	if o.mountBinfmt != nil {
 		p.unshare |= unix.CLONE_NEWNS | unix.CLONE_NEWUSER
-		s.BinfmtDir = binfmtDir
-		if o.mountBinfmt != nil {
-			s.BinfmtDir = *o.mountBinfmt
-		}
+		s.BinfmtDir = *o.mountBinfmt
 		if o.loadInterp != nil {
 			s.Interp = *o.loadInterp
 		}

@@ -230,6 +230,32 @@ func TestPlan(t *testing.T) {
 			`ns=mnt,user propagation=private binfmt=/b interp=:a:M::x::/bin/i: exec=true["true"] route=inPlace purego=forkStage`},
 		{[]string{"--load-interp=:a:M::x::/bin/i:", "true"},
 			`ns=mnt,user propagation=private binfmt=/proc/sys/fs/binfmt_misc interp=:a:M::x::/bin/i: exec=true["true"] route=inPlace purego=forkStage`},
+		// 2.43: a bare --mount-binfmt, or -l before any --mount-binfmt,
+		// mounts a new /proc first (--mount-proc names it); nsbox does
+		// where it can be mounted, in a child forked into a new PID
+		// namespace.
+		{[]string{"--mount-binfmt", "-fp", "true"},
+			`ns=mnt,pid,user fork propagation=private proc=/proc binfmt=/proc/sys/fs/binfmt_misc exec=true["true"] route=forkStage`},
+		{[]string{"--mount-binfmt=/proc/sys/fs/binfmt_misc", "-fp", "true"},
+			`ns=mnt,pid,user fork propagation=private binfmt=/proc/sys/fs/binfmt_misc exec=true["true"] route=forkStage`},
+		{[]string{"-fp", "-l", ":a:M::x::/bin/i:", "true"},
+			`ns=mnt,pid,user fork propagation=private proc=/proc binfmt=/proc/sys/fs/binfmt_misc interp=:a:M::x::/bin/i: exec=true["true"] route=forkStage`},
+		{[]string{"-fp", "--mount-binfmt=/b", "-l", ":a:M::x::/bin/i:", "true"},
+			`ns=mnt,pid,user fork propagation=private binfmt=/b interp=:a:M::x::/bin/i: exec=true["true"] route=forkStage`},
+		{[]string{"-fp", "-l", ":a:M::x::/bin/i:", "--mount-binfmt=/b", "true"},
+			`ns=mnt,pid,user fork propagation=private proc=/proc binfmt=/b interp=:a:M::x::/bin/i: exec=true["true"] route=forkStage`},
+		{[]string{"--mount-proc=/p", "--mount-binfmt", "-fp", "true"},
+			`ns=mnt,pid,user fork propagation=private proc=/p binfmt=/proc/sys/fs/binfmt_misc exec=true["true"] route=forkStage`},
+		{[]string{"--mount-binfmt", "--mount-proc=/p", "-fp", "true"},
+			`ns=mnt,pid,user fork propagation=private proc=/p binfmt=/proc/sys/fs/binfmt_misc exec=true["true"] route=forkStage`},
+		{[]string{"--mount-binfmt", "--kill-child", "-p", "true"}, // --kill-child forks
+			`ns=mnt,pid,user fork pdeathsig=9 propagation=private proc=/proc binfmt=/proc/sys/fs/binfmt_misc exec=true["true"] route=forkStage`},
+		// Without a fork into a new PID namespace the /proc there is
+		// stays (2.43 fails: mount /proc failed: Operation not permitted).
+		{[]string{"--mount-binfmt", "-p", "true"},
+			`ns=mnt,pid,user propagation=private binfmt=/proc/sys/fs/binfmt_misc exec=true["true"] route=inPlace purego=forkStage`},
+		{[]string{"--mount-binfmt", "-f", "true"},
+			`ns=mnt,user fork propagation=private binfmt=/proc/sys/fs/binfmt_misc exec=true["true"] route=forkStage`},
 		{[]string{"--hostname", "box", "true"}, `ns=uts hostname=box exec=true["true"] route=inProcess`},
 		{[]string{"--hostname=", "true"}, `ns=uts hostname= exec=true["true"] route=inProcess`},
 		// The fork: util-linux's own way unless the child has work to do.
