@@ -133,13 +133,12 @@ func (s *setup) newBridge() error {
 	if err != nil {
 		return err
 	}
-	snooping := false
 	s.br.mac = mac
-	nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: c.Bridge, TxQLen: -1, HardwareAddr: mac}, MulticastSnooping: &snooping}
-	if err := s.h.LinkAdd(nb); err != nil {
+	idx, err := addBridge(s.h, c.Bridge, mac)
+	if err != nil {
 		return &Error{Op: "create bridge " + c.Bridge, Err: err}
 	}
-	idx := nb.Attrs().Index
+	nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: c.Bridge}}
 	h := s.h
 	s.u.push(func() { removeIfEmpty(h, idx, c.Bridge) })
 	s.res.BridgeCreated = true

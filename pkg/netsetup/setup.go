@@ -171,18 +171,14 @@ func (s *setup) makeVeth() error {
 		}
 	}
 	s.res.HostMAC, s.res.IfMAC = hostMAC, ifMAC
-	v := &netlink.Veth{
-		LinkAttrs:        netlink.LinkAttrs{Name: s.hostIf, MTU: c.MTU, TxQLen: -1, NumTxQueues: 1, NumRxQueues: 1, HardwareAddr: hostMAC},
-		PeerName:         c.IfName,
-		PeerNamespace:    netlink.NsFd(c.Target.Fd()),
-		PeerHardwareAddr: ifMAC,
-		PeerTxQLen:       -1,
-	}
-	if err := s.h.LinkAdd(v); err != nil {
+	idx, err := addVeth(s.h, vethSpec{name: s.hostIf, peer: c.IfName, peerNs: c.Target.Fd(), mtu: c.MTU,
+		mac: hostMAC, peerMAC: ifMAC, queues: 1})
+	if err != nil {
 		return &Error{Op: "create veth " + s.hostIf + " (peer " + c.IfName + " in " + c.Target.Name + ")", Err: err}
 	}
-	idx, h, name := v.Attrs().Index, s.h, s.hostIf
-	s.u.push(func() { h.LinkDel(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: name}}) })
+	h, name := s.h, s.hostIf
+	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: name}}
+	s.u.push(func() { h.LinkDel(v) })
 	if idx == 0 {
 		return &Error{Op: name, Err: Text("created, then not found")}
 	}
