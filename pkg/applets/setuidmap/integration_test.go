@@ -459,7 +459,7 @@ func TestFileCapsInstall(t *testing.T) {
 	}
 	for _, argv := range [][]string{{"unshare", "-n", "true"}, {"nsenter", "-t", "1", "-n", "true"}} {
 		r := f.run(t, argv[0], argv[1:]...)
-		if r.Code != 1 || r.Stderr != argv[0]+": refusing to run with file capabilities: only setuidmap may be installed privileged\n" {
+		if r.Code != 1 || r.Stderr != argv[0]+": refusing to run with file capabilities: only setuidmap and mkbridge may be installed privileged\n" {
 			t.Errorf("%v with file capabilities: %s", argv, r)
 		}
 	}
