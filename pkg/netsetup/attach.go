@@ -298,11 +298,11 @@ func InspectAttachment(name string, t *Target, ifname string) (*Live, error) {
 			lv.Bridge = m.Attrs().Name
 		}
 	}
-	ch, err := t.handle()
+	ch, done, err := t.handle()
 	if err != nil {
 		return nil, err
 	}
-	defer ch.Close()
+	defer done()
 	peer, err := ch.LinkByName(ifname)
 	if err != nil {
 		if isNotFound(err) {

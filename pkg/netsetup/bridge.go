@@ -30,6 +30,10 @@ func (s *setup) bridge() error {
 		s.br = br
 		return s.planAddrs()
 	}
+	if s.c.Owner != nil { // no lock: the bridge is never created
+		l, err := s.h.LinkByName(s.c.Bridge)
+		return s.ownerBridge(l, err)
+	}
 	lk, err := lock()
 	if err != nil {
 		return err
