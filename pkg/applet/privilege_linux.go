@@ -60,18 +60,7 @@ var ErrCgoFileCaps error = &Exit{Code: 1, Msg: "refusing to run with file capabi
 // ErrCgoFileCaps rather than leave the capabilities on its other threads.
 func DropToCaller(uid, gid int, perm Caps) error {
 	if os.Geteuid() == uid && os.Getegid() == gid {
-		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-		data := capData(perm, 0)
-		_, _, e := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
-		runtime.KeepAlive(&hdr)
-		runtime.KeepAlive(&data)
-		if e == syscall.ENOTSUP {
-			return ErrCgoFileCaps
-		}
-		if e != 0 {
-			return &CapError{Err: e}
-		}
-		return nil
+		return CutAllThreads(perm)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return &CapError{Op: "prctl", Err: err}
@@ -83,6 +72,27 @@ func DropToCaller(uid, gid int, perm Caps) error {
 		return &CapError{Op: "setresuid", Err: err}
 	}
 	return SetCaps(perm, 0)
+}
+
+// CutAllThreads sets the permitted set of every thread to perm, with
+// nothing effective, in one all-threads capset: for a process installed
+// with file capabilities, whose threads all hold the same sets (a
+// set-user-ID process after DropToCaller holds them on one thread only,
+// and capset would fail on the others: use SetCaps). The cgo build
+// cannot (ErrCgoFileCaps).
+func CutAllThreads(perm Caps) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := capData(perm, 0)
+	_, _, e := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
+	runtime.KeepAlive(&hdr)
+	runtime.KeepAlive(&data)
+	if e == syscall.ENOTSUP {
+		return ErrCgoFileCaps
+	}
+	if e != 0 {
+		return &CapError{Err: e}
+	}
+	return nil
 }
 
 // SetCaps sets the calling thread's permitted set to perm and its
