@@ -145,7 +145,7 @@ func (s *setup) ownerSlot() error {
 			return &Error{Op: "record the port of uid " + strconv.FormatUint(uint64(o.UID), 10) + " on " + s.hostIf, Err: err}
 		}
 	}
-	return s.quota(o.Ports)
+	return s.slotsTaken()
 }
 
 // ownerCount counts the user's ports on the bridge, this one included
@@ -180,6 +180,16 @@ func (e *QuotaError) Error() string {
 
 func (s *setup) quota(have int) error {
 	return &QuotaError{UID: s.c.Owner.UID, Bridge: s.c.Bridge, Have: have, Ports: s.c.Owner.Ports}
+}
+
+// slotsTaken is the refusal when every slot is taken: the ports counted
+// on the bridge (at least the slots).
+func (s *setup) slotsTaken() error {
+	n, err := countOwned(s.br.index, s.c.Owner.UID, s.c.Bridge)
+	if err != nil || n < s.c.Owner.Ports {
+		n = s.c.Owner.Ports
+	}
+	return s.quota(n)
 }
 
 // ownerEnds is Ends of t limited to the host ends that record a port of

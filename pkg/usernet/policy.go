@@ -7,6 +7,7 @@ package usernet
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -71,6 +72,7 @@ func (e *Error) Error() string {
 func Parse(r io.Reader) ([]Rule, error) {
 	sc := bufio.NewScanner(io.LimitReader(r, maxSize+1))
 	sc.Buffer(make([]byte, maxLine+1), maxLine+1)
+	sc.Split(lines)
 	var rules []Rule
 	n, size := 0, 0
 	for sc.Scan() {
@@ -82,11 +84,11 @@ func Parse(r io.Reader) ([]Rule, error) {
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
 		}
+		if strings.IndexFunc(line, func(c rune) bool { return c < ' ' && c != '\t' || c == 0x7f }) >= 0 {
+			return nil, &Error{Line: n, Msg: "a control character"}
+		}
 		f := strings.FieldsFunc(line, func(c rune) bool { return c == ' ' || c == '\t' })
 		if len(f) == 0 {
-			if strings.Trim(line, " \t") != "" {
-				return nil, &Error{Line: n, Msg: "a character that is not a blank in an empty line"}
-			}
 			continue
 		}
 		rule, err := parseRule(f)
@@ -103,6 +105,19 @@ func Parse(r io.Reader) ([]Rule, error) {
 		return nil, &Error{Msg: err.Error()}
 	}
 	return rules, nil
+}
+
+// lines splits at '\n' only (bufio.ScanLines would take a "\r\n" as
+// the end of a line: a carriage return is refused as any control
+// character).
+func lines(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }
 
 func parseRule(f []string) (Rule, error) {
