@@ -1,7 +1,6 @@
 package usernet
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -46,12 +45,14 @@ func Open() (*os.File, error) {
 			flags, kind = unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, unix.S_IFREG
 		}
 		fd, err := unix.Openat(dir, name, flags, 0)
+		var st unix.Stat_t
+		isLink := err != nil && unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK
 		unix.Close(dir)
 		switch {
-		case err == unix.ELOOP || err == unix.ENOTDIR && !last:
-			return nil, &Error{Msg: fmt.Sprintf("refused: %s is a symbolic link or not a directory", path)}
-		case errors.Is(err, unix.ENOENT):
-			return nil, &PathError{Path: path, Err: err}
+		case isLink:
+			return nil, &Error{Msg: fmt.Sprintf("refused: %s is a symbolic link", path)}
+		case err == unix.ENOTDIR && !last:
+			return nil, &Error{Msg: fmt.Sprintf("refused: %s is not a directory", path)}
 		case err != nil:
 			return nil, &PathError{Path: path, Err: err}
 		}

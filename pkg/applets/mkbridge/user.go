@@ -33,9 +33,11 @@ import (
 //     slots, addresses allocated) or the tear-down of the caller's ports
 //     only, as root's, with its rollback.
 //
-// The environment is never read (the policy's path is a constant, the
-// messages are in the C locale, /run/netns is a constant) and the target
-// is used by descriptor only.
+// The environment is cleared before anything else (the policy's path is a
+// constant, the messages are in the C locale, /run/netns is a constant):
+// only the Go runtime has read its own knobs before main (GOGC,
+// GOMAXPROCS, GODEBUG: tuning and diagnostics; GOTRACEBACK it forces to
+// none in a set-user-ID process). The targets are used by descriptor only.
 
 // userOptions are the options a user may not give, and why.
 var userOptions = []struct{ name, why string }{
@@ -51,6 +53,7 @@ var userOptions = []struct{ name, why string }{
 // runUser is mkbridge on the unprivileged path (see above).
 func runUser(e *applet.Env) error {
 	runtime.LockOSThread() // the capabilities kept are this thread's: never unlocked
+	os.Clearenv()          // nothing after this reads the caller's environment
 	uid, gid := os.Getuid(), os.Getgid()
 	fileCaps := os.Geteuid() == uid // else set-user-ID
 	if err := applet.DropToCaller(uid, gid, applet.CapNetAdmin|applet.CapSysAdmin); err != nil {
