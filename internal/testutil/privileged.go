@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -59,4 +60,26 @@ func CapsCopy(t testing.TB, bin, caps string, names ...string) string {
 		t.Fatalf("setcap: %v: %s", err, out)
 	}
 	return dir
+}
+
+// ThreadCaps returns the Uid, CapPrm and CapEff lines of a
+// /proc/.../status file (fields joined by one space): what a privileged
+// applet's drop left a thread.
+func ThreadCaps(path string) (uid, prm, eff string) {
+	b, _ := os.ReadFile(path)
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "Uid:":
+			uid = strings.Join(f[1:], " ")
+		case "CapPrm:":
+			prm = f[1]
+		case "CapEff:":
+			eff = f[1]
+		}
+	}
+	return
 }

@@ -17,26 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// status returns the Uid, CapPrm and CapEff lines of a status file.
-func status(path string) (uid, prm, eff string) {
-	b, _ := os.ReadFile(path)
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 2 {
-			continue
-		}
-		switch f[0] {
-		case "Uid:":
-			uid = strings.Join(f[1:], " ")
-		case "CapPrm:":
-			prm = f[1]
-		case "CapEff:":
-			eff = f[1]
-		}
-	}
-	return
-}
-
 // TestDropToCaller runs the drop in a child that is set up as a
 // set-user-ID root execution would be (real uid the user's, effective 0),
 // with several threads: the locked thread keeps only CAP_SETUID,
@@ -82,7 +62,7 @@ func dropChild(us string) {
 	ids := fmt.Sprintf("%d %d %d %d", uid, uid, uid, uid)
 	check := func(what, wprm, weff string) {
 		self := "/proc/thread-self/status"
-		if u, p, e := status(self); u != ids || p != wprm || e != weff {
+		if u, p, e := testutil.ThreadCaps(self); u != ids || p != wprm || e != weff {
 			fail("%s: this thread: Uid %s CapPrm %s CapEff %s", what, u, p, e)
 		}
 		tids, _ := filepath.Glob("/proc/self/task/*/status")
@@ -93,7 +73,7 @@ func dropChild(us string) {
 			if p == fmt.Sprintf("/proc/self/task/%d/status", unix.Gettid()) {
 				continue
 			}
-			if u, pr, e := status(p); u != ids || pr != "0000000000000000" || e != "0000000000000000" {
+			if u, pr, e := testutil.ThreadCaps(p); u != ids || pr != "0000000000000000" || e != "0000000000000000" {
 				fail("%s: %s: Uid %s CapPrm %s CapEff %s", what, p, u, pr, e)
 			}
 		}
