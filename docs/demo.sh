@@ -231,7 +231,7 @@ elif [ "$NET" = userbridge ]; then
 	NETDONE=1
 	HOSTIF=${out%% *}
 	PEER=$BRIDGE_ADDR
-	note "the host end $HOSTIF records the port as $ME's: $(ip -o link show dev "$HOSTIF" 2>/dev/null | grep -o 'altname nsbox-user[^ ]*' | head -n 1)"
+	note "the host end $HOSTIF records the port as $ME's: $(ip -o link show dev "$HOSTIF" 2>/dev/null | grep -o 'altname nsbox-user[^ \\]*' | head -n 1)"
 else
 	note "skipped (see 1): the container keeps lo only"
 	PEER=127.0.0.1
