@@ -70,9 +70,5 @@ func eachAttr(b []byte, f func(t uint16, v []byte)) {
 // of the link looked up before, only one that still has this name is
 // deleted.
 func delByAltName(name string) error {
-	req := nl.NewNetlinkRequest(unix.RTM_DELLINK, unix.NLM_F_ACK)
-	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
-	req.AddData(nl.NewRtAttr(unix.IFLA_ALT_IFNAME, nl.ZeroTerminated(name)))
-	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
-	return err
+	return dellink(nl.NewRtAttr(unix.IFLA_ALT_IFNAME, nl.ZeroTerminated(name)))
 }

@@ -119,14 +119,7 @@ func (s *setup) ownerBridge(l netlink.Link, err error) error {
 	case c.MAC != nil && c.MAC.String() == l.Attrs().HardwareAddr.String():
 		return &Error{Op: c.MAC.String(), Err: Text("the bridge's own MAC address")}
 	}
-	a := l.Attrs()
-	brAddrs, err := linkPrefixes(a.Index)
-	if err != nil {
-		return &Error{Op: "addresses of " + c.Bridge, Err: err}
-	}
-	last4, last6 := bridgeHints(a.Alias)
-	s.br = &bridgeInfo{index: a.Index, brAddrs: brAddrs, ours: isOurBridge(a.Alias), last4: last4, last6: last6, mac: a.HardwareAddr}
-	return s.planAddrs()
+	return s.takeBridge(l)
 }
 
 // ownerSlot takes the first free slot of the user's ports on the bridge:
