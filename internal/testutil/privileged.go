@@ -1,11 +1,17 @@
 package testutil
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // SetuidCopy is a set-user-ID root copy of bin called nsbox, in a new
@@ -82,4 +88,73 @@ func ThreadCaps(path string) (uid, prm, eff string) {
 		}
 	}
 	return
+}
+
+// setuidChildEnv marks the child of SetuidChild (the test user's uid).
+const setuidChildEnv = "NSBOX_TESTUTIL_SETUID_CHILD"
+
+// SetuidChild runs child in a new process of the test binary (the test
+// run again there alone) made to look like a set-user-ID root execution
+// by the test user (see actSetuid), and fails the test when child returns
+// an error. A test that calls it does nothing else.
+func SetuidChild(t *testing.T, child func(uid int) error) {
+	if us := os.Getenv(setuidChildEnv); us != "" {
+		uid, _ := strconv.Atoi(us)
+		err := actSetuid(uid)
+		if err == nil {
+			err = child(uid)
+		}
+		if err != nil {
+			fmt.Printf("FAIL %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Println("child ok")
+		os.Exit(0)
+	}
+	RequireRoot(t)
+	u := Unprivileged(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), setuidChildEnv+"="+strconv.Itoa(u.UID))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "child ok\n") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// actSetuid makes this process look like a set-user-ID root execution by
+// user uid: this thread locked, four other threads kept busy (a drop must
+// reach them), the real uid uid and the effective and saved ones 0.
+func actSetuid(uid int) error {
+	runtime.LockOSThread()
+	for i := 0; i < 4; i++ {
+		go func() {
+			for {
+				runtime.Gosched()
+			}
+		}()
+	}
+	return syscall.Setresuid(uid, 0, 0)
+}
+
+// CheckThreads checks that every id of every thread is uid, that the
+// calling thread's permitted and effective capabilities are prm and eff
+// (hex, as /proc prints them), and that every other thread has none.
+func CheckThreads(uid int, prm, eff string) error {
+	ids := fmt.Sprintf("%d %d %d %d", uid, uid, uid, uid)
+	if u, p, e := ThreadCaps("/proc/thread-self/status"); u != ids || p != prm || e != eff {
+		return fmt.Errorf("this thread: Uid %s CapPrm %s CapEff %s", u, p, e)
+	}
+	tids, _ := filepath.Glob("/proc/self/task/*/status")
+	if len(tids) < 2 {
+		return fmt.Errorf("only %d threads", len(tids))
+	}
+	for _, p := range tids {
+		if p == fmt.Sprintf("/proc/self/task/%d/status", unix.Gettid()) {
+			continue
+		}
+		if u, pr, e := ThreadCaps(p); u != ids || pr != "0000000000000000" || e != "0000000000000000" {
+			return fmt.Errorf("%s: Uid %s CapPrm %s CapEff %s", p, u, pr, e)
+		}
+	}
+	return nil
 }
