@@ -9,6 +9,7 @@
 #   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin,
 #                        the manual pages and the bash and zsh completion
 #   make install-setuid  a separate set-user-ID root copy, $(DESTDIR)$(PREFIX)/bin/setuidmap
+#                        and mkbridge (a hard link to it)
 #   make install-setcap  the same with file capabilities instead (the CGO_ENABLED=0 build)
 #   make vm              boot the u-root image under QEMU and run the walk-through (docs/vm.md)
 #   make vm-shell        the same image, an interactive shell instead of the walk-through
@@ -319,33 +320,44 @@ uninstall-cni:
 	@f='$(DESTDIR)$(CNI_BINDIR)/nsbox-bridge'; [ ! -L "$$f" ] || { echo "rm $$f"; rm -f "$$f"; }
 
 # setuidmap needs root's CAP_SETUID/CAP_SETGID to write range maps for an
-# unprivileged user. It gets them from a separate copy of the binary,
-# owned by root and mode 4755, called setuidmap: only setuidmap (and
-# newuidmap/newgidmap) act on the privilege, and drop it at once to the
-# caller with just the capability each write needs; every other applet run
-# through the copy has it dropped before it starts, and the internal
-# stages refuse to run. The ordinary nsbox and its links stay unprivileged.
-# The applet symlink "setuidmap" that "make install" made is removed first,
-# so that install never writes through it onto nsbox itself.
+# unprivileged user, and mkbridge root's CAP_NET_ADMIN (and, for a moment,
+# CAP_SYS_ADMIN) to give a user's rootless container a port on a bridge
+# that /etc/nsbox/usernet allows (docs/mkbridge.md). They get them from a
+# separate copy of the binary, owned by root and mode 4755, called
+# setuidmap, with a hard link to it called mkbridge: only setuidmap (and
+# newuidmap/newgidmap) and mkbridge act on the privilege, and drop it at
+# once to the caller with just the capability each step needs; every other
+# applet run through the copy has it dropped before it starts, and the
+# internal stages refuse to run. A name can be faked (argv[0]), so the
+# copy is one file: what stops a user is the policy of each (/etc/subuid,
+# /etc/nsbox/usernet), not the name. The ordinary nsbox and its links stay
+# unprivileged. The applet symlinks that "make install" made are removed
+# first, so that install never writes through them onto nsbox itself.
+
 install-setuid: out/nsbox
 	install -d '$(BINDIR)'
-	rm -f '$(BINDIR)/setuidmap'
+	rm -f '$(BINDIR)/setuidmap' '$(BINDIR)/mkbridge'
 	install -o root -g root -m 4755 out/nsbox '$(BINDIR)/setuidmap'
+	ln '$(BINDIR)/setuidmap' '$(BINDIR)/mkbridge'
 
-# The other way to give setuidmap its privilege: file capabilities, no
-# set-user-ID bit. The copy is the CGO_ENABLED=0 build: a process with file
-# capabilities keeps its ids, so the capabilities must be cut on every
+# The other way to give them their privilege: file capabilities, no
+# set-user-ID bit. The copies are the CGO_ENABLED=0 build: a process with
+# file capabilities keeps its ids, so the capabilities must be cut on every
 # thread, which only Go's AllThreadsSyscall does, and it is not available
-# with cgo (the cgo build refuses to run with file capabilities).
+# with cgo (the cgo build refuses to run with file capabilities). Two
+# copies, each with only its own capabilities: setuidmap's cannot act as
+# mkbridge, nor mkbridge's as setuidmap, whatever name runs them.
 SETCAP = $(shell command -v setcap 2>/dev/null || echo /usr/sbin/setcap)
 install-setcap: out/nsbox-purego
 	install -d '$(BINDIR)'
-	rm -f '$(BINDIR)/setuidmap'
+	rm -f '$(BINDIR)/setuidmap' '$(BINDIR)/mkbridge'
 	install -o root -g root -m 0755 out/nsbox-purego '$(BINDIR)/setuidmap'
 	$(SETCAP) cap_setuid,cap_setgid,cap_setfcap+ep '$(BINDIR)/setuidmap'
+	install -o root -g root -m 0755 out/nsbox-purego '$(BINDIR)/mkbridge'
+	$(SETCAP) cap_net_admin,cap_sys_admin+ep '$(BINDIR)/mkbridge'
 
 uninstall-setuid uninstall-setcap:
-	rm -f '$(BINDIR)/setuidmap'
+	rm -f '$(BINDIR)/setuidmap' '$(BINDIR)/mkbridge'
 
 # Removes the binary and every entry of BINDIR that resolves to it (the
 # applet symlinks, and hard links).

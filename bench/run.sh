@@ -20,6 +20,9 @@
 #                                                           mkbridge --new), then 50 and
 #                                                           500 containers on one bridge,
 #                                                           1 and 50 targets per process
+#   bench/usernet.sh NSBOX                                  a rootless container's port
+#                                                           through the set-user-ID mkbridge
+#                                                           beside root's (target <= 1.3x)
 #   bench/cni.sh NSBOX out/cnitools                        nsbox-bridge (CNI) beside the
 #                                                           reference bridge + host-local;
 #                                                           500 ADDs then one GC
@@ -128,6 +131,10 @@ piece lsns "${LSNS_ENV[@]}" "$KIT/lsns.sh" util-linux "nsbox=$NSBOX"
 # direct), then at 50 and 500 containers on one bridge, 1 and 50 per process
 section "container network: mkbridge beside ip (per container)"
 piece net env NSB_KIT="$KIT" "$REPO/bench/mkbridge.sh" "$NSBOX"
+# mkbridge for an unprivileged user (the set-user-ID install, by policy)
+# beside root's, for the same rootless container (USERNET_K, USERNET_ROUNDS)
+section "a rootless container's port: the privileged mkbridge beside root's"
+piece usernet "$REPO/bench/usernet.sh" "$NSBOX"
 # nsbox-bridge: ADD then DEL per container beside bridge + host-local, then
 # 500 ADDs and one GC (CNI_N, CNI_ROUNDS, CNI_SCALE; make cnitools first)
 section "CNI plugin: nsbox-bridge beside bridge + host-local"
@@ -207,6 +214,7 @@ awk '
 ' "$OUT/lsns-times.txt" | tee -a "$OUT/summary.txt"
 # mkbridge's targets: the summary lines of bench/mkbridge.sh
 grep -E '^(mkbridge( --new)?|the kernel alone), ' "$OUT/net.txt" | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
+grep -E '^usernet, ' "$OUT/usernet.txt" 2>/dev/null | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
 grep -E '^cni (add\+del|scale):' "$OUT/cni.txt" 2>/dev/null | sed 's/^/# /' | tee -a "$OUT/summary.txt" || true
 grep -m1 '^init total' "$OUT/inittrace.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u (C fast path): /' | tee -a "$OUT/summary.txt" || true
 grep -m1 '^init total' "$OUT/inittrace-go.txt" 2>/dev/null | sed 's/^/# nsbox unshare -u (Go applet, _NSBOX_NOFAST=1): /' | tee -a "$OUT/summary.txt" || true

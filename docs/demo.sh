@@ -9,8 +9,10 @@
 # handle (pin), eth0 on a demo bridge (mkbridge), lsns, then pivot into
 # ROOTFS with nsbox's init as PID 1, commands inside, nsenter from the host,
 # and a tear-down that checks nothing is left. As another user: the rootless
-# variant (pin --hold, no bridge; the transcript says what was skipped and
-# why). Exits 1 when a step fails, naming it, after removing what it made.
+# variant (pin --hold), with eth0 on the administrator's bridge when the
+# privileged mkbridge is installed and /etc/nsbox/usernet has a rule for the
+# user, else lo only (the transcript says what was skipped, why, and how to
+# get the bridge). Exits 1 when a step fails, naming it, after removing what it made.
 #
 # The bridge is nsboxdemo0 (10.213.0.1/24), removed at the end when the demo
 # made it. Traffic stays between the container and that bridge.
@@ -26,6 +28,8 @@ BRIDGE_ADDR=10.213.0.1
 BRIDGE_NET=10.213.0.1/24
 
 STEP="start"
+NET=""
+MKB=""
 W=""          # the work directory: the handle, the FIFOs, the inside script
 JOB=""        # the unshare process
 CPID=""       # the container's init, as the host sees it
@@ -78,6 +82,7 @@ cleanup() {
 	CLEANED=1
 	if [ -n "$CPID" ]; then kill -KILL "$CPID" 2>/dev/null; fi
 	if [ -n "$JOB" ]; then wait "$JOB" 2>/dev/null; fi
+	if [ -n "$NETDONE" ] && [ "$NET" = userbridge ]; then "$MKB" -d "$HOSTIF" >/dev/null 2>&1; fi
 	if [ -n "$NETDONE" ] && [ -e "$W/box/net" ]; then nsbox mkbridge -d "$W/box/net" >/dev/null 2>&1; fi
 	if [ -n "$MADE_BRIDGE" ]; then nsbox mkbridge --delete-bridge -b "$BRIDGE" >/dev/null 2>&1; fi
 	if [ -n "$PINNED" ]; then nsbox pin -d "$W/box" >/dev/null 2>&1; fi
@@ -122,12 +127,35 @@ else
 	RANGE_OPTS=(--map-users="1:$SUBU" --map-groups="1:$SUBG")
 	note "user namespace: 0 is $ME, 1.. the /etc/subuid block $SUBU (gids: $SUBG)"
 fi
+# userbridge: as another user, the administrator's privileged mkbridge (make
+# install-setuid or install-setcap) and a rule of /etc/nsbox/usernet that
+# gives this user a port on a bridge that is up with an IPv4 address.
+userbridge() {
+	MKB=$(command -v mkbridge 2>/dev/null) || return 1
+	[ -u "$MKB" ] || { command -v getcap >/dev/null && getcap "$MKB" 2>/dev/null | grep -q cap_net_admin; } || return 1
+	[ -r /etc/nsbox/usernet ] || return 1
+	local who br
+	who=" $ME $(id -u) $(id -Gn 2>/dev/null | sed 's/[^ ]*/@&/g') $(id -G | sed 's/[^ ]*/@&/g') "
+	for br in $(awk '!/^[ \t]*#/ && NF >= 3 { print $1, $2 }' /etc/nsbox/usernet |
+		while read -r w b; do case $who in *" $w "*) echo "$b" ;; esac; done); do
+		[ -d /sys/class/net/"$br"/bridge ] || continue
+		UADDR=$(ip -o -4 addr show dev "$br" 2>/dev/null | awk '{ print $4; exit }')
+		[ -n "$UADDR" ] && ip -o link show dev "$br" 2>/dev/null | grep -q 'state UP\|,UP' || continue
+		BRIDGE=$br BRIDGE_ADDR=${UADDR%/*} BRIDGE_NET=$UADDR
+		return 0
+	done
+	return 1
+}
 if [ "$(id -u)" = 0 ]; then
 	NET=bridge
 	note "network: eth0 on the bridge $BRIDGE ($BRIDGE_NET) by mkbridge; pins: mounts (pin)"
+elif userbridge; then
+	NET=userbridge
+	note "network: eth0 on the administrator's bridge $BRIDGE ($BRIDGE_NET) by the privileged mkbridge $MKB, as /etc/nsbox/usernet allows $ME"
+	note "pins: pin --hold (a holder process keeps the namespaces: an unprivileged user may not mount)"
 else
 	NET=lo
-	note "network: skipped the bridge: mkbridge needs root on the host (CAP_NET_ADMIN in the host's network namespace) and nsbox has no set-user-ID network helper; the container gets lo only, and pings itself"
+	note "network: skipped the bridge: mkbridge needs root on the host (CAP_NET_ADMIN in the host's network namespace), or the privileged mkbridge with a rule for $ME: as root, 'make install-setuid', a bridge up with an address (ip link add nsbox0 type bridge; ip addr add 10.88.0.1/16 dev nsbox0; ip link set nsbox0 up) and 'echo \"$ME nsbox0 1\" >>/etc/nsbox/usernet' (mkbridge(1), UNPRIVILEGED USERS); the container gets lo only, and pings itself"
 	note "pins: pin --hold (a holder process keeps the namespaces: an unprivileged user may not mount)"
 fi
 
@@ -196,6 +224,14 @@ if [ "$NET" = bridge ]; then
 	HOSTIF=${out%% *}
 	PEER=$BRIDGE_ADDR
 	run ip -br link show master "$BRIDGE"
+elif [ "$NET" = userbridge ]; then
+	show "$MKB" -b "$BRIDGE" "$CPID"
+	out=$("$MKB" -b "$BRIDGE" "$CPID" 2>&1) || { echo "$out"; die "mkbridge failed"; }
+	echo "$out"
+	NETDONE=1
+	HOSTIF=${out%% *}
+	PEER=$BRIDGE_ADDR
+	note "the host end $HOSTIF records the port as $ME's: $(ip -o link show dev "$HOSTIF" 2>/dev/null | grep -o 'altname nsbox-user[^ \\]*' | head -n 1)"
 else
 	note "skipped (see 1): the container keeps lo only"
 	PEER=127.0.0.1
@@ -238,7 +274,10 @@ for p in /proc/[0-9]*; do
   process ${p#/proc/} is still in the container's pid namespace"
 done
 run ls "$W/box"
-if [ -n "$NETDONE" ]; then
+if [ -n "$NETDONE" ] && [ "$NET" = userbridge ]; then
+	run "$MKB" -d "$HOSTIF"
+	NETDONE=""
+elif [ -n "$NETDONE" ]; then
 	run nsbox mkbridge -d "$W/box/net"
 	NETDONE=""
 fi

@@ -1,10 +1,12 @@
 package docs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +43,13 @@ func section(out, start string) string {
 // must show.
 func runDemo(t *testing.T, u *testutil.User) string {
 	t.Helper()
+	return runDemoWith(t, u, testutil.Opts{})
+}
+
+// runDemoWith is runDemo with more options (a PATH, a directory laid over
+// /etc).
+func runDemoWith(t *testing.T, u *testutil.User, o testutil.Opts) string {
+	t.Helper()
 	bin := testutil.Binary(t)
 	root := testutil.Rootfs(t)
 	script, err := filepath.Abs("demo.sh")
@@ -51,8 +60,8 @@ func runDemo(t *testing.T, u *testutil.User) string {
 	if u != nil {
 		tmp = u.Home
 	}
-	r := testutil.RunWith(t, testutil.Opts{User: u, Timeout: 2 * time.Minute, Env: []string{"TMPDIR=" + tmp}},
-		"bash", script, bin, root)
+	o.User, o.Timeout, o.Env = u, 2*time.Minute, append(o.Env, "TMPDIR="+tmp)
+	r := testutil.RunWith(t, o, "bash", script, bin, root)
 	out := r.Stdout
 	if r.Code != 0 || !strings.Contains(out, "\ndemo: OK\n") {
 		t.Fatalf("demo failed: %v", r)
@@ -155,5 +164,46 @@ func TestDemoUnprivileged(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^\s+1\s+\d+\s+65536$`).MatchString(section(out, "host$ cat /proc/")) {
 		t.Errorf("uid_map: want the subordinate block on 1:\n%s", section(out, "host$ cat /proc/"))
+	}
+}
+
+// TestDemoUnprivilegedBridge: where the administrator has installed the
+// privileged mkbridge (a set-user-ID copy on the user's PATH), made a
+// bridge and written a rule for the user, the rootless demo's container
+// gets eth0 on that bridge and pings it; its port is gone afterwards.
+func TestDemoUnprivilegedBridge(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t)
+	u := testutil.Unprivileged(t)
+	br := fmt.Sprintf("nsbtdemo%d", os.Getpid()%10000)
+	for _, args := range [][]string{{"link", "add", br, "type", "bridge"}, {"addr", "add", "10.216.0.1/24", "dev", br}, {"link", "set", br, "up"}} {
+		testutil.Must(t, testutil.Run(t, append([]string{"ip"}, args...)...), 0)
+	}
+	t.Cleanup(func() { testutil.Run(t, "ip", "link", "del", br) })
+	dir := testutil.SetuidCopy(t, testutil.Binary(t), "mkbridge")
+	etc := t.TempDir()
+	if err := os.Chmod(etc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(etc, "nsbox"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(etc, "nsbox", "usernet"), []byte("# the demo\n"+u.Name+" "+br+" 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := runDemoWith(t, u, testutil.Opts{Etc: etc, Env: []string{"PATH=" + dir + ":" + os.Getenv("PATH")}})
+	for _, want := range []string{
+		"network: eth0 on the administrator's bridge " + br + " (10.216.0.1/24) by the privileged mkbridge " + dir + "/mkbridge",
+		"\nhost$ " + dir + "/mkbridge -b " + br + " ",
+		"altname nsbox-user." + strconv.Itoa(u.UID) + "." + br + ".0",
+		"box# ping -c 1 -W 5 10.216.0.1\n",
+		"\nhost$ " + dir + "/mkbridge -d nsb",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("transcript lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "skipped the bridge") {
+		t.Errorf("the demo skipped the bridge")
 	}
 }

@@ -26,6 +26,7 @@ const helperErrFD = 3
 type helperConfig struct {
 	Binds   [][2]string // bind-mount [0] over [1]
 	Overlay string      // if set: overlay this directory over /etc instead
+	Etc     string      // with Overlay: a lower layer between it and /etc
 	UID     int
 	GID     int
 	Dir     string
@@ -69,7 +70,7 @@ func runHelper(cfgJSON string) {
 		}
 	}
 	if cfg.Overlay != "" {
-		if err := overlayEtc(cfg.Overlay); err != nil {
+		if err := overlayEtc(cfg.Overlay, cfg.Etc); err != nil {
 			fail(125, "%v", err)
 		}
 	}
@@ -122,10 +123,10 @@ func lookPathAsUser(prog string, env []string) (string, error) {
 	return "", fmt.Errorf("exec %s: %w in PATH %s", prog, fs.ErrNotExist, pathVar)
 }
 
-// overlayEtc mounts a read-only overlay of top over /etc, then puts the
-// mounts that were under /etc (bind-mounted /etc/hosts and the like) back on
-// top of it.
-func overlayEtc(top string) error {
+// overlayEtc mounts a read-only overlay of top (then extra, if set) over
+// /etc, then puts the mounts that were under /etc (bind-mounted /etc/hosts
+// and the like) back on top of it.
+func overlayEtc(top, extra string) error {
 	mounts, err := parseMountinfoFile("/proc/self/mountinfo")
 	if err != nil {
 		return err
@@ -156,6 +157,9 @@ func overlayEtc(top string) error {
 		subs = append(subs, saved{fd, m.point})
 	}
 	opts := "lowerdir=" + escapeOverlayPath(top) + ":/etc"
+	if extra != "" {
+		opts = "lowerdir=" + escapeOverlayPath(top) + ":" + escapeOverlayPath(extra) + ":/etc"
+	}
 	if err := unix.Mount("overlay", "/etc", "overlay", unix.MS_RDONLY, opts); err != nil {
 		return fmt.Errorf("mount overlay %s on /etc: %v", opts, err)
 	}

@@ -31,6 +31,10 @@ type Opts struct {
 	Dir     string        // working directory; "": the test's, or User.Home with User
 	Timeout time.Duration // kill the process group after this; 0: default (see above)
 	User    *User         // run as this user (see RunAs); nil: as the test process
+	// Etc, with User, is a directory laid over /etc besides the user's
+	// files (an overlay, read-only: its files keep their owners, modes
+	// and symbolic links), e.g. a policy file as etc/nsbox/usernet.
+	Etc string
 }
 
 // Result is how a command ended.
@@ -252,10 +256,11 @@ func start(t testing.TB, o Opts, argv []string) *Proc {
 		if dir == "" {
 			dir = u.Home
 		}
-		binds, overlay := prepareEtc(t, u)
+		binds, overlay := prepareEtc(t, u, o.Etc != "")
 		cfg, err := json.Marshal(helperConfig{
 			Binds:   binds,
 			Overlay: overlay,
+			Etc:     o.Etc,
 			UID:     u.UID,
 			GID:     u.GID,
 			Dir:     dir,

@@ -283,6 +283,33 @@ func TestRunAsOverlay(t *testing.T) {
 	}
 }
 
+// TestRunAsEtc: Opts.Etc lays a directory over /etc beside the user's
+// files: its files keep their owner, mode and symbolic links; the user's
+// passwd line is there too; the host's /etc is untouched.
+func TestRunAsEtc(t *testing.T) {
+	u := requireRunAs(t)
+	CheckNoLeaks(t)
+	etc := t.TempDir()
+	os.Chmod(etc, 0o755)
+	if err := os.MkdirAll(filepath.Join(etc, "nsboxtestdir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(etc, "nsboxtestdir", "f"), []byte("policy\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(etc, "nsboxtestdir", "f"), 0o604)
+	if err := os.Symlink("f", filepath.Join(etc, "nsboxtestdir", "l")); err != nil {
+		t.Fatal(err)
+	}
+	r := RunWith(t, Opts{User: u, Etc: etc}, "sh", "-c", `cat /etc/nsboxtestdir/f; stat -c '%u %a' /etc/nsboxtestdir/f; readlink /etc/nsboxtestdir/l; id -un`)
+	if want := "policy\n0 604\nf\nnsboxtest\n"; r.Stdout != want {
+		t.Errorf("got %q, want %q\n%v", r.Stdout, want, r)
+	}
+	if _, err := os.Stat("/etc/nsboxtestdir"); err == nil {
+		t.Errorf("/etc/nsboxtestdir appeared on the host")
+	}
+}
+
 // The overlay over /etc must not hide mounts under /etc (docker-style bind
 // mounts of /etc/hosts and friends). The test re-runs itself in a private
 // mount namespace, bind-mounts a file over /etc/hostname there, and checks

@@ -185,11 +185,11 @@ func (u *User) etcFiles() [][2]string {
 var forceOverlay = false
 
 // prepareEtc writes copies of the host's files with u appended into a new
-// directory and returns the helper's mount plan.
-func prepareEtc(t testing.TB, u *User) (binds [][2]string, overlay string) {
+// directory and returns the helper's mount plan (the overlay when force).
+func prepareEtc(t testing.TB, u *User, force bool) (binds [][2]string, overlay string) {
 	t.Helper()
 	dir := sharedTempDir(t) // the overlay's top layer: its root must be 0755
-	useOverlay := forceOverlay
+	useOverlay := forceOverlay || force
 	for _, f := range u.etcFiles() {
 		host, name := f[0], filepath.Base(f[0])
 		content, err := os.ReadFile(host)

@@ -15,7 +15,7 @@ func Secure() bool { return reexec.Secure() }
 
 // dropSecure gives an applet that is not Privileged nothing more than its
 // caller has when nsbox is installed set-user-ID or with file capabilities
-// (for setuidmap): every id is set back to the real one on every thread,
+// (for setuidmap and mkbridge): every id is set back to the real one on every thread,
 // which clears a set-user-ID root's capabilities too. File capabilities
 // that would survive that (a non-root caller still holding some) are
 // refused rather than cleared thread by thread.
@@ -37,7 +37,7 @@ func dropSecure() error {
 			return Errorf("capget failed: %s", Strerror(err))
 		}
 		if data[0].Permitted|data[1].Permitted|data[0].Effective|data[1].Effective != 0 {
-			return Errorf("refusing to run with file capabilities: only setuidmap may be installed privileged")
+			return Errorf("refusing to run with file capabilities: only setuidmap and mkbridge may be installed privileged")
 		}
 	}
 	return nil

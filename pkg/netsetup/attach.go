@@ -260,9 +260,15 @@ func unusedGroup(used map[uint32]bool) (uint32, error) {
 // deleteGroup deletes every link of group (RTM_DELLINK with IFLA_GROUP and
 // no index nor name: rtnl_group_dellink).
 func deleteGroup(group uint32) error {
+	return dellink(nl.NewRtAttr(unix.IFLA_GROUP, nl.Uint32Attr(group)))
+}
+
+// dellink sends an RTM_DELLINK that names no index, only attr, on a
+// socket of its own.
+func dellink(attr *nl.RtAttr) error {
 	req := nl.NewNetlinkRequest(unix.RTM_DELLINK, unix.NLM_F_ACK)
 	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
-	req.AddData(nl.NewRtAttr(unix.IFLA_GROUP, nl.Uint32Attr(group)))
+	req.AddData(attr)
 	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
 	return err
 }
@@ -298,11 +304,11 @@ func InspectAttachment(name string, t *Target, ifname string) (*Live, error) {
 			lv.Bridge = m.Attrs().Name
 		}
 	}
-	ch, err := t.handle()
+	ch, done, err := t.handle()
 	if err != nil {
 		return nil, err
 	}
-	defer ch.Close()
+	defer done()
 	peer, err := ch.LinkByName(ifname)
 	if err != nil {
 		if isNotFound(err) {

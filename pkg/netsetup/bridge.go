@@ -30,6 +30,10 @@ func (s *setup) bridge() error {
 		s.br = br
 		return s.planAddrs()
 	}
+	if s.c.Owner != nil { // no lock: the bridge is never created
+		l, err := s.h.LinkByName(s.c.Bridge)
+		return s.ownerBridge(l, err)
+	}
 	lk, err := lock()
 	if err != nil {
 		return err
@@ -73,16 +77,10 @@ func (s *setup) existingBridge(l netlink.Link) error {
 	if l.Type() != "bridge" {
 		return &Error{Op: c.Bridge, Err: Text("exists and is not a bridge (type " + l.Type() + ")")}
 	}
-	a := l.Attrs()
-	brAddrs, err := linkPrefixes(a.Index)
-	if err != nil {
-		return &Error{Op: "addresses of " + c.Bridge, Err: err}
-	}
-	last4, last6 := bridgeHints(a.Alias)
-	s.br = &bridgeInfo{index: a.Index, brAddrs: brAddrs, ours: isOurBridge(a.Alias), last4: last4, last6: last6, mac: a.HardwareAddr}
-	if err := s.planAddrs(); err != nil {
+	if err := s.takeBridge(l); err != nil {
 		return err
 	}
+	a := l.Attrs()
 	if c.AddBridgeAddrs {
 		if err := s.addBridgeAddrs(l); err != nil {
 			return err
@@ -99,6 +97,19 @@ func (s *setup) existingBridge(l netlink.Link) error {
 		}
 	}
 	return nil
+}
+
+// takeBridge reads the existing bridge l (its addresses, the hints of its
+// alias, its MAC address) and plans the addresses against it.
+func (s *setup) takeBridge(l netlink.Link) error {
+	a := l.Attrs()
+	brAddrs, err := linkPrefixes(a.Index)
+	if err != nil {
+		return &Error{Op: "addresses of " + s.c.Bridge, Err: err}
+	}
+	last4, last6 := bridgeHints(a.Alias)
+	s.br = &bridgeInfo{index: a.Index, brAddrs: brAddrs, ours: isOurBridge(a.Alias), last4: last4, last6: last6, mac: a.HardwareAddr}
+	return s.planAddrs()
 }
 
 // newBridge creates the bridge, marked as this package's, with its own

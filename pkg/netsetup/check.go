@@ -177,11 +177,11 @@ func addrState(add func(bool, string, ...any), dev string, a netlink.Addr) {
 }
 
 func checkTarget(t *Target, add func(bool, string, ...any)) error {
-	ch, err := t.handle()
+	ch, done, err := t.handle()
 	if err != nil {
 		return err
 	}
-	defer ch.Close()
+	defer done()
 	links, err := linkList(ch)
 	if err != nil {
 		return &Error{Op: "list links in " + t.Name, Err: err}

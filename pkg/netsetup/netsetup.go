@@ -64,6 +64,11 @@ type Config struct {
 	Promisc        bool    // the bridge in promiscuous mode
 	DAD            bool    // IPv6 addresses with duplicate address detection
 
+	// Owner, when set, makes the set-up an unprivileged user's port on
+	// the administrator's bridge (owner.go): the bridge must exist and be
+	// up, the port takes one of the user's slots, addresses are auto.
+	Owner *Owner
+
 	// hook, when set (tests), runs after each step; an error it returns
 	// fails the call there.
 	hook func(step string) error
@@ -127,6 +132,11 @@ func (u *undo) run() {
 func (c *Config) Validate() error {
 	if err := CheckIfName("bridge", c.Bridge); err != nil {
 		return err
+	}
+	if c.Owner != nil {
+		if err := c.validateOwner(); err != nil {
+			return err
+		}
 	}
 	if err := CheckIfName("interface", c.IfName); err != nil {
 		return err

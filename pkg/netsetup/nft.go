@@ -243,15 +243,7 @@ func nftAttrs(body []byte) map[uint16][]byte {
 }
 
 func parseAttrs(b []byte, out map[uint16][]byte) {
-	for len(b) >= unix.SizeofNlAttr {
-		l := int(binary.NativeEndian.Uint16(b[0:]))
-		t := binary.NativeEndian.Uint16(b[2:]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
-		if l < unix.SizeofNlAttr || l > len(b) {
-			return
-		}
-		out[t] = b[unix.SizeofNlAttr:l]
-		b = b[min(nlAlign(l), len(b)):]
-	}
+	eachAttr(b, func(t uint16, v []byte) { out[t] = v })
 }
 
 func cstr(b []byte) string {

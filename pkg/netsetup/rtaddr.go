@@ -15,36 +15,66 @@ import (
 // 500 containers have 500 link-local addresses: the cost would grow with
 // the bridge.
 func linkPrefixes(index int) ([]netip.Prefix, error) {
+	// nlmsghdr + ifaddrmsg {family, prefixlen, flags, scope, index}
+	req := make([]byte, unix.SizeofNlMsghdr+unix.SizeofIfAddrmsg)
+	binary.NativeEndian.PutUint32(req[unix.SizeofNlMsghdr+4:], uint32(index))
+	var out []netip.Prefix
+	err := strictDump(req, unix.RTM_GETADDR, func() { out = nil }, func(typ uint16, data []byte) {
+		if typ != unix.RTM_NEWADDR || len(data) < unix.SizeofIfAddrmsg {
+			return
+		}
+		bits, scope, idx := int(data[1]), data[3], int(binary.NativeEndian.Uint32(data[4:]))
+		if idx != index || scope != unix.RT_SCOPE_UNIVERSE {
+			return
+		}
+		a := map[uint16][]byte{}
+		parseAttrs(data[unix.SizeofIfAddrmsg:], a)
+		raw := a[unix.IFA_LOCAL]
+		if raw == nil {
+			raw = a[unix.IFA_ADDRESS]
+		}
+		if ip, ok := netip.AddrFromSlice(raw); ok {
+			out = append(out, netip.PrefixFrom(ip.Unmap(), bits))
+		}
+	})
+	return out, err
+}
+
+// strictDump sends req (a netlink header, filled in here as a dump of
+// type typ, then the request's body) on a new NETLINK_ROUTE socket of the
+// caller's network namespace with strict checking (the kernel filters by
+// what the body names), and calls each with the type and body of every
+// message of the reply. A dump the kernel interrupted (NLM_F_DUMP_INTR)
+// is made again, after reset, up to ten times.
+func strictDump(req []byte, typ uint16, reset func(), each func(typ uint16, data []byte)) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer unix.Close(fd)
 	if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_GET_STRICT_CHK, 1); err != nil {
-		return nil, err
+		return err
 	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, err
+		return err
 	}
+	ne := binary.NativeEndian
+	ne.PutUint32(req[0:], uint32(len(req)))
+	ne.PutUint16(req[4:], typ)
+	ne.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
 	for attempt := 0; ; attempt++ {
-		out, intr, err := dumpAddrs(fd, uint32(attempt+1), index)
+		reset()
+		ne.PutUint32(req[8:], uint32(attempt+1))
+		intr, err := dumpOnce(fd, req, uint32(attempt+1), each)
 		if err != nil || !intr || attempt == 9 {
-			return out, err
+			return err
 		}
 	}
 }
 
-func dumpAddrs(fd int, seq uint32, index int) (out []netip.Prefix, interrupted bool, err error) {
-	// nlmsghdr + ifaddrmsg {family, prefixlen, flags, scope, index}
-	req := make([]byte, unix.SizeofNlMsghdr+unix.SizeofIfAddrmsg)
-	ne := binary.NativeEndian
-	ne.PutUint32(req[0:], uint32(len(req)))
-	ne.PutUint16(req[4:], unix.RTM_GETADDR)
-	ne.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	ne.PutUint32(req[8:], seq)
-	ne.PutUint32(req[unix.SizeofNlMsghdr+4:], uint32(index))
+func dumpOnce(fd int, req []byte, seq uint32, each func(uint16, []byte)) (interrupted bool, err error) {
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, false, err
+		return false, err
 	}
 	buf := make([]byte, 1<<16)
 	for {
@@ -53,11 +83,11 @@ func dumpAddrs(fd int, seq uint32, index int) (out []netip.Prefix, interrupted b
 			continue
 		}
 		if err != nil {
-			return nil, false, err
+			return false, err
 		}
 		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
 		if err != nil {
-			return nil, false, err
+			return false, err
 		}
 		for _, m := range msgs {
 			if m.Header.Seq != seq {
@@ -68,31 +98,16 @@ func dumpAddrs(fd int, seq uint32, index int) (out []netip.Prefix, interrupted b
 			}
 			switch m.Header.Type {
 			case unix.NLMSG_DONE:
-				return out, interrupted, nil
+				return interrupted, nil
 			case unix.NLMSG_ERROR:
 				if len(m.Data) >= 4 {
-					if e := int32(ne.Uint32(m.Data)); e != 0 {
-						return nil, false, unix.Errno(-e)
+					if e := int32(binary.NativeEndian.Uint32(m.Data)); e != 0 {
+						return false, unix.Errno(-e)
 					}
 				}
-				return out, interrupted, nil
-			case unix.RTM_NEWADDR:
-				if len(m.Data) < unix.SizeofIfAddrmsg {
-					continue
-				}
-				bits, scope, idx := int(m.Data[1]), m.Data[3], int(ne.Uint32(m.Data[4:]))
-				if idx != index || scope != unix.RT_SCOPE_UNIVERSE {
-					continue
-				}
-				a := map[uint16][]byte{}
-				parseAttrs(m.Data[unix.SizeofIfAddrmsg:], a)
-				raw := a[unix.IFA_LOCAL]
-				if raw == nil {
-					raw = a[unix.IFA_ADDRESS]
-				}
-				if ip, ok := netip.AddrFromSlice(raw); ok {
-					out = append(out, netip.PrefixFrom(ip.Unmap(), bits))
-				}
+				return interrupted, nil
+			default:
+				each(m.Header.Type, m.Data)
 			}
 		}
 	}

@@ -69,6 +69,7 @@ type setup struct {
 	c              *Config
 	host           *Host
 	h, ch          *netlink.Handle // the host's; one inside the target
+	done           func()          // releases ch
 	hostIf         string
 	res            *Result
 	u              undo
@@ -90,13 +91,13 @@ func (h *Host) Setup(c *Config) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer s.ch.Close()
+	defer s.done()
 	defer func() {
 		if err != nil {
 			s.u.run()
 		}
 	}()
-	for _, step := range []func() error{s.bridge, s.makeVeth, s.attachment, s.record, s.attach, s.addrs, s.linkUp, s.loUp, s.routes, s.enableNAT} {
+	for _, step := range []func() error{s.bridge, s.makeVeth, s.ownerSlot, s.attachment, s.record, s.attach, s.ownerCount, s.addrs, s.linkUp, s.loUp, s.routes, s.enableNAT} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -118,13 +119,13 @@ func (h *Host) begin(c *Config) (*setup, error) {
 	if hostIf == c.Bridge {
 		return nil, Text(fmt.Sprintf("host interface name '%s' is the bridge's", hostIf))
 	}
-	ch, err := c.Target.handle()
+	ch, done, err := c.Target.handle()
 	if err != nil {
 		return nil, err
 	}
-	s := &setup{c: c, host: h, h: h.h, ch: ch, hostIf: hostIf, res: &Result{HostIfName: hostIf}}
+	s := &setup{c: c, host: h, h: h.h, ch: ch, done: done, hostIf: hostIf, res: &Result{HostIfName: hostIf}}
 	if err := s.namesFree(); err != nil {
-		ch.Close()
+		done()
 		return nil, err
 	}
 	return s, nil

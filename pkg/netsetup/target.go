@@ -23,6 +23,9 @@ var NetnsDir = "/run/netns"
 type Target struct {
 	f    *nsfs.File
 	Name string // how the user named it: "PID 123", a path
+	// inside, when OpenInside made it, is the netlink handle in the
+	// namespace that every step inside uses, instead of one opened then.
+	inside *netlink.Handle
 }
 
 // Fd is the namespace's open file descriptor.
@@ -31,12 +34,33 @@ func (t *Target) Fd() int { return t.f.Fd() }
 // Ino is the namespace's inode number, its identity.
 func (t *Target) Ino() uint64 { return t.f.Ino() }
 
-// Close closes the namespace file.
+// Close closes the namespace file (and the handle of OpenInside).
 func (t *Target) Close() error {
 	if t == nil {
 		return nil
 	}
+	if t.inside != nil {
+		t.inside.Close()
+		t.inside = nil
+	}
 	return t.f.Close()
+}
+
+// OpenInside opens, now, the netlink handle inside the namespace that
+// the set-up or tear-down of t will use. Joining the namespace to open it
+// (setns) needs CAP_SYS_ADMIN in the caller's user namespace and in the
+// target's, where no netlink message needs it: a privileged caller opens
+// the handle first, then drops CAP_SYS_ADMIN, then sends its messages.
+func (t *Target) OpenInside() error {
+	if t.inside != nil {
+		return nil
+	}
+	h, err := t.open()
+	if err != nil {
+		return err
+	}
+	t.inside = h
+	return nil
 }
 
 // IsPID reports whether spec names a process: a decimal number.
@@ -86,16 +110,22 @@ func OpenTarget(spec string) (*Target, error) {
 		}
 		return nil, &Error{Op: "cannot open " + path, Err: err}
 	}
+	return NewTarget(f, path)
+}
+
+// NewTarget takes over f (closed on error), opened as name, after checking
+// that it is a network namespace and not the caller's own.
+func NewTarget(f *nsfs.File, name string) (*Target, error) {
 	if t, err := f.Type(); err != nil || t != ns.Net {
 		f.Close()
-		return nil, &Error{Op: path, Err: ErrNotNetns}
+		return nil, &Error{Op: name, Err: ErrNotNetns}
 	}
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/thread-self/ns/net", &st); err == nil && st.Ino == f.Ino() {
 		f.Close()
-		return nil, &Error{Op: path, Err: ErrOwnNetns}
+		return nil, &Error{Op: name, Err: ErrOwnNetns}
 	}
-	return &Target{f: f, Name: path}, nil
+	return &Target{f: f, Name: name}, nil
 }
 
 // Text is an error with a constant text (a string type: no package init
@@ -119,12 +149,24 @@ type Error struct {
 func (e *Error) Error() string { return e.Op + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
-// handle opens a netlink handle in t's network namespace, as
+// handle returns the netlink handle inside t: the one of OpenInside, or
+// one opened now; done releases it (closes the one opened now).
+func (t *Target) handle() (h *netlink.Handle, done func(), err error) {
+	if t.inside != nil {
+		return t.inside, func() {}, nil
+	}
+	if h, err = t.open(); err != nil {
+		return nil, nil, err
+	}
+	return h, func() { h.Close() }, nil
+}
+
+// open opens a netlink handle in t's network namespace, as
 // netlink.NewHandleAt does (a socket made by a thread that has joined the
 // namespace, which then returns), but reports a refused setns as the
 // "netlink in PATH: strerror" the applet prints: NewHandleAt's own message
 // names a descriptor number and hides the errno.
-func (t *Target) handle() (*netlink.Handle, error) {
+func (t *Target) open() (*netlink.Handle, error) {
 	runtime.LockOSThread()
 	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -29,11 +29,11 @@ func hostHandle() (*netlink.Handle, error) {
 // their peer's index (IFLA_LINK); so the cost does not grow with the
 // number of containers.
 func Ends(h *netlink.Handle, t *Target) ([]Removed, []netlink.Link, error) {
-	ch, err := t.handle()
+	ch, done, err := t.handle()
 	if err != nil {
 		return nil, nil, err
 	}
-	defer ch.Close()
+	defer done()
 	self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, &Error{Op: "open /proc/thread-self/ns/net", Err: err}

@@ -24,6 +24,9 @@ func init() {
 		Summary: "connect a container's network namespace to a host bridge (veth, addresses, routes)",
 		Usage:   usage,
 		Run:     run,
+		// Through a set-user-ID or file-capability install, an
+		// unprivileged user's ports by policy (user.go).
+		Privileged: true,
 	})
 }
 
@@ -90,6 +93,9 @@ For more details see docs/mkbridge.md.
 `
 
 func run(e *applet.Env) error {
+	if applet.Secure() {
+		return runUser(e)
+	}
 	p, done, err := parse(e)
 	if err != nil || done {
 		return err
@@ -114,6 +120,17 @@ func run(e *applet.Env) error {
 type actor struct {
 	e *applet.Env
 	p *plan
+	// owner, when set, is the unprivileged user each port is made for
+	// (user.go); then pre holds each target, opened beforehand.
+	owner *netsetup.Owner
+	pre   []opened
+	rule  string // the policy's rule that gives the owner their ports
+}
+
+// opened is a target opened beforehand, or why it could not be.
+type opened struct {
+	t   *netsetup.Target
+	err error
 }
 
 // logf says what was done, on stderr, with -v.
@@ -133,8 +150,8 @@ func (a *actor) setup() error {
 	}
 	defer host.Close()
 	failed := false
-	for _, spec := range a.p.targets {
-		line, err := a.setupOne(host, spec)
+	for i, spec := range a.p.targets {
+		line, err := a.setupOne(host, i, spec)
 		if err != nil {
 			msg, _ := applet.Status(a.e.Name, failure(err))
 			io.WriteString(a.e.Stderr, msg)
@@ -152,27 +169,27 @@ func (a *actor) setup() error {
 // setupOne opens (or with --new creates) the target spec and sets it up:
 // its line, "<host-ifname> <addr>/<prefix>...". A namespace it created is
 // removed again when the set-up fails.
-func (a *actor) setupOne(host *netsetup.Host, spec string) (string, error) {
+func (a *actor) setupOne(host *netsetup.Host, i int, spec string) (string, error) {
 	var t *netsetup.Target
 	var err error
 	if a.p.newNs {
 		t, err = netsetup.NewNetns(spec)
 	} else {
-		t, err = netsetup.OpenTarget(spec)
+		t, err = a.target(i, spec)
 	}
 	if err != nil {
 		return "", err
 	}
 	defer t.Close()
 	c := a.p.config
-	c.Target = t
+	c.Target, c.Owner = t, a.owner
 	res, err := host.Setup(&c)
 	if err != nil {
 		if a.p.newNs {
 			t.Close()
 			netsetup.RemoveNetns(spec)
 		}
-		return "", err
+		return "", a.explain(t, err)
 	}
 	if a.p.newNs {
 		a.logf("created network namespace %s", t.Name)
@@ -230,6 +247,42 @@ func joinPrefixes(ps []netip.Prefix, sep string) string {
 	return strings.Join(s, sep)
 }
 
+// target is the i-th target, spec: opened beforehand (the unprivileged
+// path), else opened now.
+func (a *actor) target(i int, spec string) (*netsetup.Target, error) {
+	if a.pre != nil {
+		return a.pre[i].t, a.pre[i].err
+	}
+	return netsetup.OpenTarget(spec)
+}
+
+// isHostEnd reports whether the operand arg of -d names a host end.
+func (a *actor) isHostEnd(arg string) bool {
+	if netsetup.IsPID(arg) || strings.ContainsRune(arg, '/') {
+		return false
+	}
+	if a.owner != nil {
+		return !isNetnsName(arg)
+	}
+	return netsetup.IsHostEnd(arg)
+}
+
+// teardownHost and teardownTarget remove a host end, or the ends whose
+// peer is in a target: the user's only, on the unprivileged path.
+func (a *actor) teardownHost(host *netsetup.Host, name string) (*netsetup.Removed, error) {
+	if a.owner != nil {
+		return host.TeardownOwnedHost(name, a.owner.UID)
+	}
+	return host.TeardownHost(name)
+}
+
+func (a *actor) teardownTarget(host *netsetup.Host, t *netsetup.Target) ([]netsetup.Removed, error) {
+	if a.owner != nil {
+		return host.TeardownOwned(t, a.owner.UID)
+	}
+	return host.TeardownTarget(t)
+}
+
 // delete removes the network of each target or host end (all are checked
 // first: one bad argument removes nothing); with --delete-bridge then the
 // bridges they were on, when no port is left.
@@ -244,12 +297,12 @@ func (a *actor) delete() error {
 			it.t.Close()
 		}
 	}()
-	for _, arg := range a.p.targets {
-		if !netsetup.IsPID(arg) && !strings.ContainsRune(arg, '/') && netsetup.IsHostEnd(arg) {
+	for i, arg := range a.p.targets {
+		if a.isHostEnd(arg) {
 			items = append(items, item{host: arg})
 			continue
 		}
-		t, err := netsetup.OpenTarget(arg)
+		t, err := a.target(i, arg)
 		if err != nil {
 			return failure(err)
 		}
@@ -265,12 +318,12 @@ func (a *actor) delete() error {
 	for _, it := range items {
 		var removed []netsetup.Removed
 		if it.t == nil {
-			r, err := host.TeardownHost(it.host)
+			r, err := a.teardownHost(host, it.host)
 			if err != nil {
 				return failure(err)
 			}
 			removed = append(removed, *r)
-		} else if removed, err = host.TeardownTarget(it.t); err != nil {
+		} else if removed, err = a.teardownTarget(host, it.t); err != nil {
 			return failure(err)
 		}
 		for _, r := range removed {

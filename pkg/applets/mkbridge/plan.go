@@ -34,6 +34,7 @@ type plan struct {
 	deleteBridge bool // -d --delete-bridge: then the bridges of the ends removed
 	json         bool // --json: each set-up as a CNI result
 	verbose      bool
+	given        func(name string) bool // whether option name was given
 }
 
 // setupOnly are the options that only a set-up takes.
@@ -54,7 +55,7 @@ func parse(e *applet.Env) (p *plan, done bool, err error) {
 	if err != nil || done {
 		return nil, done, err
 	}
-	p.targets = rest
+	p.targets, p.given = rest, fs.Changed
 	switch {
 	case *check:
 		p.mode = modeCheck

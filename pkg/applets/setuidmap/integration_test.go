@@ -3,7 +3,6 @@ package setuidmap_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,51 +19,17 @@ func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
 // install-setcap" installs it.
 func capsCopy(t *testing.T, bin string) string {
 	t.Helper()
-	setcap, err := exec.LookPath("setcap")
-	if err != nil {
-		t.Fatalf("setcap not found (Debian libcap2-bin; make deps installs it): %v", err)
-	}
-	dir := suidCopy(t, bin)
-	nsbox := filepath.Join(dir, "nsbox")
-	if err := os.Chmod(nsbox, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(setcap, "cap_setuid,cap_setgid,cap_setfcap+ep", nsbox).CombinedOutput(); err != nil {
-		t.Fatalf("setcap: %v: %s", err, out)
-	}
-	return dir
+	return testutil.CapsCopy(t, bin, "cap_setuid,cap_setgid,cap_setfcap+ep", appletNames...)
 }
 
-// suidCopy is a set-user-ID root copy of bin in a directory every user
-// reaches (a copy made for the user by RunAs would lose the bit), with the
-// applet names linked to it. It is removed at cleanup.
+// appletNames are linked to the copies.
+var appletNames = []string{"setuidmap", "newuidmap", "newgidmap", "unshare", "nsenter"}
+
+// suidCopy is a set-user-ID root copy of bin with the applet names linked
+// to it (testutil.SetuidCopy).
 func suidCopy(t *testing.T, bin string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "nsbox-setuidmap-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	suid := filepath.Join(dir, "nsbox")
-	if err := os.WriteFile(suid, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(suid, os.ModeSetuid|0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []string{"setuidmap", "newuidmap", "newgidmap", "unshare", "nsenter"} {
-		if err := os.Symlink("nsbox", filepath.Join(dir, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testutil.SetuidCopy(t, bin, appletNames...)
 }
 
 // target starts "unshare -U sleep" (util-linux) as u and returns its PID
@@ -459,7 +424,7 @@ func TestFileCapsInstall(t *testing.T) {
 	}
 	for _, argv := range [][]string{{"unshare", "-n", "true"}, {"nsenter", "-t", "1", "-n", "true"}} {
 		r := f.run(t, argv[0], argv[1:]...)
-		if r.Code != 1 || r.Stderr != argv[0]+": refusing to run with file capabilities: only setuidmap may be installed privileged\n" {
+		if r.Code != 1 || r.Stderr != argv[0]+": refusing to run with file capabilities: only setuidmap and mkbridge may be installed privileged\n" {
 			t.Errorf("%v with file capabilities: %s", argv, r)
 		}
 	}

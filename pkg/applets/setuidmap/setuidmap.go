@@ -13,8 +13,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -407,68 +405,35 @@ func (r *request) print(maps []*mapping, deny string) error {
 	return nil
 }
 
-// Capability numbers (linux/capability.h).
-const (
-	capSetgid  = 6
-	capSetuid  = 7
-	capSetfcap = 31
-)
-
-func capsFor(m *mapping) uint32 {
+func capsFor(m *mapping) applet.Caps {
 	if m == nil {
 		return 0
 	}
 	if m.kind == "gid" {
-		return 1 << capSetgid
+		return applet.CapSetgid
 	}
-	c := uint32(1 << capSetuid)
+	c := applet.CapSetuid
 	for _, rg := range m.ranges {
 		if rg.Outside == 0 {
-			c |= 1 << capSetfcap
+			c |= applet.CapSetfcap
 		}
 	}
 	return c
 }
 
 // dropToCaller switches every id to the caller's while this thread keeps
-// its permitted capabilities (PR_SET_KEEPCAPS is per thread; setresuid
-// through package syscall applies to every thread, so the others lose
-// them all), then limits this thread to what the maps need.
-//
-// Installed with file capabilities instead (the ids are the caller's
-// already), nothing changes ids; the permitted set of every thread is cut to
-// what the maps need in one all-threads capset. Only a build without cgo can
-// do that (Go's AllThreadsSyscall); the cgo build refuses rather than leave
-// the capabilities on its other threads.
+// what the maps need (applet.DropToCaller: set-user-ID, or file
+// capabilities cut on every thread; the cgo build refuses the latter).
 func dropToCaller(uid, gid int, maps []*mapping) error {
-	if os.Geteuid() == uid && os.Getegid() == gid {
-		var perm uint32
-		for _, m := range maps {
-			perm |= capsFor(m)
-		}
-		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-		data := [2]unix.CapUserData{{Permitted: perm}}
-		_, _, e := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
-		runtime.KeepAlive(&hdr)
-		runtime.KeepAlive(&data)
-		if e == syscall.ENOTSUP {
-			return applet.Errorf("refusing to run with file capabilities: this build uses cgo and cannot drop them on every thread; install the CGO_ENABLED=0 build (make install-setcap)")
-		}
-		if e != 0 {
-			return applet.Errorf("Could not set caps: %s", applet.Strerror(e))
-		}
-		return setCaps(true, nil, maps)
+	var perm applet.Caps
+	for _, m := range maps {
+		perm |= capsFor(m)
 	}
-	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-		return applet.Errorf("Could not set caps: prctl: %s", applet.Strerror(err))
+	err := applet.DropToCaller(uid, gid, perm)
+	if ce, ok := err.(*applet.CapError); ok {
+		return applet.Errorf("Could not set caps: %s", ce)
 	}
-	if err := syscall.Setresgid(gid, gid, gid); err != nil {
-		return applet.Errorf("Could not set caps: setresgid: %s", applet.Strerror(err))
-	}
-	if err := syscall.Setresuid(uid, uid, uid); err != nil {
-		return applet.Errorf("Could not set caps: setresuid: %s", applet.Strerror(err))
-	}
-	return setCaps(true, nil, maps)
+	return err
 }
 
 // setCaps sets this thread's effective set to what cur needs and the
@@ -477,14 +442,12 @@ func setCaps(secure bool, cur *mapping, maps []*mapping) error {
 	if !secure {
 		return nil
 	}
-	var perm uint32
+	var perm applet.Caps
 	for _, m := range maps {
 		perm |= capsFor(m)
 	}
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	data := [2]unix.CapUserData{{Permitted: perm, Effective: capsFor(cur) & perm}}
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return applet.Errorf("Could not set caps: %s", applet.Strerror(err))
+	if err := applet.SetCaps(perm, capsFor(cur)&perm); err != nil {
+		return applet.Errorf("Could not set caps: %s", err)
 	}
 	return nil
 }
