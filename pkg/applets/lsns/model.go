@@ -104,25 +104,11 @@ func build(types [nstype.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
 	// descriptors: nsfs files, then the network namespaces of sockets
 	var socks nsfs.Sockets
 	seenSock := map[uint64]bool{}
+	notAsked := map[uint64]bool{}
 	for _, fd := range snap.FDs {
-		if fd.Socket != 0 {
-			continue
+		if fd.Socket == 0 && !notAsked[fd.Ino] {
+			m.addFD(fd, notAsked)
 		}
-		if !types[fd.Type] {
-			continue
-		}
-		if ns := m.byID[fd.Ino]; ns != nil && ns.viaFile {
-			ns.fds = append(ns.fds, fd)
-			continue
-		}
-		f, err := nsfs.OpenFD(fd.Pid, fd.Fd, fd.Ino)
-		if err != nil {
-			continue
-		}
-		if ns := m.addFromFile(f, fd.Type, true); ns != nil {
-			ns.fds = append(ns.fds, fd)
-		}
-		f.Close()
 	}
 	if types[nstype.Net] {
 		for _, fd := range snap.FDs {
@@ -167,6 +153,41 @@ func build(types [nstype.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
 		}
 	}
 	return m, nil
+}
+
+// addFD adds the namespace that the nsfs descriptor fd holds
+// (read_opened_namespaces), asking the kernel its type when the
+// descriptor's link does not name it; notAsked collects the namespaces
+// found to be of a type not asked for.
+func (m *model) addFD(fd nsfs.FD, notAsked map[uint64]bool) {
+	t, typed := fd.Type, fd.Typed
+	if ns := m.byID[fd.Ino]; ns != nil {
+		if ns.viaFile {
+			ns.fds = append(ns.fds, fd)
+			return
+		}
+		t, typed = ns.typ, true
+	}
+	if typed && !m.types[t] {
+		return
+	}
+	f, err := nsfs.OpenFD(fd.Pid, fd.Fd, fd.Ino)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if !typed {
+		if t, err = f.Type(); err != nil {
+			return
+		}
+		if !m.types[t] {
+			notAsked[fd.Ino] = true
+			return
+		}
+	}
+	if ns := m.addFromFile(f, t, true); ns != nil {
+		ns.fds = append(ns.fds, fd)
+	}
 }
 
 func (m *model) add(t nstype.Type, id uint64) *namespace {
