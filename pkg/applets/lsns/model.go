@@ -60,17 +60,21 @@ type model struct {
 	list []*namespace // in the order found
 	byID map[uint64]*namespace
 
-	pins  []nsfs.Pin
-	route *nsfs.Route
-	nsids map[uint64]int32 // netns inode -> RTM_GETNSID answer (or nsidUnusable)
-	users users
+	pins     []nsfs.Pin
+	wantNSID bool // NETNSID is shown or filtered on
+	route    *nsfs.Route
+	noRoute  bool             // the netlink socket could not be opened
+	nsids    map[uint64]int32 // netns inode -> RTM_GETNSID answer (or nsidUnusable)
+	users    users
 }
 
 const nsidUnusable = -2
 
-// build scans /proc and the mounts.
-func build(types [nstype.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
-	m := &model{types: types, byPid: map[int]*proc{}, byID: map[uint64]*namespace{}, nsids: map[uint64]int32{}}
+// build scans /proc and the mounts for the namespaces of types; with
+// wantNSID it asks the NETNSID of the network namespaces it finds through
+// files while it has them open.
+func build(types [nstype.NTypes]bool, mounts []nsfs.Mount, wantNSID bool) (*model, error) {
+	m := &model{types: types, byPid: map[int]*proc{}, byID: map[uint64]*namespace{}, nsids: map[uint64]int32{}, wantNSID: wantNSID}
 	snap, err := nsfs.Scan(nsfs.ScanOptions{Types: types, FDs: true})
 	if err != nil {
 		return nil, err
@@ -220,6 +224,9 @@ func (m *model) addFromFile(f *nsfs.File, t nstype.Type, viaFileOnly bool) *name
 		ns = m.add(t, id)
 	}
 	ns.viaFile = true
+	if _, ok := m.nsids[id]; !ok && t == nstype.Net && m.wantNSID {
+		m.nsids[id] = m.askNSID(f)
+	}
 	var pf, of *nsfs.File
 	var pino, oino uint64
 	if t == nstype.Pid || t == nstype.User {
@@ -380,27 +387,39 @@ func (m *model) uid(p *proc) uint32 {
 	return p.uid
 }
 
-// netnsid is the RTM_GETNSID id of the network namespace p is in.
-func (m *model) netnsid(p *proc) int32 {
-	ino := p.ns[nstype.Net]
-	if id, ok := m.nsids[ino]; ok {
+// netnsid is the RTM_GETNSID id of the network namespace ns, asked once:
+// through the namespace file of p, its lowest-PID process, or, for a
+// namespace without processes, taken when it was found through a file
+// (descriptor, socket, pin); nsidUnusable when it cannot be asked.
+func (m *model) netnsid(ns *namespace, p *proc) int32 {
+	if id, ok := m.nsids[ns.id]; ok {
 		return id
 	}
 	id := int32(nsidUnusable)
-	if m.route == nil {
-		if r, err := nsfs.OpenRoute(); err == nil {
-			m.route = r
-		}
-	}
-	if m.route != nil && ino != 0 {
-		if f, err := nsfs.OpenProcNs(p.pid, nstype.Net, ino); err == nil {
-			if n, err := m.route.NSID(f.Fd()); err == nil {
-				id = n
-			}
+	if p != nil {
+		if f, err := nsfs.OpenProcNs(p.pid, nstype.Net, ns.id); err == nil {
+			id = m.askNSID(f)
 			f.Close()
 		}
 	}
-	m.nsids[ino] = id
+	m.nsids[ns.id] = id
+	return id
+}
+
+// askNSID asks the id of the network namespace open as f, opening the
+// netlink socket at the first question.
+func (m *model) askNSID(f *nsfs.File) int32 {
+	if m.route == nil && !m.noRoute {
+		r, err := nsfs.OpenRoute()
+		m.route, m.noRoute = r, err != nil
+	}
+	if m.route == nil {
+		return nsidUnusable
+	}
+	id, err := m.route.NSID(f.Fd())
+	if err != nil {
+		return nsidUnusable
+	}
 	return id
 }
 

@@ -251,3 +251,28 @@ func TestPlanHelp(t *testing.T) {
 		t.Errorf("--help printed %q", out)
 	}
 }
+
+// TestReads: NETNSID is asked of the kernel when it is shown or filtered on.
+func TestReads(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"-t", "net"}, true},
+		{[]string{"-o", "NS,netnsid"}, true},
+		{[]string{"--output-all"}, true},
+		{[]string{"-Q", "netnsid == '4242'"}, true},
+		{[]string{"-Q", "NS == 1 || NETNSID =~ '^4'", "-o", "NS"}, true},
+		{[]string{"-Q", "NS == 1", "-o", "NS,NSFS"}, false},
+	} {
+		p, msg, _, _ := parsed(tc.args...)
+		if p == nil {
+			t.Errorf("lsns %q: %s", tc.args, msg)
+			continue
+		}
+		if got := p.reads(colNetnsid); got != tc.want {
+			t.Errorf("lsns %q: reads NETNSID %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
