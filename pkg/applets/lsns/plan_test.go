@@ -222,7 +222,10 @@ func TestPlanRefused(t *testing.T) {
 		{[]string{"--", "-1"}, "lsns: invalid namespace argument: '-1': Numerical result out of range\n"},
 		{[]string{"18446744073709551616"}, "lsns: invalid namespace argument: '18446744073709551616': Numerical result out of range\n"},
 		{[]string{"-Q", "NS =="}, "lsns: failed to parse \"NS ==\": syntax error, unexpected end of file\n"},
-		{[]string{"-Q", `TYPE =~ "["`}, "lsns: failed to parse \"TYPE =~ \"[\"\": Unmatched [, [^, [:, [., or [=\n"},
+		// glibc's texts: a "[" that ends the pattern is not an unmatched one
+		{[]string{"-Q", `TYPE =~ "["`}, "lsns: failed to parse \"TYPE =~ \"[\"\": Invalid regular expression\n"},
+		{[]string{"-Q", `TYPE =~ "[a"`}, "lsns: failed to parse \"TYPE =~ \"[a\"\": Unmatched [, [^, [:, [., or [=\n"},
+		{[]string{"-Q", `TYPE =~ "(a)\1"`}, "lsns: failed to parse \"TYPE =~ \"(a)\\1\"\": Back references are not supported\n"},
 		{[]string{"--bogus"}, "lsns: unrecognized option '--bogus'\n" + try},
 		{[]string{"-Z"}, "lsns: invalid option -- 'Z'\n" + try},
 		{[]string{"-p"}, "lsns: option requires an argument -- 'p'\n" + try},
