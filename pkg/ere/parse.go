@@ -56,25 +56,25 @@ const dupMax = 0x7fff
 type tokKind uint8
 
 const (
-	tEnd        tokKind = iota
-	tChar               // a literal
-	tBackslash          // a backslash that ends the pattern
-	tAlt                // |
-	tStar               // *
-	tPlus               // +
-	tQuest              // ?
-	tOpenDup            // {
-	tCloseDup           // }
-	tOpenGroup          // (
-	tCloseGroup         // )
-	tBracket            // [
-	tPeriod             // .
-	tAnchor             // ^ $ \` \' \< \> \b \B
-	tWord               // \w
-	tNotWord            // \W
-	tSpace              // \s
-	tNotSpace           // \S
-	tBackref            // \1 to \9
+	tChar       tokKind = iota // a literal
+	tEnd                       // the end of the pattern
+	tBackslash                 // a backslash that ends the pattern
+	tAlt                       // |
+	tStar                      // *
+	tPlus                      // +
+	tQuest                     // ?
+	tOpenDup                   // {
+	tCloseDup                  // }
+	tOpenGroup                 // (
+	tCloseGroup                // )
+	tBracket                   // [
+	tPeriod                    // .
+	tAnchor                    // ^ $ \` \' \< \> \b \B
+	tWord                      // \w
+	tNotWord                   // \W
+	tSpace                     // \s
+	tNotSpace                  // \S
+	tBackref                   // \1 to \9
 )
 
 type token struct {
@@ -112,70 +112,52 @@ func (p *parser) char(i int) token {
 	return token{kind: tChar, c: p.s[i], r: r, valid: n > 1 || r < utf8.RuneSelf, size: n}
 }
 
+// tokInfo is what a character makes of itself, the zero value a literal.
+type tokInfo struct {
+	kind   tokKind
+	anchor assertKind
+}
+
+// plain is what the ASCII characters make by themselves, escaped what
+// they make after a backslash.
+var (
+	plain = [utf8.RuneSelf]tokInfo{
+		'|': {kind: tAlt}, '*': {kind: tStar}, '+': {kind: tPlus}, '?': {kind: tQuest},
+		'{': {kind: tOpenDup}, '}': {kind: tCloseDup}, '(': {kind: tOpenGroup}, ')': {kind: tCloseGroup},
+		'[': {kind: tBracket}, '.': {kind: tPeriod},
+		'^': {tAnchor, assertLineFirst}, '$': {tAnchor, assertLineLast},
+	}
+	escaped = [utf8.RuneSelf]tokInfo{
+		'1': {kind: tBackref}, '2': {kind: tBackref}, '3': {kind: tBackref}, '4': {kind: tBackref}, '5': {kind: tBackref},
+		'6': {kind: tBackref}, '7': {kind: tBackref}, '8': {kind: tBackref}, '9': {kind: tBackref},
+		'<': {tAnchor, assertWordFirst}, '>': {tAnchor, assertWordLast},
+		'b': {tAnchor, assertWordDelim}, 'B': {tAnchor, assertNotDelim},
+		'`': {tAnchor, assertBufFirst}, '\'': {tAnchor, assertBufLast},
+		'w': {kind: tWord}, 'W': {kind: tNotWord}, 's': {kind: tSpace}, 'S': {kind: tNotSpace},
+	}
+)
+
 // peek is the token at p.i.
 func (p *parser) peek() token {
 	if p.i >= len(p.s) {
 		return token{kind: tEnd}
 	}
-	c := p.s[p.i]
-	if c == '\\' {
-		if p.i+1 >= len(p.s) {
-			return token{kind: tBackslash, c: c, size: 1}
-		}
-		t := p.char(p.i + 1)
-		t.size++
-		switch c2 := t.c; c2 {
-		case '1', '2', '3', '4', '5', '6', '7', '8', '9':
-			t.kind, t.ref = tBackref, int(c2-'1')
-		case '<':
-			t.kind, t.anchor = tAnchor, assertWordFirst
-		case '>':
-			t.kind, t.anchor = tAnchor, assertWordLast
-		case 'b':
-			t.kind, t.anchor = tAnchor, assertWordDelim
-		case 'B':
-			t.kind, t.anchor = tAnchor, assertNotDelim
-		case '`':
-			t.kind, t.anchor = tAnchor, assertBufFirst
-		case '\'':
-			t.kind, t.anchor = tAnchor, assertBufLast
-		case 'w':
-			t.kind = tWord
-		case 'W':
-			t.kind = tNotWord
-		case 's':
-			t.kind = tSpace
-		case 'S':
-			t.kind = tNotSpace
-		}
-		return t
-	}
+	table := &plain
 	t := p.char(p.i)
-	switch c {
-	case '|':
-		t.kind = tAlt
-	case '*':
-		t.kind = tStar
-	case '+':
-		t.kind = tPlus
-	case '?':
-		t.kind = tQuest
-	case '{':
-		t.kind = tOpenDup
-	case '}':
-		t.kind = tCloseDup
-	case '(':
-		t.kind = tOpenGroup
-	case ')':
-		t.kind = tCloseGroup
-	case '[':
-		t.kind = tBracket
-	case '.':
-		t.kind = tPeriod
-	case '^':
-		t.kind, t.anchor = tAnchor, assertLineFirst
-	case '$':
-		t.kind, t.anchor = tAnchor, assertLineLast
+	if t.c == '\\' {
+		if p.i+1 >= len(p.s) {
+			return token{kind: tBackslash, c: t.c, size: 1}
+		}
+		table = &escaped
+		t = p.char(p.i + 1)
+		t.size++
+	}
+	if t.c < utf8.RuneSelf {
+		info := table[t.c]
+		t.kind, t.anchor = info.kind, info.anchor
+		if t.kind == tBackref {
+			t.ref = int(t.c - '1')
+		}
 	}
 	return t
 }
