@@ -519,6 +519,27 @@ func TestScanFDProbe(t *testing.T) {
 	}
 }
 
+// startReady starts cmd, killed at cleanup, and waits for its "ready"
+// line; t is skipped when cmd cannot start.
+func startReady(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("%s: %v", cmd.Path, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line := make([]byte, 6)
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
+		t.Fatalf("%s not ready: %q, %v", cmd.Path, line, err)
+	}
+}
+
 // TestScanFDBusyGap: a process keeps opening and closing the fd below its
 // last one (as a dynamic loader does at the lowest free fd just after
 // execve); every scan must still find the last one. Reading fds 0 to N-1
@@ -531,21 +552,7 @@ func TestScanFDBusyGap(t *testing.T) {
 		for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 5 ] && eval "exec $n>&-"; done
 		echo ready
 		while :; do exec 4</dev/null; exec 4<&-; done`)
-	out, err := sh.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sh.Start(); err != nil {
-		t.Skipf("bash: %v", err)
-	}
-	defer func() {
-		sh.Process.Kill()
-		sh.Wait()
-	}()
-	line := make([]byte, 6)
-	if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
-		t.Fatalf("shell not ready: %q, %v", line, err)
-	}
+	startReady(t, sh)
 	pid := sh.Process.Pid
 	var st unix.Stat_t
 	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/uts", pid), &st); err != nil {
@@ -588,21 +595,7 @@ func TestScanFDThroughMount(t *testing.T) {
 	sh := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", `
 		mount --bind /proc/self/ns/uts "$1" && mount --bind /proc/self/ns/net "$2" &&
 		exec 5<"$1" 6<"$2" && umount -l "$2" && echo ready && exec sleep 30`, "sh", a, b)
-	out, err := sh.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sh.Start(); err != nil {
-		t.Skipf("unshare: %v", err)
-	}
-	defer func() {
-		sh.Process.Kill()
-		sh.Wait()
-	}()
-	line := make([]byte, 6)
-	if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
-		t.Fatalf("child not ready: %q, %v", line, err)
-	}
+	startReady(t, sh)
 	want := map[int]uint64{}
 	for fd, typ := range map[int]ns.Type{5: ns.Uts, 6: ns.Net} {
 		var st unix.Stat_t
