@@ -374,7 +374,7 @@ func TestScanSelf(t *testing.T) {
 			if fd.Pid != os.Getpid() {
 				continue
 			}
-			if fd.Fd == f.Fd() && fd.Type == ns.Uts && fd.Ino == f.Ino() {
+			if fd.Fd == f.Fd() && fd.Typed && fd.Type == ns.Uts && fd.Ino == f.Ino() {
 				gotNs = true
 			}
 			if fd.Fd == sk && fd.Socket == sst.Ino {
@@ -519,6 +519,27 @@ func TestScanFDProbe(t *testing.T) {
 	}
 }
 
+// startReady starts cmd, killed at cleanup, and waits for its "ready"
+// line; t is skipped when cmd cannot start.
+func startReady(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("%s: %v", cmd.Path, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line := make([]byte, 6)
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
+		t.Fatalf("%s not ready: %q, %v", cmd.Path, line, err)
+	}
+}
+
 // TestScanFDBusyGap: a process keeps opening and closing the fd below its
 // last one (as a dynamic loader does at the lowest free fd just after
 // execve); every scan must still find the last one. Reading fds 0 to N-1
@@ -531,27 +552,13 @@ func TestScanFDBusyGap(t *testing.T) {
 		for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 5 ] && eval "exec $n>&-"; done
 		echo ready
 		while :; do exec 4</dev/null; exec 4<&-; done`)
-	out, err := sh.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sh.Start(); err != nil {
-		t.Skipf("bash: %v", err)
-	}
-	defer func() {
-		sh.Process.Kill()
-		sh.Wait()
-	}()
-	line := make([]byte, 6)
-	if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
-		t.Fatalf("shell not ready: %q, %v", line, err)
-	}
+	startReady(t, sh)
 	pid := sh.Process.Pid
 	var st unix.Stat_t
 	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/uts", pid), &st); err != nil {
 		t.Fatal(err)
 	}
-	s := scanner{opts: &ScanOptions{FDs: true}, path: make([]byte, 0, 64), link: make([]byte, 256), dents: make([]byte, 16384)}
+	s := newScanner(&ScanOptions{FDs: true}, nsfsDev())
 	for i := 0; i < 300; i++ {
 		s.fds = s.fds[:0]
 		s.path = fmt.Appendf(s.path[:0], "/proc/%d", pid)
@@ -567,5 +574,50 @@ func TestScanFDBusyGap(t *testing.T) {
 		if found != 1 {
 			t.Fatalf("scan %d: fd 5 (uts namespace) recorded %d times, want once: %+v", i, found, s.fds)
 		}
+	}
+}
+
+// TestScanFDThroughMount: a namespace file opened through a bind mount is
+// found by its device, while mounted (its link reads as the mount point)
+// and after the unmount (the link reads "/"); its type is the kernel's
+// to tell. The mounts are made in a private mount namespace of the child.
+func TestScanFDThroughMount(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (unshare -m, mount)")
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for _, f := range []string{a, b} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", `
+		mount --bind /proc/self/ns/uts "$1" && mount --bind /proc/self/ns/net "$2" &&
+		exec 5<"$1" 6<"$2" && umount -l "$2" && echo ready && exec sleep 30`, "sh", a, b)
+	startReady(t, sh)
+	want := map[int]uint64{}
+	for fd, typ := range map[int]ns.Type{5: ns.Uts, 6: ns.Net} {
+		var st unix.Stat_t
+		if err := unix.Stat(ProcNsPath(os.Getpid(), typ), &st); err != nil {
+			t.Fatal(err)
+		}
+		want[fd] = st.Ino
+	}
+	var types [ns.NTypes]bool
+	snap, err := Scan(ScanOptions{Types: types, FDs: true, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range snap.FDs {
+		if fd.Pid == sh.Process.Pid && want[fd.Fd] != 0 {
+			if fd.Ino != want[fd.Fd] || fd.Typed || fd.Socket != 0 {
+				t.Errorf("fd %d: %+v, want inode %d, untyped", fd.Fd, fd, want[fd.Fd])
+			}
+			delete(want, fd.Fd)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("not found: fds %v of the child", want)
 	}
 }

@@ -19,7 +19,8 @@ type ScanOptions struct {
 	// read; the others stay 0 in Proc.Ns.
 	Types [ns.NTypes]bool
 	// FDs also lists every process's open file descriptors and reports
-	// those that are namespace files or sockets (see FD).
+	// those that are namespace files or sockets (see FD): a statx of each,
+	// which never waits on a remote file system (AT_STATX_DONT_SYNC).
 	FDs bool
 	// Workers is the number of goroutines (and threads) that read /proc;
 	// 0 means twice the CPUs, at most 4. Scan works alone below a few
@@ -36,12 +37,19 @@ type Proc struct {
 	Ns [ns.NTypes]uint64
 }
 
-// FD is an open file descriptor that holds a namespace: an nsfs file (Type
-// and Ino set) or a socket (Socket set: its inode, whose network namespace
-// SocketNetns finds).
+// FD is an open file descriptor that holds a namespace: an nsfs file (Ino
+// set) or a socket (Socket set: its inode, whose network namespace
+// Sockets.Netns finds).
+//
+// An nsfs descriptor is known by its device, whatever it was opened
+// through. Its link names the type ("net:[INO]") only when it was opened
+// through /proc/PID/ns: then Typed is true and Type set. One opened
+// through a bind mount reads as the mount point's path (or "/" once it is
+// unmounted), and its type is the kernel's to tell (File.Type).
 type FD struct {
 	Pid, Fd int
 	Type    ns.Type
+	Typed   bool
 	Ino     uint64
 	Socket  uint64
 }
@@ -77,6 +85,10 @@ func Scan(o ScanOptions) (*Snapshot, error) {
 			defer runtime.GOMAXPROCS(prev)
 		}
 	}
+	var dev devNum
+	if o.FDs {
+		dev = nsfsDev()
+	}
 	procs := make([]Proc, len(pids))
 	ok := make([]bool, len(pids))
 	fds := make([][]FD, workers)
@@ -90,10 +102,7 @@ func Scan(o ScanOptions) (*Snapshot, error) {
 		wg.Add(1)
 		go func(w, lo, hi int) {
 			defer wg.Done()
-			s := scanner{opts: &o, path: make([]byte, 0, 64), link: make([]byte, 256)}
-			if o.FDs {
-				s.dents = make([]byte, 16384)
-			}
+			s := newScanner(&o, dev)
 			for i := lo; i < hi; i++ {
 				procs[i].Pid = pids[i]
 				ok[i] = s.proc(&procs[i])
@@ -141,10 +150,36 @@ func ListPids() ([]int, error) {
 // the profile.
 type scanner struct {
 	opts  *ScanOptions
+	nsfs  devNum // the device of namespace files
 	path  []byte
 	link  []byte
 	dents []byte
 	fds   []FD
+}
+
+func newScanner(o *ScanOptions, nsfs devNum) *scanner {
+	s := &scanner{opts: o, nsfs: nsfs, path: make([]byte, 0, 64), link: make([]byte, 256)}
+	if o.FDs {
+		s.dents = make([]byte, 16384)
+	}
+	return s
+}
+
+// devNum is a device number as statx gives it.
+type devNum struct{ major, minor uint32 }
+
+// nsfsDev is the device of the nsfs file system, where every namespace
+// file lives: that of /proc/self/ns/user, as util-linux reads it (or of
+// another type's file, on a kernel without user namespaces). The zero
+// devNum, which no file system has, when none can be read.
+func nsfsDev() devNum {
+	for _, t := range [...]ns.Type{ns.User, ns.Net, ns.Mnt} {
+		var st unix.Stat_t
+		if unix.Stat("/proc/self/ns/"+t.String(), &st) == nil {
+			return devNum{unix.Major(st.Dev), unix.Minor(st.Dev)}
+		}
+	}
+	return devNum{}
 }
 
 // proc fills p.Ns; false when the process is gone (not one of its links
@@ -191,13 +226,15 @@ func (s *scanner) proc(p *Proc) bool {
 // whose /proc directory is s.path[:base]; false when its fd directory
 // cannot be read.
 //
-// It lists the directory and reads each link relative to it. Reading fds
-// 0 to N-1 by name, N the open count that stat gives as the directory's
-// size since Linux 6.2, looks cheaper but is not safe alone: an fd opened
-// after the stat (a dynamic loader opens and closes its files at the
-// lowest free fd) can fill a gap below N and hide the fd above it, so the
-// rest of the directory must be listed anyway, and with that listing the
-// probe saves nothing.
+// It lists the directory and statx's each entry relative to it: the
+// device tells an nsfs file, the mode a socket. A readlink is not enough:
+// a namespace file opened through a bind mount reads as the mount's path.
+// Reading fds 0 to N-1 by name, N the open count that stat gives as the
+// directory's size since Linux 6.2, looks cheaper but is not safe alone:
+// an fd opened after the stat (a dynamic loader opens and closes its files
+// at the lowest free fd) can fill a gap below N and hide the fd above it,
+// so the rest of the directory must be listed anyway, and with that
+// listing the probe saves nothing.
 func (s *scanner) scanFDs(pid, base int) bool {
 	s.path = append(append(s.path[:base], "/fd"...), 0)
 	fdDir, err := openRaw(s.path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
@@ -205,37 +242,32 @@ func (s *scanner) scanFDs(pid, base int) bool {
 		return false
 	}
 	defer unix.Close(fdDir)
+	var stx unix.Statx_t
+	haveDev := s.nsfs != (devNum{})
 	readDirRaw(fdDir, s.dents, func(name []byte) {
 		num, ok := parseUint(name[:len(name)-1])
-		if !ok {
+		if !ok || statxRaw(fdDir, name, &stx) != nil {
 			return
 		}
-		n, err := readlinkat(fdDir, name, s.link)
-		if err != nil {
-			return
+		switch {
+		case haveDev && stx.Dev_major == s.nsfs.major && stx.Dev_minor == s.nsfs.minor:
+			s.fds = append(s.fds, s.nsfsFD(fdDir, name, FD{Pid: pid, Fd: int(num), Ino: stx.Ino}))
+		case stx.Mode&unix.S_IFMT == unix.S_IFSOCK:
+			s.fds = append(s.fds, FD{Pid: pid, Fd: int(num), Socket: stx.Ino})
 		}
-		s.record(pid, int(num), s.link[:n])
 	})
 	return true
 }
 
-// record notes fd if its link names a namespace or a socket.
-func (s *scanner) record(pid, fd int, l []byte) {
-	n := len(l)
-	// Paths start with '/'; "type:[N]" links are nsfs files and
-	// "socket:[N]" sockets.
-	if n == 0 || l[0] == '/' {
-		return
-	}
-	if n > 9 && string(l[:8]) == "socket:[" && l[n-1] == ']' {
-		if ino, ok := parseUint(l[8 : n-1]); ok {
-			s.fds = append(s.fds, FD{Pid: pid, Fd: fd, Socket: ino})
+// nsfsFD adds the type to fd when its link names it ("net:[INO]", the
+// inode the statx gave).
+func (s *scanner) nsfsFD(fdDir int, name []byte, fd FD) FD {
+	if n, err := readlinkat(fdDir, name, s.link); err == nil {
+		if t, ino, ok := parseLink(s.link[:n]); ok && ino == fd.Ino {
+			fd.Type, fd.Typed = t, true
 		}
-		return
 	}
-	if t, ino, ok := parseLink(l); ok {
-		s.fds = append(s.fds, FD{Pid: pid, Fd: fd, Type: t, Ino: ino})
-	}
+	return fd
 }
 
 // readDirRaw calls f with each entry name of the open directory fd except
@@ -299,6 +331,19 @@ func openRaw(path []byte, flags int) (int, error) {
 		return -1, e
 	}
 	return int(r), nil
+}
+
+// statxRaw asks the type and inode of path relative to dirfd, following
+// a /proc magic link to its file, from the cache (AT_STATX_DONT_SYNC: a
+// file on a remote file system whose server is gone must not hang lsns;
+// the device is always there).
+func statxRaw(dirfd int, path []byte, stx *unix.Statx_t) error {
+	_, _, e := syscall.RawSyscall6(unix.SYS_STATX, uintptr(dirfd), uintptr(unsafe.Pointer(&path[0])),
+		unix.AT_STATX_DONT_SYNC, unix.STATX_TYPE|unix.STATX_INO, uintptr(unsafe.Pointer(stx)), 0)
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
 func statRaw(path []byte, st *unix.Stat_t) error {

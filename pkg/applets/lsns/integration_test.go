@@ -433,7 +433,7 @@ func TestHeldByDescriptor(t *testing.T) {
 	holder.WaitOutput("ready", 5*time.Second)
 
 	// a socket made in the target's net namespace, kept by this process
-	sock := socketIn(t, tpid)
+	sock := socketIn(t, fmt.Sprintf("/proc/%d/ns/net", tpid))
 	defer unix.Close(sock)
 
 	tp.Stop()
@@ -453,9 +453,9 @@ func TestHeldByDescriptor(t *testing.T) {
 	}
 }
 
-// socketIn makes a UDP socket in the network namespace of pid, from a
-// locked thread that goes back to ours.
-func socketIn(t *testing.T, pid int) int {
+// socketIn makes a UDP socket in the network namespace of the namespace
+// file nsPath, from a locked thread that goes back to ours.
+func socketIn(t *testing.T, nsPath string) int {
 	t.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -464,7 +464,7 @@ func socketIn(t *testing.T, pid int) int {
 		t.Fatal(err)
 	}
 	defer unix.Close(self)
-	target, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	target, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

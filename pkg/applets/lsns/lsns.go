@@ -145,7 +145,7 @@ func load(p *plan) (*model, error) {
 		}
 		return nil, &applet.Exit{Code: 32, Msg: "failed to parse /proc/self/mountinfo: " + applet.Strerror(err)}
 	}
-	m, err := build(p.types, mounts)
+	m, err := build(p.types, mounts, p.action == actList && p.reads(colNetnsid))
 	if err != nil {
 		return nil, applet.Errorf("cannot read /proc: %s", applet.Strerror(err))
 	}

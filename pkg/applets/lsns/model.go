@@ -60,17 +60,21 @@ type model struct {
 	list []*namespace // in the order found
 	byID map[uint64]*namespace
 
-	pins  []nsfs.Pin
-	route *nsfs.Route
-	nsids map[uint64]int32 // netns inode -> RTM_GETNSID answer (or nsidUnusable)
-	users users
+	pins     []nsfs.Pin
+	wantNSID bool // NETNSID is shown or filtered on
+	route    *nsfs.Route
+	noRoute  bool             // the netlink socket could not be opened
+	nsids    map[uint64]int32 // netns inode -> RTM_GETNSID answer (or nsidUnusable)
+	users    users
 }
 
 const nsidUnusable = -2
 
-// build scans /proc and the mounts.
-func build(types [nstype.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
-	m := &model{types: types, byPid: map[int]*proc{}, byID: map[uint64]*namespace{}, nsids: map[uint64]int32{}}
+// build scans /proc and the mounts for the namespaces of types; with
+// wantNSID it asks the NETNSID of the network namespaces it finds through
+// files while it has them open.
+func build(types [nstype.NTypes]bool, mounts []nsfs.Mount, wantNSID bool) (*model, error) {
+	m := &model{types: types, byPid: map[int]*proc{}, byID: map[uint64]*namespace{}, nsids: map[uint64]int32{}, wantNSID: wantNSID}
 	snap, err := nsfs.Scan(nsfs.ScanOptions{Types: types, FDs: true})
 	if err != nil {
 		return nil, err
@@ -104,25 +108,11 @@ func build(types [nstype.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
 	// descriptors: nsfs files, then the network namespaces of sockets
 	var socks nsfs.Sockets
 	seenSock := map[uint64]bool{}
+	notAsked := map[uint64]bool{}
 	for _, fd := range snap.FDs {
-		if fd.Socket != 0 {
-			continue
+		if fd.Socket == 0 && !notAsked[fd.Ino] {
+			m.addFD(fd, notAsked)
 		}
-		if !types[fd.Type] {
-			continue
-		}
-		if ns := m.byID[fd.Ino]; ns != nil && ns.viaFile {
-			ns.fds = append(ns.fds, fd)
-			continue
-		}
-		f, err := nsfs.OpenFD(fd.Pid, fd.Fd, fd.Ino)
-		if err != nil {
-			continue
-		}
-		if ns := m.addFromFile(f, fd.Type, true); ns != nil {
-			ns.fds = append(ns.fds, fd)
-		}
-		f.Close()
 	}
 	if types[nstype.Net] {
 		for _, fd := range snap.FDs {
@@ -169,6 +159,41 @@ func build(types [nstype.NTypes]bool, mounts []nsfs.Mount) (*model, error) {
 	return m, nil
 }
 
+// addFD adds the namespace that the nsfs descriptor fd holds
+// (read_opened_namespaces), asking the kernel its type when the
+// descriptor's link does not name it; notAsked collects the namespaces
+// found to be of a type not asked for.
+func (m *model) addFD(fd nsfs.FD, notAsked map[uint64]bool) {
+	t, typed := fd.Type, fd.Typed
+	if ns := m.byID[fd.Ino]; ns != nil {
+		if ns.viaFile {
+			ns.fds = append(ns.fds, fd)
+			return
+		}
+		t, typed = ns.typ, true
+	}
+	if typed && !m.types[t] {
+		return
+	}
+	f, err := nsfs.OpenFD(fd.Pid, fd.Fd, fd.Ino)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if !typed {
+		if t, err = f.Type(); err != nil {
+			return
+		}
+		if !m.types[t] {
+			notAsked[fd.Ino] = true
+			return
+		}
+	}
+	if ns := m.addFromFile(f, t, true); ns != nil {
+		ns.fds = append(ns.fds, fd)
+	}
+}
+
 func (m *model) add(t nstype.Type, id uint64) *namespace {
 	ns := &namespace{id: id, typ: t}
 	m.list = append(m.list, ns)
@@ -199,6 +224,9 @@ func (m *model) addFromFile(f *nsfs.File, t nstype.Type, viaFileOnly bool) *name
 		ns = m.add(t, id)
 	}
 	ns.viaFile = true
+	if _, ok := m.nsids[id]; !ok && t == nstype.Net && m.wantNSID {
+		m.nsids[id] = m.askNSID(f)
+	}
 	var pf, of *nsfs.File
 	var pino, oino uint64
 	if t == nstype.Pid || t == nstype.User {
@@ -359,27 +387,39 @@ func (m *model) uid(p *proc) uint32 {
 	return p.uid
 }
 
-// netnsid is the RTM_GETNSID id of the network namespace p is in.
-func (m *model) netnsid(p *proc) int32 {
-	ino := p.ns[nstype.Net]
-	if id, ok := m.nsids[ino]; ok {
+// netnsid is the RTM_GETNSID id of the network namespace ns, asked once:
+// through the namespace file of p, its lowest-PID process, or, for a
+// namespace without processes, taken when it was found through a file
+// (descriptor, socket, pin); nsidUnusable when it cannot be asked.
+func (m *model) netnsid(ns *namespace, p *proc) int32 {
+	if id, ok := m.nsids[ns.id]; ok {
 		return id
 	}
 	id := int32(nsidUnusable)
-	if m.route == nil {
-		if r, err := nsfs.OpenRoute(); err == nil {
-			m.route = r
-		}
-	}
-	if m.route != nil && ino != 0 {
-		if f, err := nsfs.OpenProcNs(p.pid, nstype.Net, ino); err == nil {
-			if n, err := m.route.NSID(f.Fd()); err == nil {
-				id = n
-			}
+	if p != nil {
+		if f, err := nsfs.OpenProcNs(p.pid, nstype.Net, ns.id); err == nil {
+			id = m.askNSID(f)
 			f.Close()
 		}
 	}
-	m.nsids[ino] = id
+	m.nsids[ns.id] = id
+	return id
+}
+
+// askNSID asks the id of the network namespace open as f, opening the
+// netlink socket at the first question.
+func (m *model) askNSID(f *nsfs.File) int32 {
+	if m.route == nil && !m.noRoute {
+		r, err := nsfs.OpenRoute()
+		m.route, m.noRoute = r, err != nil
+	}
+	if m.route == nil {
+		return nsidUnusable
+	}
+	id, err := m.route.NSID(f.Fd())
+	if err != nil {
+		return nsidUnusable
+	}
 	return id
 }
 

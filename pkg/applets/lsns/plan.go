@@ -371,6 +371,23 @@ func strtoxxError(msg, arg string, err error) error {
 	return applet.Errorf("%s: '%s'", msg, arg)
 }
 
+// reads tells whether the run shows column id or its filter names it.
+func (p *plan) reads(id int) bool {
+	for _, c := range p.columns {
+		if c == id {
+			return true
+		}
+	}
+	if p.filter != nil {
+		for _, h := range p.filter.Holders() {
+			if columnID(h.Name) == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // columnID is column_name_to_id: a case-insensitive exact match.
 func columnID(name string) int {
 	for i, c := range infos {

@@ -222,7 +222,10 @@ func TestPlanRefused(t *testing.T) {
 		{[]string{"--", "-1"}, "lsns: invalid namespace argument: '-1': Numerical result out of range\n"},
 		{[]string{"18446744073709551616"}, "lsns: invalid namespace argument: '18446744073709551616': Numerical result out of range\n"},
 		{[]string{"-Q", "NS =="}, "lsns: failed to parse \"NS ==\": syntax error, unexpected end of file\n"},
-		{[]string{"-Q", `TYPE =~ "["`}, "lsns: failed to parse \"TYPE =~ \"[\"\": Unmatched [, [^, [:, [., or [=\n"},
+		// glibc's texts: a "[" that ends the pattern is not an unmatched one
+		{[]string{"-Q", `TYPE =~ "["`}, "lsns: failed to parse \"TYPE =~ \"[\"\": Invalid regular expression\n"},
+		{[]string{"-Q", `TYPE =~ "[a"`}, "lsns: failed to parse \"TYPE =~ \"[a\"\": Unmatched [, [^, [:, [., or [=\n"},
+		{[]string{"-Q", `TYPE =~ "(a)\1"`}, "lsns: failed to parse \"TYPE =~ \"(a)\\1\"\": Back references are not supported\n"},
 		{[]string{"--bogus"}, "lsns: unrecognized option '--bogus'\n" + try},
 		{[]string{"-Z"}, "lsns: invalid option -- 'Z'\n" + try},
 		{[]string{"-p"}, "lsns: option requires an argument -- 'p'\n" + try},
@@ -249,5 +252,30 @@ func TestPlanHelp(t *testing.T) {
 	}
 	if _, _, _, out := parsed("--help"); out != usage {
 		t.Errorf("--help printed %q", out)
+	}
+}
+
+// TestReads: NETNSID is asked of the kernel when it is shown or filtered on.
+func TestReads(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"-t", "net"}, true},
+		{[]string{"-o", "NS,netnsid"}, true},
+		{[]string{"--output-all"}, true},
+		{[]string{"-Q", "netnsid == '4242'"}, true},
+		{[]string{"-Q", "NS == 1 || NETNSID =~ '^4'", "-o", "NS"}, true},
+		{[]string{"-Q", "NS == 1", "-o", "NS,NSFS"}, false},
+	} {
+		p, msg, _, _ := parsed(tc.args...)
+		if p == nil {
+			t.Errorf("lsns %q: %s", tc.args, msg)
+			continue
+		}
+		if got := p.reads(colNetnsid); got != tc.want {
+			t.Errorf("lsns %q: reads NETNSID %v, want %v", tc.args, got, tc.want)
+		}
 	}
 }

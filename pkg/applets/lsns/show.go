@@ -289,8 +289,8 @@ func (l *lister) cell(ns *namespace, p *proc, id int) (string, bool) {
 	case colUser:
 		return m.users.name(l.uidOf(ns, p)), true
 	case colNetnsid:
-		if p != nil && ns.typ == nstype.Net {
-			switch id := m.netnsid(p); {
+		if ns.typ == nstype.Net {
+			switch id := m.netnsid(ns, p); {
 			case id >= 0:
 				return itoa(int(id)), true
 			case id == nsfs.NSIDUnassigned:
