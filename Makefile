@@ -190,6 +190,7 @@ test: deps $(BINS) rootfs man
 		NSBOX_CMDS_DIR=$(CURDIR)/out/cmds $(GO) test -p 1 -count=1 -timeout 20m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRanges$$' -fuzztime 10s ./pkg/idmap/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./pkg/jsonv/
+	$(GO) test -run '^$$' -fuzz '^FuzzGrammar$$' -fuzztime 10s ./pkg/ere/
 	$(MAKE) cnitest
 	$(MAKE) vmtest
 
