@@ -736,3 +736,25 @@ func TestBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestNetnsRunDir: the /run/netns mount that appears once (iproute2's
+// set-up) is not a leak; a second one stacked on it, or any other, is.
+func TestNetnsRunDir(t *testing.T) {
+	run := "/run/netns ext4 /dev/vda"
+	other := "/tmp/x tmpfs tmpfs"
+	for _, tc := range []struct {
+		before, after []string
+		want          string
+	}{
+		{nil, []string{run}, ""},
+		{[]string{run}, []string{run, run}, "+ added   " + run},
+		{nil, []string{run, run}, "+ added   " + run},
+		{nil, []string{run, other}, "+ added   " + other},
+		{[]string{run}, nil, "- removed " + run},
+	} {
+		got := strings.TrimSpace(listDiff(tc.before, netnsRunDir(tc.before, tc.after)))
+		if got != tc.want {
+			t.Errorf("before %q, after %q: diff %q, want %q", tc.before, tc.after, got, tc.want)
+		}
+	}
+}
