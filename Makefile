@@ -31,8 +31,12 @@ GO      := $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 endif
 GOFMT    = $(shell $(GO) env GOROOT)/bin/gofmt
 
+# The version every --version prints: the release tag, else the commit
+# (its first 12 hexadecimal digits, as a plain "go build" in a checkout
+# says it), with -dirty for a changed tree. Outside a checkout, give it:
+# make VERSION=1.2.3.
 ifeq ($(origin VERSION),undefined)
-VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+VERSION := $(shell git describe --tags --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 endif
 
 LDFLAGS        := -s -w -X $(MODULE)/pkg/applet.Version=$(VERSION)

@@ -84,7 +84,7 @@ func bashCompletion(w io.Writer) {
 
 _nsbox_words() {
 	case $1 in
-`, Version)
+`, Release())
 	for _, n := range names {
 		words, argWords := optionWords(table[n])
 		fmt.Fprintf(w, "\t%s) _nsbox_opts='%s'; _nsbox_argopts=' %s '; _nsbox_prog=%d ;;\n",
@@ -148,7 +148,7 @@ complete -o default -F _nsbox nsbox %s
 
 func zshCompletion(w io.Writer) {
 	names := Names()
-	fmt.Fprintf(w, "#compdef nsbox %s\n# zsh completion for nsbox %s and its applets: \"nsbox --completion zsh\".\n", strings.Join(names, " "), Version)
+	fmt.Fprintf(w, "#compdef nsbox %s\n# zsh completion for nsbox %s and its applets: \"nsbox --completion zsh\".\n", strings.Join(names, " "), Release())
 	fmt.Fprintf(w, "# Install as _nsbox in a directory of $fpath, or source it after compinit.\n\n_nsbox() {\n")
 	fmt.Fprintf(w, `	local cmd=${words[1]:t} i=2 j
 	local -a opts argopts

@@ -58,7 +58,7 @@ func multicallRun(args []string, stdout, stderr io.Writer) int {
 		printMulticallHelp(stdout)
 		return 0
 	case "-V", "--version":
-		fmt.Fprintf(stdout, "nsbox %s\n", Version)
+		fmt.Fprintf(stdout, "nsbox %s\n", Release())
 		for _, f := range Features {
 			fmt.Fprintln(stdout, f)
 		}

@@ -17,7 +17,7 @@ func runMain(argv ...string) (code int, stdout, stderr string) {
 
 func TestMainDispatch(t *testing.T) {
 	list := strings.Join(Names(), "\n") + "\n"
-	version := "tapplet from nsbox " + Version + "\n"
+	version := "tapplet from nsbox " + Release() + "\n"
 	tests := []struct {
 		name   string
 		argv   []string
@@ -28,8 +28,8 @@ func TestMainDispatch(t *testing.T) {
 		{"list", []string{"nsbox", "--list"}, 0, list, ""},
 		{"list by path", []string{"/usr/local/bin/nsbox", "--list"}, 0, list, ""},
 		{"list from nsbox-purego", []string{"out/nsbox-purego", "--list"}, 0, list, ""},
-		{"version", []string{"nsbox", "--version"}, 0, "nsbox " + Version + "\n", ""},
-		{"version short", []string{"nsbox", "-V"}, 0, "nsbox " + Version + "\n", ""},
+		{"version", []string{"nsbox", "--version"}, 0, "nsbox " + Release() + "\n", ""},
+		{"version short", []string{"nsbox", "-V"}, 0, "nsbox " + Release() + "\n", ""},
 		{"applet by argv0", []string{"tapplet", "--version"}, 0, version, ""},
 		{"applet by argv0 path", []string{"/usr/bin/tapplet", "--version"}, 0, version, ""},
 		{"login-style argv0", []string{"-tapplet", "--version"}, 0, version, ""},

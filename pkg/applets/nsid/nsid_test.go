@@ -45,7 +45,7 @@ func TestNsid(t *testing.T) {
 		{nil, 1, "", "nsid: no file specified\n" + try},
 		{[]string{"--bogus"}, 1, "", "nsid: unrecognized option '--bogus'\n" + try},
 		{[]string{"-t"}, 1, "", "nsid: option requires an argument -- 't'\n" + try},
-		{[]string{"--version"}, 0, "nsid from nsbox " + applet.Version + "\n", ""},
+		{[]string{"--version"}, 0, "nsid from nsbox " + applet.Release() + "\n", ""},
 	}
 	for _, tc := range tests {
 		code, stdout, stderr := runNsid(tc.args...)

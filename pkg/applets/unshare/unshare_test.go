@@ -210,9 +210,9 @@ func TestHelpVersion(t *testing.T) {
 	}{
 		{[]string{"--help"}, usage},
 		{[]string{"-h"}, usage},
-		{[]string{"--version"}, "unshare from nsbox " + applet.Version + "\n"},
-		{[]string{"-V"}, "unshare from nsbox " + applet.Version + "\n"},
-		{[]string{"-ufV"}, "unshare from nsbox " + applet.Version + "\n"},
+		{[]string{"--version"}, "unshare from nsbox " + applet.Release() + "\n"},
+		{[]string{"-V"}, "unshare from nsbox " + applet.Release() + "\n"},
+		{[]string{"-ufV"}, "unshare from nsbox " + applet.Release() + "\n"},
 	}
 	for _, tc := range tests {
 		var out bytes.Buffer
