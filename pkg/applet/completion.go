@@ -13,15 +13,18 @@ import (
 // what the applet accepts; nothing of this runs unless --completion is
 // asked for.
 
-// WriteCompletion writes the completion script for shell (bash or zsh).
+// WriteCompletion writes the completion script for shell (bash, zsh or
+// fish).
 func WriteCompletion(w io.Writer, shell string) error {
 	switch shell {
 	case "bash":
 		bashCompletion(w)
 	case "zsh":
 		zshCompletion(w)
+	case "fish":
+		fishCompletion(w)
 	default:
-		return fmt.Errorf("no completion for shell '%s': bash or zsh", shell)
+		return fmt.Errorf("no completion for shell '%s': bash, zsh or fish", shell)
 	}
 	return nil
 }
@@ -105,7 +108,7 @@ _nsbox() {
 			return
 		fi
 		case ${COMP_WORDS[1]} in
-		--completion) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W 'bash zsh' -- "$cur")); return ;;
+		--completion) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")); return ;;
 		-h | --help) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W '%s' -- "$cur")); return ;;
 		-*) return ;; # --install: directories, the default
 		esac

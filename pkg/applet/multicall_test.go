@@ -48,9 +48,9 @@ func TestMainDispatch(t *testing.T) {
 		{"bad short option", []string{"nsbox", "-Z"}, 1, "",
 			"nsbox: invalid option -- 'Z'\nTry 'nsbox --help' for more information.\n"},
 		{"completion without shell", []string{"nsbox", "--completion"}, 1, "",
-			"nsbox: --completion needs a shell: bash or zsh\nTry 'nsbox --help' for more information.\n"},
-		{"completion for another shell", []string{"nsbox", "--completion", "fish"}, 1, "",
-			"nsbox: no completion for shell 'fish': bash or zsh\n"},
+			"nsbox: --completion needs a shell: bash, zsh or fish\nTry 'nsbox --help' for more information.\n"},
+		{"completion for another shell", []string{"nsbox", "--completion", "tcsh"}, 1, "",
+			"nsbox: no completion for shell 'tcsh': bash, zsh or fish\n"},
 		{"install without dir", []string{"nsbox", "--install"}, 1, "",
 			"nsbox: --install needs a directory\nTry 'nsbox --help' for more information.\n"},
 		{"install -s without dir", []string{"nsbox", "--install", "-s"}, 1, "",
@@ -226,7 +226,7 @@ func TestInstall(t *testing.T) {
 
 // The completion scripts name every visible applet and none of the hidden.
 func TestCompletionScripts(t *testing.T) {
-	for _, sh := range []string{"bash", "zsh"} {
+	for _, sh := range []string{"bash", "zsh", "fish"} {
 		code, out, errOut := runMain("nsbox", "--completion", sh)
 		if code != 0 || errOut != "" {
 			t.Fatalf("--completion %s: exit %d, %q", sh, code, errOut)
