@@ -6,8 +6,9 @@
 #   make demo            a whole container assembled from applets, step by step (docs/demo.sh)
 #   make bench           start latency, peak RSS and size against util-linux (bench/run.sh)
 #   make man             out/man: the manual pages, roff from docs/*.md (go-md2man)
-#   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin,
-#                        the manual pages and the bash and zsh completion
+#   make install         out/nsbox into $(DESTDIR)$(PREFIX)/bin with a link per applet
+#                        (in bin, or in libexec/nsbox under DESTDIR), the manual pages
+#                        (nsbox-unshare.1...) and the bash, zsh and fish completion
 #   make install-setuid  a separate set-user-ID root copy, $(DESTDIR)$(PREFIX)/bin/setuidmap
 #   make install-setcap  the same with file capabilities instead (the CGO_ENABLED=0 build)
 #   make vm              boot the u-root image under QEMU and run the walk-through (docs/vm.md)
@@ -21,10 +22,28 @@
 
 MODULE  := github.com/nsbox/nsbox
 PREFIX  ?= /usr/local
+# Where the applet links go. A direct install makes them commands beside
+# nsbox, leaving alone what is there (/usr/bin/unshare stays util-linux's);
+# a staged install (DESTDIR: a package) puts them in a directory of their
+# own, since a package that ships /usr/bin/unshare conflicts with
+# util-linux's.
+ifeq ($(DESTDIR),)
+APPLETDIR ?= $(PREFIX)/bin
+else
+APPLETDIR ?= $(PREFIX)/libexec/nsbox
+endif
+# zsh's directory for completion functions (Debian's zsh reads
+# /usr/share/zsh/vendor-completions, not /usr/share/zsh/site-functions).
+ZSHDIR  ?= $(PREFIX)/share/zsh/site-functions
 BINDIR   = $(DESTDIR)$(PREFIX)/bin
+LINKDIR  = $(DESTDIR)$(APPLETDIR)
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man
 BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+ZSHCOMPDIR  = $(DESTDIR)$(ZSHDIR)
+FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+# The applets are commands (linked into bin): then their names get manual
+# pages and completions too, where nothing of that name is installed.
+COMMANDS = $(filter $(PREFIX)/bin,$(APPLETDIR))
 
 ifeq ($(origin GO),undefined)
 GO      := $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
@@ -92,9 +111,11 @@ out/cmds/.built: $(GO_SRC) out/.version
 	@touch $@
 
 # ---- manual pages and completion ----
-# out/man/NAME.SECTION from each docs/NAME.md whose first line is
-# "# NAME(SECTION) — nsbox", by internal/mkman with go-md2man: build-time
-# only, never linked into nsbox. cmds/nsbox's tests check each page's
+# out/man/nsbox-NAME.SECTION (nsbox.1, nsbox-unshare.1, nsbox-lsns.8...)
+# from each docs/NAME.md whose first line is "# NAME(SECTION) — nsbox",
+# by internal/mkman with go-md2man: build-time only, never linked into
+# nsbox. Named nsbox-NAME so that they never take the place of
+# util-linux's unshare.1 or lsns.8. cmds/nsbox's tests check each page's
 # options against the applet's parser and --help text.
 MAN_MD := $(shell grep -l '^\# [a-z0-9-]*([1-8]) — nsbox$$' docs/*.md 2>/dev/null)
 # "name section" of a page, from its first line.
@@ -106,11 +127,12 @@ man: out/man/.built
 
 out/man/.built: $(MAN_MD) internal/mkman/main.go go.mod out/.version
 	@rm -rf out/man; mkdir -p out/man
-	$(GO) run ./internal/mkman -o out/man -version '$(VERSION)' $(MAN_MD)
+	$(GO) run ./internal/mkman -o out/man -version '$(VERSION)' -prefix nsbox- $(MAN_MD)
 	@touch $@
 
 # The scripts of "nsbox --completion": applet names and each applet's options.
-completion: out/completion/nsbox.bash out/completion/_nsbox
+COMPLETIONS = out/completion/nsbox.bash out/completion/_nsbox out/completion/nsbox.fish
+completion: $(COMPLETIONS)
 
 out/completion/nsbox.bash: out/nsbox
 	@mkdir -p out/completion
@@ -120,15 +142,20 @@ out/completion/_nsbox: out/nsbox
 	@mkdir -p out/completion
 	out/nsbox --completion zsh >$@
 
+out/completion/nsbox.fish: out/nsbox
+	@mkdir -p out/completion
+	out/nsbox --completion fish >$@
+
 # ---- dependencies ----
 # gcc and musl (the static cgo build), newuidmap/newgidmap (uidmap: the
 # unprivileged tests), setcap (libcap2-bin: the file-capability install and
-# its test), zsh (the zsh completion's test), the Go modules.
+# its test), zsh and fish (their completions' tests), the Go modules.
 deps:
 	@missing=; \
 	command -v gcc >/dev/null 2>&1 || missing="$$missing build-essential"; \
 	command -v setcap >/dev/null 2>&1 || [ -x /usr/sbin/setcap ] || [ -x /sbin/setcap ] || missing="$$missing libcap2-bin"; \
 	command -v zsh >/dev/null 2>&1 || missing="$$missing zsh"; \
+	command -v fish >/dev/null 2>&1 || missing="$$missing fish"; \
 	command -v musl-gcc >/dev/null 2>&1 || missing="$$missing musl-tools"; \
 	command -v newuidmap >/dev/null 2>&1 && command -v newgidmap >/dev/null 2>&1 || missing="$$missing uidmap"; \
 	$(apt_install)
@@ -285,31 +312,50 @@ cnitest: out/nsbox rootfs out/cnitools/.built | cni-deps
 		$(GO) test -count=1 -timeout 15m .
 
 # ---- install ----
+# nsbox, a link per applet in APPLETDIR, the manual pages nsbox.1,
+# nsbox-unshare.1... and the completion scripts. When the applets are
+# commands (APPLETDIR is bin), their names get links too, where nothing of
+# that name is installed already, as "nsbox --install" leaves what it
+# finds: unshare.1 -> nsbox-unshare.1, the bash completion unshare ->
+# nsbox, the fish completion unshare.fish -> nsbox.fish. So an install
+# into /usr/local shows nsbox's pages and completes nsbox's options for
+# the applets it puts first in PATH, and one into /usr touches none of
+# util-linux's files.
 # "nsbox --install -s DIR" links to the target of /proc/self/exe, so the
 # installed copy makes the links. Under DESTDIR (a staging tree) those links
 # would name the staging path: there, relative links are made from --list.
 install: out/nsbox out/man/.built completion
-	install -d '$(BINDIR)'
+	install -d '$(BINDIR)' '$(LINKDIR)'
 	install -m 0755 out/nsbox '$(BINDIR)/nsbox'
 ifeq ($(DESTDIR),)
-	'$(BINDIR)/nsbox' --install -s '$(BINDIR)'
+	'$(BINDIR)/nsbox' --install -s '$(LINKDIR)'
 else
-	@for a in $$('$(BINDIR)/nsbox' --list); do \
-		[ -e '$(BINDIR)'/"$$a" ] || [ -L '$(BINDIR)'/"$$a" ] || ln -s nsbox '$(BINDIR)'/"$$a" || exit 1; \
+	@for a in $$(out/nsbox --list); do \
+		[ -e '$(LINKDIR)'/"$$a" ] || [ -L '$(LINKDIR)'/"$$a" ] || ln -sr '$(BINDIR)/nsbox' '$(LINKDIR)'/"$$a" || exit 1; \
 	done
 endif
 	@for f in out/man/*.[1-8]; do \
 		d='$(MANDIR)'/man$${f##*.}; \
 		install -d "$$d" && install -m 0644 "$$f" "$$d/" && echo "install $$f $$d/" || exit 1; \
 	done
-	install -d '$(BASHCOMPDIR)' '$(ZSHCOMPDIR)'
+	install -d '$(BASHCOMPDIR)' '$(ZSHCOMPDIR)' '$(FISHCOMPDIR)'
 	install -m 0644 out/completion/nsbox.bash '$(BASHCOMPDIR)/nsbox'
 	install -m 0644 out/completion/_nsbox '$(ZSHCOMPDIR)/_nsbox'
-	@# bash-completion loads completions/NAME for command NAME: a link per
-	@# applet, where nothing of that name is installed already.
+	install -m 0644 out/completion/nsbox.fish '$(FISHCOMPDIR)/nsbox.fish'
+ifneq ($(COMMANDS),)
+	@# bash-completion loads completions/NAME, fish NAME.fish, for command
+	@# NAME; man finds NAME.SECTION, NAME.SECTION.gz...
 	@for a in $$(out/nsbox --list); do \
-		[ -e '$(BASHCOMPDIR)'/"$$a" ] || [ -L '$(BASHCOMPDIR)'/"$$a" ] || ln -s nsbox '$(BASHCOMPDIR)'/"$$a" || exit 1; \
+		b='$(BASHCOMPDIR)'/"$$a"; f='$(FISHCOMPDIR)'/"$$a.fish"; \
+		[ -e "$$b" ] || [ -L "$$b" ] || ln -s nsbox "$$b" || exit 1; \
+		[ -e "$$f" ] || [ -L "$$f" ] || ln -s nsbox.fish "$$f" || exit 1; \
+		for p in out/man/nsbox-"$$a".[1-8]; do \
+			[ -e "$$p" ] || continue; n=$${p##*/nsbox-}; d='$(MANDIR)'/man$${n##*.}; \
+			[ -n "$$(find "$$d" -maxdepth 1 \( -name "$$n" -o -name "$$n.*" \) -print -quit)" ] || \
+				ln -s nsbox-"$$n" "$$d/$$n" || exit 1; \
+		done; \
 	done
+endif
 
 # The CNI plugin: a link called nsbox-bridge, where runtimes look for
 # plugins, to the installed nsbox (make install first).
@@ -351,24 +397,29 @@ install-setcap: out/nsbox-purego
 uninstall-setuid uninstall-setcap:
 	rm -f '$(BINDIR)/setuidmap'
 
-# Removes the binary and every entry of BINDIR that resolves to it (the
-# applet symlinks, and hard links).
+# Removes the binary and every entry of BINDIR and APPLETDIR that resolves
+# to it (the applet links, and hard links), APPLETDIR when that leaves it
+# empty, the manual pages and the links to them, the completion scripts
+# and the links to them.
 uninstall:
 	@b='$(BINDIR)/nsbox'; \
 	if [ -e "$$b" ]; then \
-		for f in '$(BINDIR)'/* '$(BINDIR)'/.[!.]*; do \
+		for f in '$(BINDIR)'/* '$(BINDIR)'/.[!.]* '$(LINKDIR)'/* '$(LINKDIR)'/.[!.]*; do \
 			[ "$$f" != "$$b" ] && [ "$$f" -ef "$$b" ] && { echo "rm $$f"; rm -f "$$f"; }; \
 		done; \
 		echo "rm $$b"; rm -f "$$b"; \
-	fi; true
+	fi; \
+	[ '$(LINKDIR)' = '$(BINDIR)' ] || rmdir '$(LINKDIR)' 2>/dev/null; true
 	@for f in $(MAN_MD); do \
-		set -- $$($(man_id) "$$f"); p='$(MANDIR)'/man$$2/$$1.$$2; \
-		[ ! -e "$$p" ] || { echo "rm $$p"; rm -f "$$p"; }; \
+		set -- $$($(man_id) "$$f"); n=$$1; d='$(MANDIR)'/man$$2; \
+		case $$n in nsbox*) ;; *) n=nsbox-$$n ;; esac; \
+		[ ! -e "$$d/$$n.$$2" ] || { echo "rm $$d/$$n.$$2"; rm -f "$$d/$$n.$$2"; }; \
+		[ "$$(readlink "$$d/$$1.$$2")" != "$$n.$$2" ] || { echo "rm $$d/$$1.$$2"; rm -f "$$d/$$1.$$2"; }; \
 	done
-	@for f in '$(BASHCOMPDIR)'/*; do \
-		[ -L "$$f" ] && [ "$$(readlink "$$f")" = nsbox ] && { echo "rm $$f"; rm -f "$$f"; }; \
+	@for f in '$(BASHCOMPDIR)'/* '$(FISHCOMPDIR)'/*; do \
+		case $$(readlink "$$f") in nsbox | nsbox.fish) echo "rm $$f"; rm -f "$$f" ;; esac; \
 	done; true
-	@for f in '$(BASHCOMPDIR)/nsbox' '$(ZSHCOMPDIR)/_nsbox'; do \
+	@for f in '$(BASHCOMPDIR)/nsbox' '$(ZSHCOMPDIR)/_nsbox' '$(FISHCOMPDIR)/nsbox.fish'; do \
 		[ ! -e "$$f" ] || { echo "rm $$f"; rm -f "$$f"; }; \
 	done
 
