@@ -9,6 +9,10 @@
 #   make install         out/nsbox into $(DESTDIR)$(PREFIX)/bin with a link per applet
 #                        (in bin, or in libexec/nsbox under DESTDIR), the manual pages
 #                        (nsbox-unshare.1...) and the bash, zsh and fish completion
+#   make dist            out/dist: nsbox-VERSION-linux-amd64.tar.gz (static, musl) and
+#                        -arm64.tar.gz (cgo-free), SHA256SUMS; reproducible
+#   make deb             out/dist/nsbox_VERSION_amd64.deb: /usr/bin/nsbox, the applets
+#                        in /usr/libexec/nsbox, beside util-linux without a conflict
 #   make install-setuid  a separate set-user-ID root copy, $(DESTDIR)$(PREFIX)/bin/setuidmap
 #   make install-setcap  the same with file capabilities instead (the CGO_ENABLED=0 build)
 #   make vm              boot the u-root image under QEMU and run the walk-through (docs/vm.md)
@@ -58,8 +62,12 @@ ifeq ($(origin VERSION),undefined)
 VERSION := $(shell git describe --tags --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 endif
 
-LDFLAGS        := -s -w -X $(MODULE)/pkg/applet.Version=$(VERSION)
-LDFLAGS_STATIC := -s -w -linkmode external -extldflags -static -X $(MODULE)/pkg/applet.Version=$(VERSION)
+# The builds are reproducible: the same sources and VERSION give the same
+# bytes, wherever the tree is (-trimpath), whatever the state of .git
+# (-buildvcs=false: the version is in VERSION) and with no build ID.
+GOBUILD        := build -trimpath -buildvcs=false
+LDFLAGS        := -s -w -buildid= -X $(MODULE)/pkg/applet.Version=$(VERSION)
+LDFLAGS_STATIC := -s -w -buildid= -linkmode external -extldflags -static -X $(MODULE)/pkg/applet.Version=$(VERSION)
 
 # Everything the binaries are built from: rebuilt when a source, go.mod,
 # go.sum or the version changes (go build's own cache does the rest).
@@ -79,7 +87,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build rootfs rootfs-deps demo test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest cni-deps cnitools cnitest install install-cni install-setuid install-setcap uninstall uninstall-cni uninstall-setuid uninstall-setcap clean FORCE
+.PHONY: all build rootfs rootfs-deps demo test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest cni-deps cnitools cnitest install install-cni install-setuid install-setcap uninstall uninstall-cni uninstall-setuid uninstall-setcap dist deb clean FORCE
 
 all: out/nsbox
 
@@ -98,16 +106,16 @@ CC := musl-gcc
 endif
 
 out/nsbox: $(GO_SRC) out/.version
-	CC=$(CC) CGO_ENABLED=1 $(GO) build -trimpath -tags osusergo,netgo -ldflags '$(LDFLAGS_STATIC)' -o $@ ./cmds/nsbox
+	CC=$(CC) CGO_ENABLED=1 $(GO) $(GOBUILD) -tags osusergo,netgo -ldflags '$(LDFLAGS_STATIC)' -o $@ ./cmds/nsbox
 
 out/nsbox-purego: $(GO_SRC) out/.version
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmds/nsbox
+	CGO_ENABLED=0 $(GO) $(GOBUILD) -ldflags '$(LDFLAGS)' -o $@ ./cmds/nsbox
 
 # Every applet also builds alone without cgo, as u-root builds it:
 # out/cmds/<applet>.
 out/cmds/.built: $(GO_SRC) out/.version
 	@mkdir -p out/cmds
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o out/cmds/ ./cmds/...
+	CGO_ENABLED=0 $(GO) $(GOBUILD) -ldflags '$(LDFLAGS)' -o out/cmds/ ./cmds/...
 	@touch $@
 
 # ---- manual pages and completion ----
@@ -422,6 +430,63 @@ uninstall:
 	@for f in '$(BASHCOMPDIR)/nsbox' '$(ZSHCOMPDIR)/_nsbox' '$(FISHCOMPDIR)/nsbox.fish'; do \
 		[ ! -e "$$f" ] || { echo "rm $$f"; rm -f "$$f"; }; \
 	done
+
+# ---- release archives and the Debian package ----
+# make dist: out/dist/nsbox-VERSION-linux-amd64.tar.gz (out/nsbox, the
+# static musl build) and nsbox-VERSION-linux-arm64.tar.gz (the cgo-free
+# build, cross-compiled), each with the manual pages, the completions,
+# LICENSE, README.md and the licences of what the binary holds
+# (packaging/mkdist.sh), and SHA256SUMS ("sha256sum -c SHA256SUMS" checks
+# a download). make deb: out/dist/nsbox_DEBVERSION_amd64.deb, the staged
+# "make install" of PREFIX=/usr with the CNI link in /usr/lib/cni, made a
+# package by dpkg-deb (packaging/mkdeb.sh). Built twice from the same
+# commit, they are the same bytes: every time in them is the commit's
+# (SOURCE_DATE_EPOCH), and packaging/'s test builds them twice to check.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+MUSL_COPYRIGHT ?= /usr/share/doc/musl/copyright
+DIST      = out/dist
+DIST_TGZ  = $(DIST)/nsbox-$(VERSION)-linux-amd64.tar.gz $(DIST)/nsbox-$(VERSION)-linux-arm64.tar.gz
+# A Debian version starts with a digit and has no "-" (that would start a
+# revision): v1.2.3-4-gabc is 1.2.3+4+gabc, v2.0.0-rc1 2.0.0~rc1 (before
+# 2.0.0), a commit 0~7b8436c9d3b2 (before every release).
+DEB_VERSION = $(shell echo '$(VERSION)' | sed -e 's/^v//' -e '/^[0-9][0-9]*\./!s/^/0~/' -e 's/-\(rc\|alpha\|beta\)/~\1/' -e 's/-/+/g')
+DEB       = $(DIST)/nsbox_$(DEB_VERSION)_amd64.deb
+
+dist: $(DIST)/SHA256SUMS
+
+deb: $(DEB)
+
+out/arm64/nsbox: $(GO_SRC) out/.version
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) $(GOBUILD) -ldflags '$(LDFLAGS)' -o $@ ./cmds/nsbox
+
+out/licenses/amd64/.built: go.mod go.sum packaging/licenses.sh
+	GO='$(GO)' packaging/licenses.sh $(@D) $(MUSL_COPYRIGHT)
+	@touch $@
+
+out/licenses/arm64/.built: go.mod go.sum packaging/licenses.sh
+	GO='$(GO)' packaging/licenses.sh $(@D)
+	@touch $@
+
+DIST_INPUTS = out/man/.built $(COMPLETIONS) LICENSE README.md packaging/mkdist.sh
+
+$(DIST)/nsbox-$(VERSION)-linux-amd64.tar.gz: out/nsbox out/licenses/amd64/.built $(DIST_INPUTS)
+	@mkdir -p $(DIST)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) packaging/mkdist.sh $@ out/nsbox out/licenses/amd64
+
+$(DIST)/nsbox-$(VERSION)-linux-arm64.tar.gz: out/arm64/nsbox out/licenses/arm64/.built $(DIST_INPUTS)
+	@mkdir -p $(DIST)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) packaging/mkdist.sh $@ out/arm64/nsbox out/licenses/arm64
+
+$(DIST)/SHA256SUMS: $(DIST_TGZ)
+	cd $(DIST) && sha256sum $(notdir $(DIST_TGZ)) >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS
+
+$(DEB): out/nsbox out/man/.built $(COMPLETIONS) out/licenses/amd64/.built README.md packaging/mkdeb.sh
+	@mkdir -p $(DIST)
+	rm -rf out/deb
+	$(MAKE) --no-print-directory install install-cni DESTDIR='$(CURDIR)/out/deb' PREFIX=/usr \
+		ZSHDIR=/usr/share/zsh/vendor-completions CNI_BINDIR=/usr/lib/cni >/dev/null
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) packaging/mkdeb.sh $@ out/deb '$(DEB_VERSION)' amd64 out/licenses/amd64
+	rm -rf out/deb
 
 clean:
 	rm -rf out
