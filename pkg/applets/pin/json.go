@@ -13,35 +13,32 @@ import (
 // and each namespace left out, with why.
 func writeJSON(w io.Writer, b *pin.Batch, res *pin.Result) {
 	var j jsonv.Writer
+	str := func(k, v string) { j.Key(k); j.String(v) }
+	orNull := func(k string, set bool, write func()) {
+		j.Key(k)
+		if set {
+			write()
+		} else {
+			j.Null()
+		}
+	}
 	j.BeginObject()
 	j.Key("pid")
 	j.Int(int64(b.PID))
-	j.Key("dir")
-	if b.Dir != "" {
-		j.String(b.Dir)
-	} else {
-		j.Null()
-	}
+	orNull("dir", b.Dir != "", func() { j.String(b.Dir) })
 	j.Key("created")
 	j.Bool(res.Created != "")
 	j.Key("private")
 	j.Bool(res.Prepared != "")
-	j.Key("holder")
-	if res.Holder != 0 {
-		j.Int(int64(res.Holder))
-	} else {
-		j.Null()
-	}
+	orNull("holder", res.Holder != 0, func() { j.Int(int64(res.Holder)) })
 	j.Key("pins")
 	j.BeginArray()
 	for _, p := range res.Pins {
 		j.BeginObject()
-		j.Key("type")
-		j.String(p.Type.String())
+		str("type", p.Type.String())
 		j.Key("ns")
 		j.Uint(p.Ino)
-		j.Key("file")
-		j.String(p.Path)
+		str("file", p.Path)
 		j.EndObject()
 	}
 	j.EndArray()
@@ -49,10 +46,8 @@ func writeJSON(w io.Writer, b *pin.Batch, res *pin.Result) {
 	j.BeginArray()
 	for _, s := range res.Skipped {
 		j.BeginObject()
-		j.Key("type")
-		j.String(s.Type.String())
-		j.Key("reason")
-		j.String(skipReason(s, b.PID))
+		str("type", s.Type.String())
+		str("reason", skipReason(s, b.PID))
 		j.EndObject()
 	}
 	j.EndArray()
