@@ -82,12 +82,19 @@ func buildReleases() (rs [2]release, err error) {
 		targets = append(targets, "deb")
 	}
 	// Two paths of different lengths: nothing of the path may reach the
-	// bytes.
-	for i, dir := range []string{"a/nsbox", "copy-b/src/nsbox"} {
-		tree := filepath.Join(scratch, dir)
-		if err := copyTree(root, tree); err != nil {
+	// bytes. The second is a copy of the first, so that both are the same
+	// sources even if the tree changes meanwhile.
+	trees := [2]string{filepath.Join(scratch, "a/nsbox"), filepath.Join(scratch, "copy-b/src/nsbox")}
+	for i, tree := range trees {
+		src := root
+		if i > 0 {
+			src = trees[0]
+		}
+		if err := copyTree(src, tree); err != nil {
 			return rs, err
 		}
+	}
+	for i, tree := range trees {
 		if out, err := run(tree, append([]string{"make", "--no-print-directory"}, targets...)...); err != nil {
 			return rs, fmt.Errorf("make %s in %s: %v\n%s", strings.Join(targets, " "), tree, err, out)
 		}
