@@ -478,6 +478,38 @@ static void release(int fd, pid_t pid, const char *what)
 		_exit(1);
 }
 
+// write_status writes unshare --json-status-fd's first object to fd and
+// closes it: the same bytes as the Go half's nsexec.Status (status.go),
+// this process's PID and the inode of each namespace of flags, in the
+// order of the types' table, pid and time those the program's children
+// get (left out while the kernel does not name them: a new pid namespace
+// before its first process).
+static void write_status(int fd, long flags)
+{
+	char buf[512], path[64];
+	int n = snprintf(buf, sizeof(buf), "{\"child-pid\":%d", (int)getpid());
+
+	for (int i = 0; i < NSX_NTYPES; i++) {
+		struct stat st;
+		int children = nsx_types[i].flag & (CLONE_NEWPID | CLONE_NEWTIME);
+
+		if (!(flags & nsx_types[i].flag))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/ns/%s%s", nsx_types[i].file, children ? "_for_children" : "");
+		if (stat(path, &st) != 0) {
+			if (children && errno == ENOENT)
+				continue;
+			nsx_die(1, errno, "cannot stat %s", path);
+		}
+		n += snprintf(buf + n, sizeof(buf) - n, ",\"%s-namespace\":%llu", nsx_types[i].file,
+			      (unsigned long long)st.st_ino);
+	}
+	n += snprintf(buf + n, sizeof(buf) - n, "}\n");
+	if (write(fd, buf, n) != n)
+		nsx_die(1, errno, "cannot write the status to file descriptor %d", fd);
+	close(fd);
+}
+
 // nsx_run_plan carries out the plan of stage "self" (unshare in place) or
 // "child" (the child of --fork) that the variables of penv describe, as the
 // Go executor (exec.go) would, and execs argv[1] (or EXEC) with tenv. It
@@ -604,6 +636,8 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 			nsx_die(1, errno, "cannot write the PID to file descriptor %d", notify[i]);
 		close(notify[i]);
 	}
+	if ((v = nsx_get(envp, "STATUS")))
+		write_status(atoi(v), flags);
 
 	if ((v = nsx_get(envp, "HOSTNAME")) && sethostname(v, strlen(v)) != 0)
 		nsx_die(1, errno, "sethostname failed");
