@@ -9,7 +9,7 @@
 // OpenRoot; its facts, its bind onto itself and the root switch go through
 // that descriptor. Every mount point is resolved inside the new root with
 // openat2(RESOLVE_BENEATH), so a symbolic link or ".." in the new root
-// never leads a mount outside it, and every
+// never leads a mount outside it (nor onto the root itself), and every
 // filesystem is mounted with the new mount API (fsopen, fsmount,
 // open_tree, move_mount) onto the file descriptor so resolved: no path is
 // looked up twice.

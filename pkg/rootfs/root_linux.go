@@ -102,6 +102,13 @@ func openRetry(dirfd int, name string, how *unix.OpenHow) (int, error) {
 	}
 }
 
+// isRoot reports whether fd is the new root itself: the same directory
+// through the same mount (a bind of the root elsewhere in it is not).
+func (r *Root) isRoot(fd int) bool {
+	st, err := statxFd(fd)
+	return err == nil && idOf(&st) == r.id
+}
+
 func (r *Root) open(rel string, flags uint64) (int, error) {
 	return openRetry(r.fd, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC | flags, Resolve: beneath})
 }
@@ -137,7 +144,17 @@ func (r *Root) walk(what, target string) (fd, n int, err error) {
 		unix.Close(fd)
 		fd = nfd
 	}
+	if len(comps) > 0 && r.isRoot(fd) {
+		unix.Close(fd)
+		return -1, 0, r.rootError(what, target)
+	}
 	return fd, len(comps), nil
+}
+
+// rootError refuses a mount point that resolves to the new root itself
+// (a symbolic link "tmp -> ."): a mount there would cover the whole root.
+func (r *Root) rootError(what, target string) error {
+	return &Error{What: what, Err: ErrIsRoot, Why: target + " leads back to " + r.Path}
 }
 
 func (r *Root) lookupError(what, p string, err error) error {
@@ -194,6 +211,10 @@ func (r *Root) mountPoint(s Step) (int, error) {
 			return -1, r.lookupError(s.Name, p, err)
 		}
 	}
+	if r.isRoot(fd) {
+		unix.Close(fd)
+		return -1, r.rootError(s.Name, s.Target)
+	}
 	return fd, r.checkType(s, fd)
 }
 
@@ -221,8 +242,8 @@ func (r *Root) checkType(s Step, fd int) error {
 
 // Check validates steps against the new root before anything is mounted,
 // and records in each bind step whether its source is a file. It fails on
-// a bind source that is missing, a destination that is the root itself or
-// leaves it ("..", a symbolic link out of
+// a bind source that is missing, a destination that is the root itself
+// (by name, or resolving to it) or leaves it ("..", a symbolic link out of
 // it), a mount point under a file,
 // and a mount point of the wrong type (a directory bound onto a file or
 // the reverse). Mount points under an earlier mount of the plan are

@@ -59,3 +59,44 @@ func TestOpenRootOnce(t *testing.T) {
 		t.Errorf("Check of the new directory: %v, want %v", err, ErrEscapes)
 	}
 }
+
+// TestCheckRootItself: a mount point that resolves to the new root itself,
+// through a link or a chain of them, is refused with ErrIsRoot, before
+// anything is mounted; a link to a directory inside is followed, and a
+// missing mount point is fine (it is made when mounting).
+func TestCheckRootItself(t *testing.T) {
+	dir := t.TempDir()
+	mkdirs(t, filepath.Join(dir, "mnt"), filepath.Join(dir, "etc"))
+	symlink(t, ".", filepath.Join(dir, "tmp"))
+	symlink(t, "mnt/..", filepath.Join(dir, "up"))
+	symlink(t, "etc", filepath.Join(dir, "sub"))
+	symlink(t, "../.", filepath.Join(dir, "etc", "parent"))
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for target, want := range map[string]string{
+		"/tmp":        "tmp: destination is the new root itself: /tmp leads back to " + dir,
+		"/up":         "tmp: destination is the new root itself: /up leads back to " + dir,
+		"/sub/parent": "tmp: destination is the new root itself: /sub/parent leads back to " + dir,
+		"/sub/x":      "",
+		"/mnt":        "",
+		"/tmp/x":      "",
+	} {
+		err := r.Check([]Step{{Name: Tmp, Op: OpFS, FSType: "tmpfs", Target: target}})
+		if got := errString(err); got != want {
+			t.Errorf("Check %s: %q, want %q", target, got, want)
+		}
+		if want != "" && !errors.Is(err, ErrIsRoot) {
+			t.Errorf("Check %s: %v is not ErrIsRoot", target, err)
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

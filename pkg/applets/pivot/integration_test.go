@@ -536,6 +536,53 @@ func TestEscapes(t *testing.T) {
 		"grep -c ' /mnt/t ' /proc/self/mountinfo"), 0)
 }
 
+// TestMountPointIsRoot: a mount point that resolves to the new root itself
+// (a link "tmp -> .", or through a chain of links) is refused before
+// anything is mounted: a mount there would cover the whole root. The
+// refusal is by mount and inode, so a link that only looks different is
+// caught as well.
+func TestMountPointIsRoot(t *testing.T) {
+	bin, root := setup(t)
+	for l, target := range map[string]string{"here": ".", "up": "mnt/..", "sub": "etc"} {
+		if err := os.Symlink(target, filepath.Join(root, l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("..", filepath.Join(root, "etc", "parent")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(root, "tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(".", filepath.Join(root, "tmp")); err != nil {
+		t.Fatal(err)
+	}
+	before := hostMounts(t)
+	listing := entries(t, root)
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{nil, "pivot: tmp: destination is the new root itself: /tmp leads back to " + root + "\n"},
+		{[]string{"--no-tmp", "--tmpfs", "/here"}, "pivot: --tmpfs /here: destination is the new root itself: /here leads back to " + root + "\n"},
+		{[]string{"--no-tmp", "--bind", "/etc:/up"}, "pivot: --bind /etc:/up: destination is the new root itself: /up leads back to " + root + "\n"},
+		{[]string{"--no-tmp", "--ro-bind", "/etc:/sub/parent"}, "pivot: --ro-bind /etc:/sub/parent: destination is the new root itself: /sub/parent leads back to " + root + "\n"},
+	} {
+		argv := append(append([]string{bin, "unshare", "-m", bin, "pivot"}, c.args...), root, "/bin/true")
+		testutil.Refused(t, testutil.Run(t, argv...), 1, c.msg)
+	}
+	if got := entries(t, root); !reflect.DeepEqual(got, listing) {
+		t.Errorf("the new root changed: %v, was %v", got, listing)
+	}
+	if after := hostMounts(t); after != before {
+		t.Errorf("the mount table changed")
+	}
+	// A link to a directory inside the root is followed.
+	r := testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--no-tmp", "--tmpfs", "/sub/t", root, "/bin/sh", "-c",
+		"grep -c ' /etc/t ' /proc/self/mountinfo")
+	testutil.Must(t, r, 0)
+}
+
 // TestBadInput: bad input is refused with a clear message before anything
 // is mounted or made in the new root.
 func TestBadInput(t *testing.T) {

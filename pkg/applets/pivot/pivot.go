@@ -60,7 +60,8 @@ Options:
  -V, --version             display version
 
 Mount points are made inside <newroot> only: a destination that leads out
-of it (by "..", or a symbolic link) is refused before anything is mounted. <newroot> is looked up once: renaming
+of it (by "..", or a symbolic link), or back to <newroot> itself, is
+refused before anything is mounted. <newroot> is looked up once: renaming
 a directory on its path while pivot runs changes nothing.
 
 For more details see docs/pivot.md.
