@@ -3,11 +3,7 @@ package nsid
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"testing"
-	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/applet"
 )
@@ -57,36 +53,6 @@ func TestNsid(t *testing.T) {
 			t.Errorf("nsid %q: exit %d, stdout %q, stderr %q; want %d, %q, %q",
 				tc.args, code, stdout, stderr, tc.code, tc.stdout, tc.errs)
 		}
-	}
-}
-
-// TestFIFO: a FIFO is not a namespace file, said at once: nsid never
-// opens an operand for reading before it knows it is one (a FIFO would
-// wait for a writer, a device's driver would act).
-func TestFIFO(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := unix.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	var code int
-	var stdout, stderr string
-	go func() {
-		defer close(done)
-		code, stdout, stderr = runNsid(fifo)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		// release the blocked open: a writer
-		if w, err := unix.Open(fifo, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
-			<-done
-			unix.Close(w)
-		}
-		t.Fatalf("nsid %s blocked", fifo)
-	}
-	if want := "nsid: " + fifo + ": not a namespace file\n"; code != 1 || stdout != "" || stderr != want {
-		t.Errorf("nsid FIFO: exit %d, stdout %q, stderr %q; want 1, \"\", %q", code, stdout, stderr, want)
 	}
 }
 
