@@ -16,14 +16,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "nsexec.h"
 
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+
+// open_ns opens a namespace file as the Go applet does (nsfs.OpenOperand):
+// O_PATH first, which neither waits on a FIFO nor calls a device's driver,
+// then for reading through /proc/self/fd only a namespace file, a regular
+// file or a directory (setns refuses the last two in util-linux's words).
+// Anything else, or no /proc, is the Go applet's: -1.
+static int open_ns(const char *f)
+{
+	char link[32];
+	struct statfs sfs;
+	struct stat st;
+	int pfd = open(f, O_PATH | O_CLOEXEC), fd = -1;
+
+	if (pfd < 0)
+		return -1;
+	if (fstatfs(pfd, &sfs) == 0 && fstat(pfd, &st) == 0 &&
+	    (sfs.f_type == NSFS_MAGIC || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", pfd);
+		fd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	}
+	close(pfd);
+	return fd;
+}
 
 // join_files enters the namespaces of mask, each from file[i] when given,
 // else from /proc/PID/ns: every file is opened first (a failure returns,
@@ -45,7 +72,7 @@ static void join_files(int pid, long mask, const char **file, char **penv, int n
 			snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, nsx_types[i].file);
 			f = path;
 		}
-		if (*f == ':' || (fd = open(f, O_RDONLY | O_CLOEXEC)) < 0)
+		if (*f == ':' || (fd = open_ns(f)) < 0)
 			goto fail; // :NSID (a namespace id) is the Go applet's
 		fds[nfds++] = fd;
 		p += sprintf(p, "%s%ld:%d:%s", p == join ? "" : ",", nsx_types[i].flag, fd, nsx_types[i].file);

@@ -427,7 +427,8 @@ void nsx_join_stage(char **envp, char **argv, char **tenv)
 			nsx_die(1, errno, "cannot change directory to /");
 		close(rootfd);
 	}
-	if (wdns && (wdfd = open(wdns, O_RDONLY | O_CLOEXEC)) < 0)
+	// O_PATH: fchdir needs no more, and a FIFO is not waited on.
+	if (wdns && (wdfd = open(wdns, O_PATH | O_CLOEXEC)) < 0)
 		nsx_die(1, errno, "cannot open current working directory");
 	if (wdfd >= 0) {
 		if (fchdir(wdfd) != 0)
