@@ -16,39 +16,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "nsexec.h"
 
-#ifndef NSFS_MAGIC
-#define NSFS_MAGIC 0x6e736673
-#endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
 
-// open_ns opens a namespace file as the Go applet does (nsfs.OpenOperand):
-// O_PATH first, which neither waits on a FIFO nor calls a device's driver,
-// then for reading through /proc/self/fd only a namespace file, a regular
-// file or a directory (setns refuses the last two in util-linux's words).
-// Anything else, or no /proc, is the Go applet's: -1.
+// open_ns opens a namespace file as nsfs.OpenOperand does: O_PATH first,
+// which neither waits on a FIFO nor calls a device's driver, then for
+// reading through /proc/self/fd. Anything but a namespace file (-1) is
+// the Go applet's, which says why.
 static int open_ns(const char *f)
 {
 	char link[32];
-	struct statfs sfs;
-	struct stat st;
 	int pfd = open(f, O_PATH | O_CLOEXEC), fd = -1;
 
-	if (pfd < 0)
-		return -1;
-	if (fstatfs(pfd, &sfs) == 0 && fstat(pfd, &st) == 0 &&
-	    (sfs.f_type == NSFS_MAGIC || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+	if (pfd >= 0 && nsx_is_nsfs(pfd)) {
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", pfd);
-		fd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		fd = open(link, O_RDONLY | O_CLOEXEC);
 	}
-	close(pfd);
+	if (pfd >= 0)
+		close(pfd);
 	return fd;
 }
 
@@ -121,7 +112,7 @@ void nsx_fast_nsenter(char **args, char **envp)
 				if (pid || !a[1] || !(pid = nsx_parse_pid(*++a)))
 					return;
 			} else {
-				t = nsx_type_named(l, eq ? (size_t)(eq - l) : strlen(l));
+				t = nsx_type(l, eq ? (size_t)(eq - l) : strlen(l), 0);
 				if (t < 0 || (eq && !eq[1]))
 					return;
 				mask |= nsx_types[t].flag;
@@ -141,7 +132,7 @@ void nsx_fast_nsenter(char **args, char **envp)
 				if (pid || !v || !(pid = nsx_parse_pid(v)))
 					return;
 				break;
-			} else if ((t = nsx_type_of(*c)) >= 0) {
+			} else if ((t = nsx_type(NULL, 0, *c)) >= 0) {
 				// -nFILE: the rest of the word is the file
 				mask |= nsx_types[t].flag;
 				file[t] = c[1] ? c + 1 : NULL;
