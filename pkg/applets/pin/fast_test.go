@@ -100,7 +100,7 @@ func TestPinFastPath(t *testing.T) {
 	}
 	// Run as the command, in a mount namespace of its own where
 	// /run/netns is not a mount point (not prepared yet).
-	unprepared := []string{"unshare", "-m", "--propagation", "private", "sh", "-c", `umount /run/netns && exec "$@"`, "sh"}
+	unprepared := []string{"unshare", "-m", "--propagation", "private", "sh", "-c", `while umount -l /run/netns 2>/dev/null; do :; done; exec "$@"`, "sh"}
 
 	type fastCase struct {
 		args []string // {pid} {upid} {gone} {d} {n} are replaced
