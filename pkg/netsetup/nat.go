@@ -130,6 +130,9 @@ func EnableNAT(bridge string, subnets []netip.Prefix) (created bool, err error) 
 	}
 	present, err := NATPresent(bridge)
 	if err != nil || present {
+		if err == nil {
+			err = forwardingAgain(subnets)
+		}
 		return false, err
 	}
 	c, err := nftOpen()
@@ -187,6 +190,47 @@ func EnableNAT(bridge string, subnets []netip.Prefix) (created bool, err error) 
 	return true, nil
 }
 
+// forwardingAgain turns forwarding back on for the families of subnets
+// whose sysctl is off while a marker chain says this package turned it on:
+// what a run killed between adding the table and writing the sysctl, or
+// between writing it back and removing the table, leaves. Only when a
+// sysctl is off is anything more read.
+func forwardingAgain(subnets []netip.Prefix) error {
+	var off []string
+	for _, m := range []string{ForwardMarker4, ForwardMarker6} {
+		want := false
+		for _, p := range subnets {
+			want = want || p.Addr().Is4() == (m == ForwardMarker4)
+		}
+		if v, ok := readSysctl(forwardSysctl(m)); want && ok && v == "0" {
+			off = append(off, m)
+		}
+	}
+	if len(off) == 0 {
+		return nil
+	}
+	c, err := nftOpen()
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	chains, err := c.chains(familyINet)
+	if err != nil {
+		return &Error{Op: "list nftables chains", Err: err}
+	}
+	for _, m := range off {
+		for _, ch := range chains {
+			if ch.name == m && strings.HasPrefix(ch.table, NATTablePrefix) {
+				if err := writeSysctl(forwardSysctl(m), "1"); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
 func writeSysctl(name, v string) error {
 	if err := os.WriteFile(ProcSys+"/"+name, []byte(v+"\n"), 0o644); err != nil {
 		return &Error{Op: "write " + ProcSys + "/" + name, Err: err}
@@ -232,6 +276,16 @@ func DisableNAT(bridge string) (removed bool, err error) {
 			markers = append(markers, ch.name)
 		}
 	}
+	// Forwarding off before the table goes: killed in between, the table
+	// is left with its markers, for the next DisableNAT (or EnableNAT) to
+	// find; the other way round, nothing would say it was turned on.
+	if len(others) == 0 {
+		for _, m := range markers {
+			if err := writeSysctl(forwardSysctl(m), "0"); err != nil {
+				return false, err
+			}
+		}
+	}
 	err = c.batch(func(next func() uint32) [][]byte {
 		msgs := [][]byte{nftMsg(nftType(unix.NFT_MSG_DELTABLE), flagsDel, next(), familyINet, 0, attrStr(unix.NFTA_TABLE_NAME, ours))}
 		if len(others) > 0 { // the marker moves on
@@ -244,13 +298,6 @@ func DisableNAT(bridge string) (removed bool, err error) {
 	})
 	if err != nil {
 		return false, &Error{Op: "delete nftables table inet " + ours, Err: err}
-	}
-	if len(others) == 0 {
-		for _, m := range markers {
-			if err := writeSysctl(forwardSysctl(m), "0"); err != nil {
-				return true, err
-			}
-		}
 	}
 	return true, nil
 }
