@@ -67,3 +67,17 @@ func TestDeleteLeftovers(t *testing.T) {
 	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-d", name), "mkbridge: "+path+": no mkbridge interface has its peer in this network namespace\n")
 	testutil.Must(t, testutil.Run(t, "ip", "netns", "del", name), 0)
 }
+
+// TestDeleteGoesOn: -d of several targets removes what each has, says
+// which have nothing, and exits 1 then: the tear-down of a set-up of
+// several targets killed half-way.
+func TestDeleteGoesOn(t *testing.T) {
+	bin, br := setup(t)
+	a, b := container(t, bin), container(t, bin)
+	host, _ := parseOut(t, testutil.Run(t, bin, "mkbridge", "-b", br, "--bridge-addr", "10.201.31.1/24", pidOf(b)))
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(a), pidOf(b)),
+		fmt.Sprintf("mkbridge: /proc/%d/ns/net: no mkbridge interface has its peer in this network namespace\n", a.Pid()))
+	if linkExists(host) || linkExists(br) {
+		t.Errorf("-d left %s or %s", host, br)
+	}
+}

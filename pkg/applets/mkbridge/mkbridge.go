@@ -140,6 +140,12 @@ func (a *actor) logf(format string, args ...any) {
 	}
 }
 
+// warn prints the failure err on stderr, and the run goes on.
+func (a *actor) warn(err error) {
+	msg, _ := applet.Status(a.e.Name, failure(err))
+	io.WriteString(a.e.Stderr, msg)
+}
+
 // setup sets up each target in turn, with one Host: a line on stdout for
 // each that succeeds, the message on stderr for each that fails (rolled
 // back, and the next goes on); any failure exits 1.
@@ -153,8 +159,7 @@ func (a *actor) setup() error {
 	for i, spec := range a.p.targets {
 		line, err := a.setupOne(host, i, spec)
 		if err != nil {
-			msg, _ := applet.Status(a.e.Name, failure(err))
-			io.WriteString(a.e.Stderr, msg)
+			a.warn(err)
 			failed = true
 			continue
 		}
@@ -287,7 +292,9 @@ func (a *actor) teardownTarget(host *netsetup.Host, t *netsetup.Target) ([]netse
 // first: one bad argument removes nothing); with --delete-bridge then the
 // bridges they were on, when no port is left. What a killed run left is
 // recognised and removed too: a namespace of --new whose set-up never
-// finished goes with its ports, an empty /run/netns file is removed.
+// finished goes with its ports, an empty /run/netns file is removed. A
+// target with nothing to remove (or whose removal fails) is reported and
+// the next goes on, as in a set-up; the exit status is then 1.
 func (a *actor) delete() error {
 	items, err := a.deleteItems()
 	defer func() {
@@ -305,10 +312,12 @@ func (a *actor) delete() error {
 	defer host.Close()
 	var bridges []string
 	seen := map[string]bool{}
+	failed := false
 	for _, it := range items {
 		removed, err := a.deleteItem(host, it)
 		if err != nil {
-			return failure(err)
+			a.warn(err)
+			failed = true
 		}
 		for _, r := range removed {
 			if r.Bridge == "" {
@@ -329,11 +338,15 @@ func (a *actor) delete() error {
 			case netsetup.BridgeKept(err):
 				a.logf("bridge %s kept: %s", b, applet.Message(err))
 			case err != nil:
-				return failure(err)
+				a.warn(err)
+				failed = true
 			default:
 				a.logf("removed bridge %s", b)
 			}
 		}
+	}
+	if failed {
+		return &applet.Exit{Code: 1}
 	}
 	return nil
 }
