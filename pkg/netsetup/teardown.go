@@ -45,26 +45,39 @@ func hostHandle() (*netlink.Handle, error) {
 // name at all and has the name HostIfName gives t and its peer: a set-up
 // killed before its first record.
 func Ends(h *netlink.Handle, t *Target) ([]Removed, []netlink.Link, error) {
+	f, err := ends(h, t)
+	return f.ends, f.links, err
+}
+
+// found is what ends finds in a target: this package's host ends, their
+// links, and the others whose peer is there ("HOST (peer IF)"), which a
+// tear-down names when it finds none of its own.
+type found struct {
+	ends    []Removed
+	links   []netlink.Link
+	foreign []string
+}
+
+func ends(h *netlink.Handle, t *Target) (found, error) {
+	var f found
 	ch, done, err := t.handle()
 	if err != nil {
-		return nil, nil, err
+		return f, err
 	}
 	defer done()
 	inside, err := linkList(ch)
 	if err != nil {
-		return nil, nil, &Error{Op: "list links in " + t.Name, Err: err}
+		return f, &Error{Op: "list links in " + t.Name, Err: err}
 	}
 	self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, &Error{Op: "open /proc/thread-self/ns/net", Err: err}
+		return f, &Error{Op: "open /proc/thread-self/ns/net", Err: err}
 	}
 	id, err := ch.GetNetNsIdByFd(self)
 	unix.Close(self)
 	if err != nil {
-		return nil, nil, &Error{Op: "network namespace id of the host in " + t.Name, Err: err}
+		return f, &Error{Op: "network namespace id of the host in " + t.Name, Err: err}
 	}
-	var out []Removed
-	var ls []netlink.Link
 	for _, l := range inside {
 		a := l.Attrs()
 		if a.Name == "lo" {
@@ -79,14 +92,27 @@ func Ends(h *netlink.Handle, t *Target) ([]Removed, []netlink.Link, error) {
 		}
 		br, ok := hostEnd(hl, t.Ino(), a.Name)
 		if !ok {
+			f.foreign = append(f.foreign, hl.Attrs().Name+" (peer "+a.Name+")")
 			continue
 		}
-		out = append(out, Removed{HostIfName: hl.Attrs().Name, Bridge: br})
-		ls = append(ls, hl)
+		f.ends = append(f.ends, Removed{HostIfName: hl.Attrs().Name, Bridge: br})
+		f.links = append(f.links, hl)
 	}
-	sort.Slice(ls, func(i, j int) bool { return ls[i].Attrs().Name < ls[j].Attrs().Name })
-	sort.Slice(out, func(i, j int) bool { return out[i].HostIfName < out[j].HostIfName })
-	return out, ls, nil
+	sort.Slice(f.links, func(i, j int) bool { return f.links[i].Attrs().Name < f.links[j].Attrs().Name })
+	sort.Slice(f.ends, func(i, j int) bool { return f.ends[i].HostIfName < f.ends[j].HostIfName })
+	return f, nil
+}
+
+// noEnd is the failure of a tear-down of t that found none of this
+// package's host ends: it names the veths whose peer is there, which are
+// not mkbridge's (made by another tool, or by a set-up with --host-ifname
+// killed before its first record): those it does not remove.
+func noEnd(t *Target, f found) error {
+	msg := "no mkbridge interface has its peer in this network namespace"
+	if len(f.foreign) > 0 {
+		msg += " (" + strings.Join(f.foreign, ", ") + ": no record of mkbridge's, not removed)"
+	}
+	return &Error{Op: t.Name, Err: Text(msg)}
 }
 
 // hostEnd reports whether hl, the host end of a veth whose peer is called
@@ -176,19 +202,19 @@ func TeardownTarget(t *Target) ([]Removed, error) {
 // TeardownTarget is the package's TeardownTarget on host's handle.
 func (host *Host) TeardownTarget(t *Target) ([]Removed, error) {
 	h := host.h
-	ends, links, err := Ends(h, t)
+	f, err := ends(h, t)
 	if err != nil {
 		return nil, err
 	}
-	if len(ends) == 0 && !t.unfinished {
-		return nil, &Error{Op: t.Name, Err: Text("no mkbridge interface has its peer in this network namespace")}
+	if len(f.ends) == 0 && !t.unfinished {
+		return nil, noEnd(t, f)
 	}
-	for i, l := range links {
+	for i, l := range f.links {
 		if err := h.LinkDel(l); err != nil && !isNotFound(err) {
-			return ends[:i], &Error{Op: "delete " + l.Attrs().Name, Err: err}
+			return f.ends[:i], &Error{Op: "delete " + l.Attrs().Name, Err: err}
 		}
 	}
-	return ends, nil
+	return f.ends, nil
 }
 
 // TeardownHost removes the host end called name, which must be one this

@@ -18,7 +18,8 @@ import (
 // between creating it and binding the namespace onto it) and --new NAME
 // makes a namespace over one; -d finds a host end made without a namespace
 // id in the target (ip link add ... netns X) and one never recorded (its
-// set-up killed before its first record), by the name mkbridge gives.
+// set-up killed before its first record), by the name mkbridge gives; it
+// names one it cannot tell as its own.
 func TestDeleteLeftovers(t *testing.T) {
 	bin, br := setup(t)
 	name := fmt.Sprintf("nsbt-left-%d", os.Getpid())
@@ -63,8 +64,17 @@ func TestDeleteLeftovers(t *testing.T) {
 	if linkExists(unrecorded) {
 		t.Errorf("%s left", unrecorded)
 	}
-	// Nothing left of mkbridge's: -d says so.
+	// Nothing left of mkbridge's: -d says so, and names a veth that is
+	// not its own (another tool's, or a --host-ifname set-up killed
+	// before its first record), which it leaves.
 	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-d", name), "mkbridge: "+path+": no mkbridge interface has its peer in this network namespace\n")
+	foreign := fmt.Sprintf("nsbt%df", os.Getpid()%100000)
+	testutil.Must(t, testutil.Run(t, "ip", "link", "add", foreign, "type", "veth", "peer", "name", "eth1", "netns", name), 0)
+	testutil.Fails(t, testutil.Run(t, bin, "mkbridge", "-d", name), "mkbridge: "+path+": no mkbridge interface has its peer in this network namespace ("+
+		foreign+" (peer eth1): no record of mkbridge's, not removed)\n")
+	if !linkExists(foreign) {
+		t.Errorf("-d removed %s", foreign)
+	}
 	testutil.Must(t, testutil.Run(t, "ip", "netns", "del", name), 0)
 }
 
