@@ -90,15 +90,7 @@ func TestKilledAtEachStep(t *testing.T) {
 				t.Errorf("step %s: %s left", step, name)
 			}
 		}
-		if ok, err := NATPresent(br); ok || err != nil {
-			t.Errorf("step %s: NAT table left (%v)", step, err)
-		}
-		if f4, _ := readSysctl("net/ipv4/ip_forward"); f4 != fwd4 {
-			t.Errorf("step %s: ip_forward %s, was %s", step, f4, fwd4)
-		}
-		if f6, _ := readSysctl("net/ipv6/conf/all/forwarding"); f6 != fwd6 {
-			t.Errorf("step %s: ipv6 forwarding %s, was %s", step, f6, fwd6)
-		}
+		checkNATGone(t, step, br, fwd4, fwd6)
 		// lo stays up: the tear-down, as after a finished set-up, leaves it.
 		if after := inside(t, tg); len(after) != len(before) {
 			t.Errorf("step %s: container links %v, before %v", step, after, before)

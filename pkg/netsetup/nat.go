@@ -144,21 +144,8 @@ func EnableNAT(bridge string, subnets []netip.Prefix) (created bool, err error) 
 	}
 	defer c.close()
 	table := NATTable(bridge)
-	want := map[string]bool{}
-	for _, p := range subnets {
-		if p.Addr().Is4() {
-			want[ForwardMarker4] = true
-		} else {
-			want[ForwardMarker6] = true
-		}
-	}
 	// Forwarding: turn it on, and say so in the table, in the same batch.
-	var turnOn []string
-	for _, m := range []string{ForwardMarker4, ForwardMarker6} {
-		if v, ok := readSysctl(forwardSysctl(m)); want[m] && ok && v == "0" {
-			turnOn = append(turnOn, m)
-		}
-	}
+	turnOn := forwardingOff(subnets)
 	err = c.batch(func(next func() uint32) [][]byte {
 		msgs := [][]byte{
 			nftMsg(nftType(unix.NFT_MSG_NEWTABLE), flagsNew|unix.NLM_F_EXCL, next(), familyINet, 0,
@@ -196,16 +183,7 @@ func EnableNAT(bridge string, subnets []netip.Prefix) (created bool, err error) 
 // between writing it back and removing the table, leaves. Only when a
 // sysctl is off is anything more read.
 func forwardingAgain(subnets []netip.Prefix) error {
-	var off []string
-	for _, m := range []string{ForwardMarker4, ForwardMarker6} {
-		want := false
-		for _, p := range subnets {
-			want = want || p.Addr().Is4() == (m == ForwardMarker4)
-		}
-		if v, ok := readSysctl(forwardSysctl(m)); want && ok && v == "0" {
-			off = append(off, m)
-		}
-	}
+	off := forwardingOff(subnets)
 	if len(off) == 0 {
 		return nil
 	}
@@ -229,6 +207,22 @@ func forwardingAgain(subnets []netip.Prefix) error {
 		}
 	}
 	return nil
+}
+
+// forwardingOff returns the markers of the families of subnets whose
+// forwarding sysctl is off.
+func forwardingOff(subnets []netip.Prefix) []string {
+	var off []string
+	for _, m := range []string{ForwardMarker4, ForwardMarker6} {
+		want := false
+		for _, p := range subnets {
+			want = want || p.Addr().Is4() == (m == ForwardMarker4)
+		}
+		if v, ok := readSysctl(forwardSysctl(m)); want && ok && v == "0" {
+			off = append(off, m)
+		}
+	}
+	return off
 }
 
 func writeSysctl(name, v string) error {
