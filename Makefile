@@ -6,8 +6,13 @@
 #   make demo            a whole container assembled from applets, step by step (docs/demo.sh)
 #   make bench           start latency, peak RSS and size against util-linux (bench/run.sh)
 #   make man             out/man: the manual pages, roff from docs/*.md (go-md2man)
-#   make install         out/nsbox and its applet symlinks into $(DESTDIR)$(PREFIX)/bin,
-#                        the manual pages and the bash and zsh completion
+#   make install         out/nsbox into $(DESTDIR)$(PREFIX)/bin with a link per applet
+#                        (in bin, or in libexec/nsbox under DESTDIR), the manual pages
+#                        (nsbox-unshare.1...) and the bash, zsh and fish completion
+#   make dist            out/dist: nsbox-VERSION-linux-amd64.tar.gz (static, musl) and
+#                        -arm64.tar.gz (cgo-free), SHA256SUMS; reproducible
+#   make deb             out/dist/nsbox_VERSION_amd64.deb: /usr/bin/nsbox, the applets
+#                        in /usr/libexec/nsbox, beside util-linux without a conflict
 #   make install-setuid  a separate set-user-ID root copy, $(DESTDIR)$(PREFIX)/bin/setuidmap
 #                        and mkbridge (a hard link to it)
 #   make install-setcap  the same with file capabilities instead (the CGO_ENABLED=0 build)
@@ -22,22 +27,48 @@
 
 MODULE  := github.com/nsbox/nsbox
 PREFIX  ?= /usr/local
+# Where the applet links go. A direct install makes them commands beside
+# nsbox, leaving alone what is there (/usr/bin/unshare stays util-linux's);
+# a staged install (DESTDIR: a package) puts them in a directory of their
+# own, since a package that ships /usr/bin/unshare conflicts with
+# util-linux's.
+ifeq ($(DESTDIR),)
+APPLETDIR ?= $(PREFIX)/bin
+else
+APPLETDIR ?= $(PREFIX)/libexec/nsbox
+endif
+# zsh's directory for completion functions (Debian's zsh reads
+# /usr/share/zsh/vendor-completions, not /usr/share/zsh/site-functions).
+ZSHDIR  ?= $(PREFIX)/share/zsh/site-functions
 BINDIR   = $(DESTDIR)$(PREFIX)/bin
+LINKDIR  = $(DESTDIR)$(APPLETDIR)
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man
 BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+ZSHCOMPDIR  = $(DESTDIR)$(ZSHDIR)
+FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+# The applets are commands (linked into bin): then their names get manual
+# pages and completions too, where nothing of that name is installed.
+COMMANDS = $(filter $(PREFIX)/bin,$(APPLETDIR))
 
 ifeq ($(origin GO),undefined)
 GO      := $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 endif
 GOFMT    = $(shell $(GO) env GOROOT)/bin/gofmt
 
+# The version every --version prints: the release tag, else the commit
+# (its first 12 hexadecimal digits, as a plain "go build" in a checkout
+# says it), with -dirty for a changed tree. Outside a checkout, give it:
+# make VERSION=1.2.3.
 ifeq ($(origin VERSION),undefined)
-VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+VERSION := $(shell git describe --tags --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 endif
 
-LDFLAGS        := -s -w -X $(MODULE)/pkg/applet.Version=$(VERSION)
-LDFLAGS_STATIC := -s -w -linkmode external -extldflags -static -X $(MODULE)/pkg/applet.Version=$(VERSION)
+# The builds are reproducible: the same sources and VERSION give the same
+# bytes, wherever the tree is (-trimpath), whatever the state of .git
+# (-buildvcs=false: the version is in VERSION) and with no build ID.
+GOBUILD        := build -trimpath -buildvcs=false
+LDFLAGS        := -s -w -buildid= -X $(MODULE)/pkg/applet.Version=$(VERSION)
+LDFLAGS_STATIC := -s -w -buildid= -linkmode external -extldflags -static -X $(MODULE)/pkg/applet.Version=$(VERSION)
 
 # Everything the binaries are built from: rebuilt when a source, go.mod,
 # go.sum or the version changes (go build's own cache does the rest).
@@ -57,7 +88,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build rootfs rootfs-deps demo test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest cni-deps cnitools cnitest install install-cni install-setuid install-setcap uninstall uninstall-cni uninstall-setuid uninstall-setcap clean FORCE
+.PHONY: all build rootfs rootfs-deps demo test vet fmt fmt-check deps bench-deps bench vm-deps vm-image vm vm-shell vmtest cni-deps cnitools cnitest install install-cni install-setuid install-setcap uninstall uninstall-cni uninstall-setuid uninstall-setcap dist deb clean FORCE
 
 all: out/nsbox
 
@@ -76,22 +107,24 @@ CC := musl-gcc
 endif
 
 out/nsbox: $(GO_SRC) out/.version
-	CC=$(CC) CGO_ENABLED=1 $(GO) build -trimpath -tags osusergo,netgo -ldflags '$(LDFLAGS_STATIC)' -o $@ ./cmds/nsbox
+	CC=$(CC) CGO_ENABLED=1 $(GO) $(GOBUILD) -tags osusergo,netgo -ldflags '$(LDFLAGS_STATIC)' -o $@ ./cmds/nsbox
 
 out/nsbox-purego: $(GO_SRC) out/.version
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmds/nsbox
+	CGO_ENABLED=0 $(GO) $(GOBUILD) -ldflags '$(LDFLAGS)' -o $@ ./cmds/nsbox
 
 # Every applet also builds alone without cgo, as u-root builds it:
 # out/cmds/<applet>.
 out/cmds/.built: $(GO_SRC) out/.version
 	@mkdir -p out/cmds
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o out/cmds/ ./cmds/...
+	CGO_ENABLED=0 $(GO) $(GOBUILD) -ldflags '$(LDFLAGS)' -o out/cmds/ ./cmds/...
 	@touch $@
 
 # ---- manual pages and completion ----
-# out/man/NAME.SECTION from each docs/NAME.md whose first line is
-# "# NAME(SECTION) — nsbox", by internal/mkman with go-md2man: build-time
-# only, never linked into nsbox. cmds/nsbox's tests check each page's
+# out/man/nsbox-NAME.SECTION (nsbox.1, nsbox-unshare.1, nsbox-lsns.8...)
+# from each docs/NAME.md whose first line is "# NAME(SECTION) — nsbox",
+# by internal/mkman with go-md2man: build-time only, never linked into
+# nsbox. Named nsbox-NAME so that they never take the place of
+# util-linux's unshare.1 or lsns.8. cmds/nsbox's tests check each page's
 # options against the applet's parser and --help text.
 MAN_MD := $(shell grep -l '^\# [a-z0-9-]*([1-8]) — nsbox$$' docs/*.md 2>/dev/null)
 # "name section" of a page, from its first line.
@@ -103,11 +136,12 @@ man: out/man/.built
 
 out/man/.built: $(MAN_MD) internal/mkman/main.go go.mod out/.version
 	@rm -rf out/man; mkdir -p out/man
-	$(GO) run ./internal/mkman -o out/man -version '$(VERSION)' $(MAN_MD)
+	$(GO) run ./internal/mkman -o out/man -version '$(VERSION)' -prefix nsbox- $(MAN_MD)
 	@touch $@
 
 # The scripts of "nsbox --completion": applet names and each applet's options.
-completion: out/completion/nsbox.bash out/completion/_nsbox
+COMPLETIONS = out/completion/nsbox.bash out/completion/_nsbox out/completion/nsbox.fish
+completion: $(COMPLETIONS)
 
 out/completion/nsbox.bash: out/nsbox
 	@mkdir -p out/completion
@@ -117,16 +151,21 @@ out/completion/_nsbox: out/nsbox
 	@mkdir -p out/completion
 	out/nsbox --completion zsh >$@
 
+out/completion/nsbox.fish: out/nsbox
+	@mkdir -p out/completion
+	out/nsbox --completion fish >$@
+
 # ---- dependencies ----
 # gcc and musl (the static cgo build), newuidmap/newgidmap (uidmap: the
 # unprivileged tests), setcap (libcap2-bin: the file-capability install and
-# its test), zsh (the zsh completion's test), strace (the fault injection's
-# kills at a system call, faultinject/), the Go modules.
+# its test), zsh and fish (their completions' tests), strace (the fault
+# injection's kills at a system call, faultinject/), the Go modules.
 deps:
 	@missing=; \
 	command -v gcc >/dev/null 2>&1 || missing="$$missing build-essential"; \
 	command -v setcap >/dev/null 2>&1 || [ -x /usr/sbin/setcap ] || [ -x /sbin/setcap ] || missing="$$missing libcap2-bin"; \
 	command -v zsh >/dev/null 2>&1 || missing="$$missing zsh"; \
+	command -v fish >/dev/null 2>&1 || missing="$$missing fish"; \
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
 	command -v musl-gcc >/dev/null 2>&1 || missing="$$missing musl-tools"; \
 	command -v newuidmap >/dev/null 2>&1 && command -v newgidmap >/dev/null 2>&1 || missing="$$missing uidmap"; \
@@ -285,31 +324,50 @@ cnitest: out/nsbox rootfs out/cnitools/.built | cni-deps
 		$(GO) test -count=1 -timeout 15m .
 
 # ---- install ----
+# nsbox, a link per applet in APPLETDIR, the manual pages nsbox.1,
+# nsbox-unshare.1... and the completion scripts. When the applets are
+# commands (APPLETDIR is bin), their names get links too, where nothing of
+# that name is installed already, as "nsbox --install" leaves what it
+# finds: unshare.1 -> nsbox-unshare.1, the bash completion unshare ->
+# nsbox, the fish completion unshare.fish -> nsbox.fish. So an install
+# into /usr/local shows nsbox's pages and completes nsbox's options for
+# the applets it puts first in PATH, and one into /usr touches none of
+# util-linux's files.
 # "nsbox --install -s DIR" links to the target of /proc/self/exe, so the
 # installed copy makes the links. Under DESTDIR (a staging tree) those links
 # would name the staging path: there, relative links are made from --list.
 install: out/nsbox out/man/.built completion
-	install -d '$(BINDIR)'
+	install -d '$(BINDIR)' '$(LINKDIR)'
 	install -m 0755 out/nsbox '$(BINDIR)/nsbox'
 ifeq ($(DESTDIR),)
-	'$(BINDIR)/nsbox' --install -s '$(BINDIR)'
+	'$(BINDIR)/nsbox' --install -s '$(LINKDIR)'
 else
-	@for a in $$('$(BINDIR)/nsbox' --list); do \
-		[ -e '$(BINDIR)'/"$$a" ] || [ -L '$(BINDIR)'/"$$a" ] || ln -s nsbox '$(BINDIR)'/"$$a" || exit 1; \
+	@for a in $$(out/nsbox --list); do \
+		[ -e '$(LINKDIR)'/"$$a" ] || [ -L '$(LINKDIR)'/"$$a" ] || ln -sr '$(BINDIR)/nsbox' '$(LINKDIR)'/"$$a" || exit 1; \
 	done
 endif
 	@for f in out/man/*.[1-8]; do \
 		d='$(MANDIR)'/man$${f##*.}; \
 		install -d "$$d" && install -m 0644 "$$f" "$$d/" && echo "install $$f $$d/" || exit 1; \
 	done
-	install -d '$(BASHCOMPDIR)' '$(ZSHCOMPDIR)'
+	install -d '$(BASHCOMPDIR)' '$(ZSHCOMPDIR)' '$(FISHCOMPDIR)'
 	install -m 0644 out/completion/nsbox.bash '$(BASHCOMPDIR)/nsbox'
 	install -m 0644 out/completion/_nsbox '$(ZSHCOMPDIR)/_nsbox'
-	@# bash-completion loads completions/NAME for command NAME: a link per
-	@# applet, where nothing of that name is installed already.
+	install -m 0644 out/completion/nsbox.fish '$(FISHCOMPDIR)/nsbox.fish'
+ifneq ($(COMMANDS),)
+	@# bash-completion loads completions/NAME, fish NAME.fish, for command
+	@# NAME; man finds NAME.SECTION, NAME.SECTION.gz...
 	@for a in $$(out/nsbox --list); do \
-		[ -e '$(BASHCOMPDIR)'/"$$a" ] || [ -L '$(BASHCOMPDIR)'/"$$a" ] || ln -s nsbox '$(BASHCOMPDIR)'/"$$a" || exit 1; \
+		b='$(BASHCOMPDIR)'/"$$a"; f='$(FISHCOMPDIR)'/"$$a.fish"; \
+		[ -e "$$b" ] || [ -L "$$b" ] || ln -s nsbox "$$b" || exit 1; \
+		[ -e "$$f" ] || [ -L "$$f" ] || ln -s nsbox.fish "$$f" || exit 1; \
+		for p in out/man/nsbox-"$$a".[1-8]; do \
+			[ -e "$$p" ] || continue; n=$${p##*/nsbox-}; d='$(MANDIR)'/man$${n##*.}; \
+			[ -n "$$(find "$$d" -maxdepth 1 \( -name "$$n" -o -name "$$n.*" \) -print -quit)" ] || \
+				ln -s nsbox-"$$n" "$$d/$$n" || exit 1; \
+		done; \
 	done
+endif
 
 # The CNI plugin: a link called nsbox-bridge, where runtimes look for
 # plugins, to the installed nsbox (make install first).
@@ -362,26 +420,88 @@ install-setcap: out/nsbox-purego
 uninstall-setuid uninstall-setcap:
 	rm -f '$(BINDIR)/setuidmap' '$(BINDIR)/mkbridge'
 
-# Removes the binary and every entry of BINDIR that resolves to it (the
-# applet symlinks, and hard links).
+# Removes the binary and every entry of BINDIR and APPLETDIR that resolves
+# to it (the applet links, and hard links), APPLETDIR when that leaves it
+# empty, the manual pages and the links to them, the completion scripts
+# and the links to them.
 uninstall:
 	@b='$(BINDIR)/nsbox'; \
 	if [ -e "$$b" ]; then \
-		for f in '$(BINDIR)'/* '$(BINDIR)'/.[!.]*; do \
+		for f in '$(BINDIR)'/* '$(BINDIR)'/.[!.]* '$(LINKDIR)'/* '$(LINKDIR)'/.[!.]*; do \
 			[ "$$f" != "$$b" ] && [ "$$f" -ef "$$b" ] && { echo "rm $$f"; rm -f "$$f"; }; \
 		done; \
 		echo "rm $$b"; rm -f "$$b"; \
-	fi; true
+	fi; \
+	[ '$(LINKDIR)' = '$(BINDIR)' ] || rmdir '$(LINKDIR)' 2>/dev/null; true
 	@for f in $(MAN_MD); do \
-		set -- $$($(man_id) "$$f"); p='$(MANDIR)'/man$$2/$$1.$$2; \
-		[ ! -e "$$p" ] || { echo "rm $$p"; rm -f "$$p"; }; \
+		set -- $$($(man_id) "$$f"); n=$$1; d='$(MANDIR)'/man$$2; \
+		case $$n in nsbox*) ;; *) n=nsbox-$$n ;; esac; \
+		[ ! -e "$$d/$$n.$$2" ] || { echo "rm $$d/$$n.$$2"; rm -f "$$d/$$n.$$2"; }; \
+		[ "$$(readlink "$$d/$$1.$$2")" != "$$n.$$2" ] || { echo "rm $$d/$$1.$$2"; rm -f "$$d/$$1.$$2"; }; \
 	done
-	@for f in '$(BASHCOMPDIR)'/*; do \
-		[ -L "$$f" ] && [ "$$(readlink "$$f")" = nsbox ] && { echo "rm $$f"; rm -f "$$f"; }; \
+	@for f in '$(BASHCOMPDIR)'/* '$(FISHCOMPDIR)'/*; do \
+		case $$(readlink "$$f") in nsbox | nsbox.fish) echo "rm $$f"; rm -f "$$f" ;; esac; \
 	done; true
-	@for f in '$(BASHCOMPDIR)/nsbox' '$(ZSHCOMPDIR)/_nsbox'; do \
+	@for f in '$(BASHCOMPDIR)/nsbox' '$(ZSHCOMPDIR)/_nsbox' '$(FISHCOMPDIR)/nsbox.fish'; do \
 		[ ! -e "$$f" ] || { echo "rm $$f"; rm -f "$$f"; }; \
 	done
+
+# ---- release archives and the Debian package ----
+# make dist: out/dist/nsbox-VERSION-linux-amd64.tar.gz (out/nsbox, the
+# static musl build) and nsbox-VERSION-linux-arm64.tar.gz (the cgo-free
+# build, cross-compiled), each with the manual pages, the completions,
+# LICENSE, README.md and the licences of what the binary holds
+# (packaging/mkdist.sh), and SHA256SUMS ("sha256sum -c SHA256SUMS" checks
+# a download). make deb: out/dist/nsbox_DEBVERSION_amd64.deb, the staged
+# "make install" of PREFIX=/usr with the CNI link in /usr/lib/cni, made a
+# package by dpkg-deb (packaging/mkdeb.sh). Built twice from the same
+# commit, they are the same bytes: every time in them is the commit's
+# (SOURCE_DATE_EPOCH), and packaging/'s test builds them twice to check.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+MUSL_COPYRIGHT ?= /usr/share/doc/musl/copyright
+DIST      = out/dist
+DIST_TGZ  = $(DIST)/nsbox-$(VERSION)-linux-amd64.tar.gz $(DIST)/nsbox-$(VERSION)-linux-arm64.tar.gz
+# A Debian version starts with a digit and has no "-" (that would start a
+# revision): v1.2.3-4-gabc is 1.2.3+4+gabc, v2.0.0-rc1 2.0.0~rc1 (before
+# 2.0.0), a commit 0~7b8436c9d3b2 (before every release).
+DEB_VERSION = $(shell echo '$(VERSION)' | sed -e 's/^v//' -e '/^[0-9][0-9]*\./!s/^/0~/' -e 's/-\(rc\|alpha\|beta\)/~\1/' -e 's/-/+/g')
+DEB       = $(DIST)/nsbox_$(DEB_VERSION)_amd64.deb
+
+dist: $(DIST)/SHA256SUMS
+
+deb: $(DEB)
+
+out/arm64/nsbox: $(GO_SRC) out/.version
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) $(GOBUILD) -ldflags '$(LDFLAGS)' -o $@ ./cmds/nsbox
+
+out/licenses/amd64/.built: go.mod go.sum packaging/licenses.sh
+	GO='$(GO)' packaging/licenses.sh $(@D) $(MUSL_COPYRIGHT)
+	@touch $@
+
+out/licenses/arm64/.built: go.mod go.sum packaging/licenses.sh
+	GO='$(GO)' packaging/licenses.sh $(@D)
+	@touch $@
+
+DIST_INPUTS = out/man/.built $(COMPLETIONS) LICENSE README.md packaging/mkdist.sh
+
+$(DIST)/nsbox-$(VERSION)-linux-amd64.tar.gz: out/nsbox out/licenses/amd64/.built $(DIST_INPUTS)
+	@mkdir -p $(DIST)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) packaging/mkdist.sh $@ out/nsbox out/licenses/amd64
+
+$(DIST)/nsbox-$(VERSION)-linux-arm64.tar.gz: out/arm64/nsbox out/licenses/arm64/.built $(DIST_INPUTS)
+	@mkdir -p $(DIST)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) packaging/mkdist.sh $@ out/arm64/nsbox out/licenses/arm64
+
+$(DIST)/SHA256SUMS: $(DIST_TGZ)
+	cd $(DIST) && sha256sum $(notdir $(DIST_TGZ)) >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS
+
+$(DEB): out/nsbox out/man/.built $(COMPLETIONS) out/licenses/amd64/.built README.md packaging/mkdeb.sh
+	@mkdir -p $(DIST)
+	rm -rf out/deb
+	$(MAKE) --no-print-directory install install-cni DESTDIR='$(CURDIR)/out/deb' PREFIX=/usr \
+		ZSHDIR=/usr/share/zsh/vendor-completions CNI_BINDIR=/usr/lib/cni >/dev/null
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) packaging/mkdeb.sh $@ out/deb '$(DEB_VERSION)' amd64 out/licenses/amd64
+	rm -rf out/deb
 
 clean:
 	rm -rf out

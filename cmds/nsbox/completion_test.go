@@ -49,7 +49,7 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"nsbox", "uns"}, "unshare"},
 		{[]string{"nsbox", "p"}, "pin pivot"},
 		{[]string{"nsbox", "--li"}, "--list"},
-		{[]string{"nsbox", "--completion", ""}, "bash zsh"},
+		{[]string{"nsbox", "--completion", ""}, "bash zsh fish"},
 		{[]string{"nsbox", "--help", "mk"}, "mkbridge"},
 		{[]string{"unshare", "--map-r"}, "--map-root-user"},
 		{[]string{"/usr/local/bin/unshare", "--map-r"}, "--map-root-user"},
@@ -138,4 +138,71 @@ t nsenter -t 1 --mou
 	if err != nil || string(out) != want {
 		t.Errorf("zsh completions: %v\n%s\nwant:\n%s", err, out, want)
 	}
+}
+
+// TestFishCompletion asks fish itself (complete -C, what the Tab key
+// shows) with the script loaded, in a home of its own so that no user
+// configuration takes part. fish adds the file names of the working
+// directory to what the script offers: it is an empty one.
+func TestFishCompletion(t *testing.T) {
+	if _, err := exec.LookPath("fish"); err != nil {
+		t.Skip("no fish: the fish script is not checked")
+	}
+	s := script(t, "fish")
+	if out, err := exec.Command("fish", "--no-execute", s).CombinedOutput(); err != nil {
+		t.Fatalf("fish --no-execute: %v\n%s", err, out)
+	}
+	tests := []struct {
+		line string // the command line up to the cursor
+		want string // the candidates, space-separated
+	}{
+		{"nsbox uns", "unshare"},
+		{"nsbox p", "pin pivot"},
+		{"nsbox --li", "--list"},
+		{"nsbox --completion ", "bash fish zsh"},
+		{"nsbox --help mk", "mkbridge"},
+		{"unshare --map-r", "--map-root-user"},
+		{"/usr/local/bin/unshare --map-r", "--map-root-user"},
+		{"nsbox unshare --map-r", "--map-root-user"},
+		{"nsbox unshare -r --fork --mount-p", "--mount-proc"},
+		{"nsenter --pres", "--preserve-credentials"},
+		{"mkbridge --delete-", "--delete-bridge"},
+		// the argument of an option, an operand, what follows "--": not options
+		{"unshare --hostname --", ""},
+		{"nsenter -t 1 --mou", "--mount"},
+		{"unshare --map-user=0 --map-g", "--map-group --map-groups"},
+		{"unshare sh --no", ""},
+		{"unshare -- --i", ""},
+		{"nosuch --h", ""},
+		// the program an applet runs, at its place among the operands,
+		// then the program's own completion (fish's, for env)
+		{"unshare -r nsboxtestpr", "nsboxtestprog"},
+		{"nsbox nsenter -t 1 -- nsboxtestpr", "nsboxtestprog"},
+		{"pivot /newroot nsboxtestpr", "nsboxtestprog"},
+		{"pivot nsboxtestpr", ""},
+		{"pin nsboxtestpr", ""},
+		{"unshare -r env --unse", "--unset"},
+	}
+	home := t.TempDir()
+	wd := t.TempDir()
+	for _, tc := range tests {
+		prog := "source " + s + "\nfunction nsboxtestprog; end\n" +
+			"complete -C " + fishQuote(tc.line) + " | string replace -r '\\t.*' '' | sort | string join ' '; true\n"
+		cmd := exec.Command("fish", "-c", prog)
+		cmd.Dir = wd
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home+"/config", "XDG_DATA_HOME="+home+"/data")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("%q: %v\n%s", tc.line, err, out)
+			continue
+		}
+		if got := strings.TrimSuffix(string(out), "\n"); got != tc.want {
+			t.Errorf("%q: completions %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}
+
+// fishQuote quotes s for fish: single quotes, with \ and ' escaped.
+func fishQuote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }

@@ -6,8 +6,10 @@
 //
 // Two things are adapted on the way. The page's first line becomes the
 // title line (.TH NAME SECTION "" "nsbox V" "nsbox manual"), and the NAME
-// line "nsbox APPLET — what" becomes "APPLET - what", which whatis and
-// apropos read. And every table cell is a text block (T{ T}), which tbl
+// line "nsbox APPLET — what" becomes "APPLET - what" ("nsbox-bridge —
+// what": "nsbox-bridge - what"), which whatis and apropos read. With -prefix P (make man: nsbox-), a page whose name does
+// not start with nsbox is named P+NAME, in its file, title and NAME line:
+// nsbox-unshare.1, which never takes the place of util-linux's unshare.1. And every table cell is a text block (T{ T}), which tbl
 // wraps to the page width; go-md2man makes only some cells text blocks, so
 // a table with long cells ran off the right edge of the terminal.
 package main
@@ -20,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/cpuguy83/go-md2man/v2/md2man"
 	"github.com/russross/blackfriday/v2"
@@ -27,22 +30,23 @@ import (
 
 var (
 	title    = regexp.MustCompile(`^# ([a-z0-9-]+)\(([1-8])\) — nsbox\n`)
-	nameLine = regexp.MustCompile(`(?m)^(## NAME\n\n)nsbox (?:([a-z0-9-]+) )?— `)
+	nameLine = regexp.MustCompile(`(?m)^(## NAME\n\n)(nsbox(?:-[a-z0-9-]+)?) (?:([a-z0-9-]+) )?— `)
 )
 
 func main() {
 	outDir := flag.String("o", ".", "output directory")
 	version := flag.String("version", "", "nsbox version for the title line")
+	prefix := flag.String("prefix", "", "prefix of the pages' names that do not start with nsbox")
 	flag.Parse()
 	for _, path := range flag.Args() {
-		if err := convert(path, *outDir, *version); err != nil {
+		if err := convert(path, *outDir, *version, *prefix); err != nil {
 			fmt.Fprintf(os.Stderr, "mkman: %v\n", err)
 			os.Exit(1)
 		}
 	}
 }
 
-func convert(path, outDir, version string) error {
+func convert(path, outDir, version, prefix string) error {
 	md, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -52,13 +56,19 @@ func convert(path, outDir, version string) error {
 		return nil // not a manual page
 	}
 	name, section := string(t[1]), string(t[2])
+	if !strings.HasPrefix(name, "nsbox") {
+		name = prefix + name
+	}
 	head := fmt.Sprintf("%s %s \"\" \"nsbox %s\" \"nsbox manual\"\n===\n", name, section, version)
 	md = append([]byte(head), md[len(t[0]):]...)
 	md = nameLine.ReplaceAllFunc(md, func(m []byte) []byte {
 		s := nameLine.FindSubmatch(m)
-		n := string(s[2])
-		if n == "" {
-			n = "nsbox"
+		n := string(s[3]) // "nsbox APPLET — ": the applet
+		switch {
+		case n == "":
+			n = string(s[2]) // "nsbox — ", "nsbox-bridge — "
+		case !strings.HasPrefix(n, "nsbox"):
+			n = prefix + n
 		}
 		return append(s[1], n+" - "...)
 	})

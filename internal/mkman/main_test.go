@@ -16,7 +16,7 @@ func TestConvert(t *testing.T) {
 	os.WriteFile(md, []byte(page), 0o644)
 	os.WriteFile(other, []byte("# A guide\n\ntext\n"), 0o644)
 	for _, p := range []string{md, other} {
-		if err := convert(p, dir, "1.2"); err != nil {
+		if err := convert(p, dir, "1.2", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -40,5 +40,36 @@ func TestConvert(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
 		t.Errorf("%d files in %s, want the two pages and demo.8", len(entries), dir)
+	}
+}
+
+// TestConvertPrefix: with a prefix, a page is named after it in its file,
+// its title and its NAME line; nsbox's own pages keep their names.
+func TestConvertPrefix(t *testing.T) {
+	dir := t.TempDir()
+	for name, page := range map[string]string{
+		"demo.md":  "# demo(8) — nsbox\n\n## NAME\n\nnsbox demo — show a thing\n",
+		"nsbox.md": "# nsbox(1) — nsbox\n\n## NAME\n\nnsbox — the multi-call binary\n",
+		"cni.md":   "# nsbox-bridge(8) — nsbox\n\n## NAME\n\nnsbox-bridge — a plugin\n",
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(page), 0o644)
+		if err := convert(p, dir, "1.2", "nsbox-"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for file, want := range map[string]string{
+		"nsbox-demo.8":   ".TH nsbox-demo 8 \"\" \"nsbox 1.2\" \"nsbox manual\"\n.SH NAME\nnsbox-demo \\- show a thing\n",
+		"nsbox.1":        ".TH nsbox 1 \"\" \"nsbox 1.2\" \"nsbox manual\"\n.SH NAME\nnsbox \\- the multi-call binary\n",
+		"nsbox-bridge.8": ".TH nsbox-bridge 8 \"\" \"nsbox 1.2\" \"nsbox manual\"\n.SH NAME\nnsbox-bridge \\- a plugin\n",
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Errorf("no %s: %v", file, err)
+			continue
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s: no %q in:\n%s", file, want, b)
+		}
 	}
 }

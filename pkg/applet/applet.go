@@ -25,9 +25,6 @@ import (
 	"github.com/nsbox/nsbox/pkg/reexec"
 )
 
-// Version is the nsbox release, printed by every applet's --version.
-var Version = "0.1.0"
-
 // Env carries an applet's arguments and standard streams.
 type Env struct {
 	Name   string // the applet's name, used as the message prefix

@@ -212,8 +212,8 @@ func TestRun(t *testing.T) {
 	}{
 		{"help", []string{"--help"}, nil, tappletUsage, "", 0},
 		{"help short", []string{"-h"}, nil, tappletUsage, "", 0},
-		{"version", []string{"--version"}, nil, "tapplet from nsbox " + Version + "\n", "", 0},
-		{"version short", []string{"-V"}, nil, "tapplet from nsbox " + Version + "\n", "", 0},
+		{"version", []string{"--version"}, nil, "tapplet from nsbox " + Release() + "\n", "", 0},
+		{"version short", []string{"-V"}, nil, "tapplet from nsbox " + Release() + "\n", "", 0},
 		{"plain", nil, nil, "ok\n", "", 0},
 		{"unknown long", []string{"--bogus"}, nil, "",
 			"tapplet: unrecognized option '--bogus'\nTry 'tapplet --help' for more information.\n", 1},

@@ -13,15 +13,18 @@ import (
 // what the applet accepts; nothing of this runs unless --completion is
 // asked for.
 
-// WriteCompletion writes the completion script for shell (bash or zsh).
+// WriteCompletion writes the completion script for shell (bash, zsh or
+// fish).
 func WriteCompletion(w io.Writer, shell string) error {
 	switch shell {
 	case "bash":
 		bashCompletion(w)
 	case "zsh":
 		zshCompletion(w)
+	case "fish":
+		fishCompletion(w)
 	default:
-		return fmt.Errorf("no completion for shell '%s': bash or zsh", shell)
+		return fmt.Errorf("no completion for shell '%s': bash, zsh or fish", shell)
 	}
 	return nil
 }
@@ -84,7 +87,7 @@ func bashCompletion(w io.Writer) {
 
 _nsbox_words() {
 	case $1 in
-`, Version)
+`, Release())
 	for _, n := range names {
 		words, argWords := optionWords(table[n])
 		fmt.Fprintf(w, "\t%s) _nsbox_opts='%s'; _nsbox_argopts=' %s '; _nsbox_prog=%d ;;\n",
@@ -105,7 +108,7 @@ _nsbox() {
 			return
 		fi
 		case ${COMP_WORDS[1]} in
-		--completion) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W 'bash zsh' -- "$cur")); return ;;
+		--completion) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")); return ;;
 		-h | --help) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W '%s' -- "$cur")); return ;;
 		-*) return ;; # --install: directories, the default
 		esac
@@ -148,7 +151,7 @@ complete -o default -F _nsbox nsbox %s
 
 func zshCompletion(w io.Writer) {
 	names := Names()
-	fmt.Fprintf(w, "#compdef nsbox %s\n# zsh completion for nsbox %s and its applets: \"nsbox --completion zsh\".\n", strings.Join(names, " "), Version)
+	fmt.Fprintf(w, "#compdef nsbox %s\n# zsh completion for nsbox %s and its applets: \"nsbox --completion zsh\".\n", strings.Join(names, " "), Release())
 	fmt.Fprintf(w, "# Install as _nsbox in a directory of $fpath, or source it after compinit.\n\n_nsbox() {\n")
 	fmt.Fprintf(w, `	local cmd=${words[1]:t} i=2 j
 	local -a opts argopts

@@ -59,7 +59,7 @@ func Parse(e *Env, fs *pflag.FlagSet, usage string) (rest []string, done bool, e
 		io.WriteString(e.Stdout, usage)
 		return nil, true, nil
 	case stop == "version":
-		fmt.Fprintf(e.Stdout, "%s from nsbox %s\n", e.Name, Version)
+		fmt.Fprintf(e.Stdout, "%s from nsbox %s\n", e.Name, Release())
 		return nil, true, nil
 	}
 	return rest, false, nil

@@ -348,10 +348,10 @@ func TestParseHelpVersion(t *testing.T) {
 		{[]string{"-h"}, "USAGE TEXT\n"},
 		{[]string{"--he"}, "USAGE TEXT\n"},
 		{[]string{"-u", "-h", "sh"}, "USAGE TEXT\n"},
-		{[]string{"--version"}, "unshare from nsbox " + Version + "\n"},
-		{[]string{"-V"}, "unshare from nsbox " + Version + "\n"},
-		{[]string{"--vers"}, "unshare from nsbox " + Version + "\n"},
-		{[]string{"-fV"}, "unshare from nsbox " + Version + "\n"},
+		{[]string{"--version"}, "unshare from nsbox " + Release() + "\n"},
+		{[]string{"-V"}, "unshare from nsbox " + Release() + "\n"},
+		{[]string{"--vers"}, "unshare from nsbox " + Release() + "\n"},
+		{[]string{"-fV"}, "unshare from nsbox " + Release() + "\n"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 const multicallUsage = `Usage: nsbox [APPLET] [ARGUMENTS...]
    or: nsbox --list
    or: nsbox --install [-s] DIR
-   or: nsbox --completion bash|zsh
+   or: nsbox --completion bash|zsh|fish
    or: APPLET [ARGUMENTS...]    (nsbox linked as APPLET)
 
 nsbox builds Linux containers one step at a time: each applet does one step.
@@ -23,7 +23,7 @@ Options:
  --install [-s] DIR
                    link every applet into DIR (hard links; -s: symbolic)
  --completion SHELL
-                   print a completion script for bash or zsh
+                   print a completion script for bash, zsh or fish
  -h, --help        display this help
  -V, --version     display version
 
@@ -58,7 +58,7 @@ func multicallRun(args []string, stdout, stderr io.Writer) int {
 		printMulticallHelp(stdout)
 		return 0
 	case "-V", "--version":
-		fmt.Fprintf(stdout, "nsbox %s\n", Version)
+		fmt.Fprintf(stdout, "nsbox %s\n", Release())
 		for _, f := range Features {
 			fmt.Fprintln(stdout, f)
 		}
@@ -70,7 +70,7 @@ func multicallRun(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "--completion":
 		if len(args) != 2 {
-			fmt.Fprintf(stderr, "nsbox: --completion needs a shell: bash or zsh\nTry 'nsbox --help' for more information.\n")
+			fmt.Fprintf(stderr, "nsbox: --completion needs a shell: bash, zsh or fish\nTry 'nsbox --help' for more information.\n")
 			return 1
 		}
 		if err := WriteCompletion(stdout, args[1]); err != nil {

@@ -17,7 +17,7 @@ func runMain(argv ...string) (code int, stdout, stderr string) {
 
 func TestMainDispatch(t *testing.T) {
 	list := strings.Join(Names(), "\n") + "\n"
-	version := "tapplet from nsbox " + Version + "\n"
+	version := "tapplet from nsbox " + Release() + "\n"
 	tests := []struct {
 		name   string
 		argv   []string
@@ -28,8 +28,8 @@ func TestMainDispatch(t *testing.T) {
 		{"list", []string{"nsbox", "--list"}, 0, list, ""},
 		{"list by path", []string{"/usr/local/bin/nsbox", "--list"}, 0, list, ""},
 		{"list from nsbox-purego", []string{"out/nsbox-purego", "--list"}, 0, list, ""},
-		{"version", []string{"nsbox", "--version"}, 0, "nsbox " + Version + "\n", ""},
-		{"version short", []string{"nsbox", "-V"}, 0, "nsbox " + Version + "\n", ""},
+		{"version", []string{"nsbox", "--version"}, 0, "nsbox " + Release() + "\n", ""},
+		{"version short", []string{"nsbox", "-V"}, 0, "nsbox " + Release() + "\n", ""},
 		{"applet by argv0", []string{"tapplet", "--version"}, 0, version, ""},
 		{"applet by argv0 path", []string{"/usr/bin/tapplet", "--version"}, 0, version, ""},
 		{"login-style argv0", []string{"-tapplet", "--version"}, 0, version, ""},
@@ -48,9 +48,9 @@ func TestMainDispatch(t *testing.T) {
 		{"bad short option", []string{"nsbox", "-Z"}, 1, "",
 			"nsbox: invalid option -- 'Z'\nTry 'nsbox --help' for more information.\n"},
 		{"completion without shell", []string{"nsbox", "--completion"}, 1, "",
-			"nsbox: --completion needs a shell: bash or zsh\nTry 'nsbox --help' for more information.\n"},
-		{"completion for another shell", []string{"nsbox", "--completion", "fish"}, 1, "",
-			"nsbox: no completion for shell 'fish': bash or zsh\n"},
+			"nsbox: --completion needs a shell: bash, zsh or fish\nTry 'nsbox --help' for more information.\n"},
+		{"completion for another shell", []string{"nsbox", "--completion", "tcsh"}, 1, "",
+			"nsbox: no completion for shell 'tcsh': bash, zsh or fish\n"},
 		{"install without dir", []string{"nsbox", "--install"}, 1, "",
 			"nsbox: --install needs a directory\nTry 'nsbox --help' for more information.\n"},
 		{"install -s without dir", []string{"nsbox", "--install", "-s"}, 1, "",
@@ -226,7 +226,7 @@ func TestInstall(t *testing.T) {
 
 // The completion scripts name every visible applet and none of the hidden.
 func TestCompletionScripts(t *testing.T) {
-	for _, sh := range []string{"bash", "zsh"} {
+	for _, sh := range []string{"bash", "zsh", "fish"} {
 		code, out, errOut := runMain("nsbox", "--completion", sh)
 		if code != 0 || errOut != "" {
 			t.Fatalf("--completion %s: exit %d, %q", sh, code, errOut)

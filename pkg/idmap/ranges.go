@@ -12,6 +12,12 @@ import (
 // (user_namespaces(7), since Linux 4.15).
 const MaxRanges = 340
 
+// MaxMapBytes is the longest map the kernel takes in its one write: less
+// than a page (proc_uid_map_write refuses count >= PAGE_SIZE with EINVAL),
+// and 4096 is the smallest page Linux has. 340 ranges of large numbers
+// are longer than that.
+const MaxMapBytes = 4095
+
 // Range maps Count ids from Outside (the parent namespace) onto Count ids
 // from Inside: one line of uid_map or gid_map.
 type Range struct{ Inside, Outside, Count uint32 }
@@ -59,15 +65,17 @@ func parseU32(s string) (uint32, bool) {
 // at least 1, and neither inside+count nor outside+count past 4294967295
 // (4294967295 itself is the kernel's "no id": CVE-2016-6252's check).
 func NewRange(inside, outside, count string) (Range, error) {
-	spec := inside + ":" + outside + ":" + count
+	return newRange([3]string{inside, outside, count}, inside+":"+outside+":"+count, parseU32, "a decimal 32-bit number")
+}
+
+// newRange is NewRange with the fields read by parse (what: what parse
+// takes, for the message) and spec, the range as given, for messages.
+func newRange(f [3]string, spec string, parse func(string) (uint32, bool), what string) (Range, error) {
 	var r Range
-	var ok bool
-	for _, f := range []struct {
-		s string
-		p *uint32
-	}{{inside, &r.Inside}, {outside, &r.Outside}, {count, &r.Count}} {
-		if *f.p, ok = parseU32(f.s); !ok {
-			return Range{}, rangeErrorf("invalid range '%s': '%s' is not a decimal 32-bit number", spec, f.s)
+	for i, p := range []*uint32{&r.Inside, &r.Outside, &r.Count} {
+		var ok bool
+		if *p, ok = parse(f[i]); !ok {
+			return Range{}, rangeErrorf("invalid range '%s': '%s' is not %s", spec, f[i], what)
 		}
 	}
 	if r.Count == 0 {
@@ -77,6 +85,52 @@ func NewRange(inside, outside, count string) (Range, error) {
 		return Range{}, rangeErrorf("invalid range '%s': overflow: ids end at 4294967294", spec)
 	}
 	return r, nil
+}
+
+// parseStrtoul reads s as shadow's newuidmap reads its arguments, strtoul
+// with base 0 and the result checked to fit an unsigned int: blanks first,
+// an optional '+', then "0x" or "0X" and hexadecimal digits, "0" and
+// octal digits, or decimal digits, and nothing after them ("0300000" is
+// 98304, "0x493e0" 300000, "08" and "1 " are refused). A '-' is refused
+// too: strtoul would negate the number, and shadow's versions disagree on
+// what they make of that.
+func parseStrtoul(s string) (uint32, bool) {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	s = strings.TrimPrefix(s, "+")
+	base := uint64(10)
+	switch {
+	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") && digit(s[2]) < 16:
+		base, s = 16, s[2:]
+	case len(s) > 1 && s[0] == '0':
+		base, s = 8, s[1:]
+	}
+	if s == "" {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		d := digit(s[i])
+		if d >= base {
+			return 0, false
+		}
+		if n = n*base + d; n > 1<<32-1 {
+			return 0, false
+		}
+	}
+	return uint32(n), true
+}
+
+// digit is the value of the digit c in any base up to 16, else 16.
+func digit(c byte) uint64 {
+	switch {
+	case '0' <= c && c <= '9':
+		return uint64(c - '0')
+	case 'a' <= c && c <= 'f':
+		return uint64(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return uint64(c-'A') + 10
+	}
+	return 16
 }
 
 // ParseRange parses "inside:outside:count".
@@ -103,14 +157,16 @@ func ParseRanges(specs []string) ([]Range, error) {
 }
 
 // ParseTriples parses newuidmap's form: "inside outside count" as three
-// arguments each, then checks the set with CheckRanges.
+// arguments each, each number read as shadow reads it (parseStrtoul), then
+// checks the set with CheckRanges.
 func ParseTriples(args []string) ([]Range, error) {
 	if len(args) == 0 || len(args)%3 != 0 {
 		return nil, rangeErrorf("Not enough arguments to form %d mappings", (len(args)+2)/3)
 	}
 	var rs []Range
 	for i := 0; i < len(args); i += 3 {
-		r, err := NewRange(args[i], args[i+1], args[i+2])
+		f := [3]string{args[i], args[i+1], args[i+2]}
+		r, err := newRange(f, strings.Join(f[:], " "), parseStrtoul, "a number (decimal, 0 octal or 0x hexadecimal, at most 4294967295)")
 		if err != nil {
 			return nil, err
 		}
@@ -120,14 +176,18 @@ func ParseTriples(args []string) ([]Range, error) {
 }
 
 // CheckRanges checks a whole map: at least one range, at most MaxRanges,
-// and no two ranges overlapping inside or outside (the kernel refuses
-// overlaps too, but with a bare EINVAL and only at write time).
+// at most MaxMapBytes once rendered, and no two ranges overlapping inside
+// or outside (the kernel refuses the last two too, but with a bare EINVAL
+// and only at write time).
 func CheckRanges(rs []Range) error {
 	if len(rs) == 0 {
 		return rangeErrorf("no ranges")
 	}
 	if len(rs) > MaxRanges {
 		return rangeErrorf("too many ranges: %d (the kernel takes at most %d)", len(rs), MaxRanges)
+	}
+	if n := len(Render(rs)); n > MaxMapBytes {
+		return rangeErrorf("too long: %d ranges make %d bytes (the kernel takes at most %d in one write)", len(rs), n, MaxMapBytes)
 	}
 	for i, a := range rs {
 		if a.Count == 0 || uint64(a.Inside)+uint64(a.Count) > 1<<32-1 || uint64(a.Outside)+uint64(a.Count) > 1<<32-1 {

@@ -42,7 +42,7 @@ func TestParseRange(t *testing.T) {
 func TestCheckRanges(t *testing.T) {
 	many := make([]Range, MaxRanges+1)
 	for i := range many {
-		many[i] = Range{uint32(i), uint32(100000 + i), 1}
+		many[i] = Range{uint32(i), uint32(1000 + i), 1} // 340 of them fit in 4095 bytes
 	}
 	for _, c := range []struct {
 		rs  []Range
@@ -70,6 +70,77 @@ func TestParseTriples(t *testing.T) {
 	}
 	if _, err := ParseTriples([]string{"0", "1000"}); err == nil || err.Error() != "Not enough arguments to form 1 mappings" {
 		t.Errorf("two args: %v", err)
+	}
+}
+
+// TestParseTriplesAsShadow: newuidmap's arguments are numbers as shadow's
+// newuidmap reads them, strtoul with base 0 (octal after a 0, hexadecimal
+// after 0x, blanks and a + first), or refused: never another number than
+// shadow would write.
+func TestParseTriplesAsShadow(t *testing.T) {
+	for _, c := range []struct {
+		outside string
+		want    uint32 // 0: refused
+	}{
+		{"300000", 300000},
+		{"0300000", 98304},
+		{"0x493e0", 300000},
+		{"0X493E0", 300000},
+		{"+300000", 300000},
+		{" 300000", 300000},
+		{"\t\n 0x493e0", 300000},
+		{" +0300000", 98304},
+		{"000000000000300000", 98304},
+		{"4294967294", 4294967294},
+		{"0xfffffffe", 4294967294},
+		{"037777777776", 4294967294},
+		// what strtoul stops in, or reads past 32 bits, or negates
+		{"08", 0}, {"0x", 0}, {"0xg", 0}, {"0x+1", 0}, {"300000 ", 0}, {"3e5", 0}, {"", 0}, {" ", 0},
+		{"+", 0}, {"++1", 0}, {"+ 1", 0}, {"-0", 0}, {"-1", 0}, {"4294967296", 0}, {"0x100000000", 0},
+		{"040000000000", 0}, {"99999999999999999999999", 0}, {"\u00a01", 0},
+	} {
+		rs, err := ParseTriples([]string{"1", c.outside, "1"})
+		switch {
+		case c.want == 0 && err == nil:
+			t.Errorf("%q read as %d, want refused", c.outside, rs[0].Outside)
+		case c.want == 0 && !strings.Contains(err.Error(), "'"+c.outside+"' is not a number"):
+			t.Errorf("%q: %v", c.outside, err)
+		case c.want != 0 && (err != nil || rs[0].Outside != c.want):
+			t.Errorf("%q: %v, %v; want %d", c.outside, rs, err, c.want)
+		}
+	}
+	// The count and inside are read the same way; the range checks follow.
+	if rs, err := ParseTriples([]string{"0x0", "0100", "0x10"}); err != nil || Render(rs) != "0 64 16\n" {
+		t.Errorf("0x0 0100 0x10: %q, %v", Render(rs), err)
+	}
+	if _, err := ParseTriples([]string{"0", "0xffffffff", "1"}); err == nil || !strings.Contains(err.Error(), "overflow") {
+		t.Errorf("0 0xffffffff 1: %v, want overflow", err)
+	}
+	if _, err := ParseTriples([]string{"0", "1", "00"}); err == nil || !strings.Contains(err.Error(), "count must be at least 1") {
+		t.Errorf("count 00: %v", err)
+	}
+}
+
+// TestCheckRangesLength: at most 340 ranges is not enough: the kernel
+// takes less than a page in its one write, and 340 ranges of big numbers
+// are longer. 170 lines of 24 bytes fit (4080), 171 (4104) do not.
+func TestCheckRangesLength(t *testing.T) {
+	big := func(n int) []Range {
+		rs := make([]Range, n)
+		for i := range rs {
+			rs[i] = Range{uint32(1000000000 + i), uint32(2000000000 + i), 1}
+		}
+		return rs
+	}
+	if err := CheckRanges(big(170)); err != nil {
+		t.Errorf("170 ranges, %d bytes: %v", len(Render(big(170))), err)
+	}
+	want := "too long: 171 ranges make 4104 bytes (the kernel takes at most 4095 in one write)"
+	if err := CheckRanges(big(171)); err == nil || err.Error() != want {
+		t.Errorf("171 ranges: %v, want %q", err, want)
+	}
+	if err := CheckRanges(big(340)); err == nil || !strings.HasPrefix(err.Error(), "too long: 340 ranges make 8160 bytes") {
+		t.Errorf("340 ranges: %v", err)
 	}
 }
 
@@ -143,8 +214,8 @@ func TestLayouts(t *testing.T) {
 	}
 }
 
-// FuzzParseRanges: whatever the input, an accepted map has 1..340 ranges,
-// none empty, none past 4294967294, none overlapping, and renders to lines
+// FuzzParseRanges: whatever the input, an accepted map has 1..340 ranges
+// in at most 4095 bytes, none empty, none past 4294967294, none overlapping, and renders to lines
 // that parse back to the same ranges.
 func FuzzParseRanges(f *testing.F) {
 	for _, s := range []string{"0:1000:1 1:200000:65536", "0:4294967295:1", "0:1:0", "0:1:10 5:100:1",
@@ -156,8 +227,8 @@ func FuzzParseRanges(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(rs) == 0 || len(rs) > MaxRanges {
-			t.Fatalf("%q: %d ranges", s, len(rs))
+		if len(rs) == 0 || len(rs) > MaxRanges || len(Render(rs)) > MaxMapBytes {
+			t.Fatalf("%q: %d ranges, %d bytes", s, len(rs), len(Render(rs)))
 		}
 		for i, a := range rs {
 			if a.Count == 0 || uint64(a.Inside)+uint64(a.Count) > 1<<32-1 || uint64(a.Outside)+uint64(a.Count) > 1<<32-1 {

@@ -13,6 +13,11 @@ import (
 
 // Finding is one line of Check's diagnosis.
 type Finding struct {
+	// Check names what was looked at, in words a script can match:
+	// bridge, bridge-mac, bridge-address, address, br-netfilter,
+	// iptables-legacy, ip-forward, nat, lo, link, target-address,
+	// default-route.
+	Check   string
 	Problem bool
 	Text    string
 }
@@ -42,8 +47,8 @@ func readTrim(path string) (string, bool) {
 // tentative; in the target, lo down, no address, no default route.
 func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 	var out []Finding
-	add := func(problem bool, format string, args ...any) {
-		out = append(out, Finding{Problem: problem, Text: fmt.Sprintf(format, args...)})
+	add := func(check string, problem bool, format string, args ...any) {
+		out = append(out, Finding{Check: check, Problem: problem, Text: fmt.Sprintf(format, args...)})
 	}
 	h, err := hostHandle()
 	if err != nil {
@@ -55,16 +60,16 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 	br, err := h.LinkByName(bridge)
 	switch {
 	case err != nil && isNotFound(err):
-		add(true, "bridge %s does not exist (mkbridge creates it with --bridge-addr)", bridge)
+		add("bridge", true, "bridge %s does not exist (mkbridge creates it with --bridge-addr)", bridge)
 	case err != nil:
 		return nil, &Error{Op: "look up " + bridge, Err: err}
 	case br.Type() != "bridge":
-		add(true, "%s is not a bridge (type %s)", bridge, br.Type())
+		add("bridge", true, "%s is not a bridge (type %s)", bridge, br.Type())
 	default:
 		if br.Attrs().Flags&net.FlagUp == 0 {
-			add(true, "bridge %s is down", bridge)
+			add("bridge", true, "bridge %s is down", bridge)
 		} else {
-			add(false, "bridge %s is up", bridge)
+			add("bridge", false, "bridge %s is up", bridge)
 		}
 		checkMAC(add, bridge, br.Attrs())
 		as, err := addrList(h, br, netlink.FAMILY_ALL)
@@ -79,7 +84,7 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 			addrState(add, bridge, a)
 		}
 		if len(brAddrs) == 0 {
-			add(true, "bridge %s has no address: containers have no gateway and mkbridge cannot allocate (give --bridge-addr when it is created, or -a ADDR/PREFIX and -g)", bridge)
+			add("bridge-address", true, "bridge %s has no address: containers have no gateway and mkbridge cannot allocate (give --bridge-addr when it is created, or -a ADDR/PREFIX and -g)", bridge)
 		}
 	}
 
@@ -88,39 +93,39 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 			drops, err := forwardDrops()
 			switch {
 			case err != nil:
-				add(false, "br_netfilter is loaded (bridge-nf-call-iptables=1): bridged traffic passes the FORWARD chains (could not read them: %v)", err)
+				add("br-netfilter", false, "br_netfilter is loaded (bridge-nf-call-iptables=1): bridged traffic passes the FORWARD chains (could not read them: %v)", err)
 			case len(drops) > 0:
-				add(true, "br_netfilter is loaded (bridge-nf-call-iptables=1) and FORWARD drops by default (%s): traffic between containers on the bridge is dropped unless accepted there", strings.Join(drops, ", "))
+				add("br-netfilter", true, "br_netfilter is loaded (bridge-nf-call-iptables=1) and FORWARD drops by default (%s): traffic between containers on the bridge is dropped unless accepted there", strings.Join(drops, ", "))
 			default:
-				add(false, "br_netfilter is loaded, no FORWARD chain drops by default")
+				add("br-netfilter", false, "br_netfilter is loaded, no FORWARD chain drops by default")
 			}
 		} else {
-			add(false, "br_netfilter is loaded, bridge-nf-call-iptables=0")
+			add("br-netfilter", false, "br_netfilter is loaded, bridge-nf-call-iptables=0")
 		}
 	} else {
-		add(false, "br_netfilter is not loaded")
+		add("br-netfilter", false, "br_netfilter is not loaded")
 	}
 	if legacy, err := os.ReadFile("/proc/net/ip_tables_names"); err == nil && strings.Contains(string(legacy), "filter") {
-		add(false, "an iptables-legacy filter table exists: its FORWARD policy is not checked (iptables -L FORWARD)")
+		add("iptables-legacy", false, "an iptables-legacy filter table exists: its FORWARD policy is not checked (iptables -L FORWARD)")
 	}
 
 	if v, ok := readSysctl("net/ipv4/ip_forward"); ok {
 		switch {
 		case v != "1" && nat:
-			add(true, "net.ipv4.ip_forward is 0: --nat needs forwarding (mkbridge --nat turns it on)")
+			add("ip-forward", true, "net.ipv4.ip_forward is 0: --nat needs forwarding (mkbridge --nat turns it on)")
 		case v != "1":
-			add(false, "net.ipv4.ip_forward is 0 (containers reach the bridge and each other, not beyond; see --nat)")
+			add("ip-forward", false, "net.ipv4.ip_forward is 0 (containers reach the bridge and each other, not beyond; see --nat)")
 		default:
-			add(false, "net.ipv4.ip_forward is 1")
+			add("ip-forward", false, "net.ipv4.ip_forward is 1")
 		}
 	}
 	if nat {
 		if ok, err := NATPresent(bridge); err != nil {
-			add(true, "NAT rules of %s: cannot read them: %v", bridge, err)
+			add("nat", true, "NAT rules of %s: cannot read them: %v", bridge, err)
 		} else if !ok {
-			add(true, "no NAT rules for %s (mkbridge --nat adds them)", bridge)
+			add("nat", true, "no NAT rules for %s (mkbridge --nat adds them)", bridge)
 		} else {
-			add(false, "NAT rules for %s are in place (table inet %s)", bridge, NATTable(bridge))
+			add("nat", false, "NAT rules for %s are in place (table inet %s)", bridge, NATTable(bridge))
 		}
 	}
 
@@ -140,21 +145,21 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 // leaves. The netlink messages do not carry addr_assign_type: it is read
 // from sysfs, when /sys/class/net shows this network namespace's links (the
 // bridge's ifindex there is the one netlink gave).
-func checkMAC(add func(bool, string, ...any), bridge string, a *netlink.LinkAttrs) {
+func checkMAC(add func(string, bool, string, ...any), bridge string, a *netlink.LinkAttrs) {
 	dir := SysClassNet + "/" + bridge + "/"
 	typ, ok := readTrim(dir + "addr_assign_type")
 	idx, ok2 := readTrim(dir + "ifindex")
 	switch {
 	case !ok || !ok2 || idx != strconv.Itoa(a.Index):
-		add(false, "bridge %s: whether its MAC address is fixed is not known (%s does not show this network namespace's links)", bridge, SysClassNet)
+		add("bridge-mac", false, "bridge %s: whether its MAC address is fixed is not known (%s does not show this network namespace's links)", bridge, SysClassNet)
 	case typ == "3":
-		add(false, "bridge %s has a fixed MAC address (%s)", bridge, a.HardwareAddr)
+		add("bridge-mac", false, "bridge %s has a fixed MAC address (%s)", bridge, a.HardwareAddr)
 	default:
 		mac := a.HardwareAddr.String()
 		if len(a.HardwareAddr) == 0 || strings.Trim(mac, "0:") == "" {
 			mac = "ADDR" // a bridge without ports may show zeros, which cannot be set
 		}
-		add(true, "bridge %s has no fixed MAC address (addr_assign_type %s): it takes the lowest of its ports' and changes when that port goes, and the containers' ARP entries for their gateway go stale (ip link set %s address %s fixes it)", bridge, typ, bridge, mac)
+		add("bridge-mac", true, "bridge %s has no fixed MAC address (addr_assign_type %s): it takes the lowest of its ports' and changes when that port goes, and the containers' ARP entries for their gateway go stale (ip link set %s address %s fixes it)", bridge, typ, bridge, mac)
 	}
 }
 
@@ -163,20 +168,20 @@ type netip4or6 struct {
 	is4 bool
 }
 
-func addrState(add func(bool, string, ...any), dev string, a netlink.Addr) {
+func addrState(add func(string, bool, string, ...any), dev string, a netlink.Addr) {
 	switch {
 	case a.Flags&unix.IFA_F_DADFAILED != 0:
-		add(true, "%s on %s failed duplicate address detection: another host has it", a.IPNet, dev)
+		add("address", true, "%s on %s failed duplicate address detection: another host has it", a.IPNet, dev)
 	case a.Flags&unix.IFA_F_TENTATIVE != 0 && a.IP.IsLinkLocalUnicast():
-		add(false, "%s on %s is still tentative (link-local only: the global addresses are usable)", a.IPNet, dev)
+		add("address", false, "%s on %s is still tentative (link-local only: the global addresses are usable)", a.IPNet, dev)
 	case a.Flags&unix.IFA_F_TENTATIVE != 0:
-		add(true, "%s on %s is still tentative (duplicate address detection): unusable for about 2 s (mkbridge adds IPv6 addresses with nodad)", a.IPNet, dev)
+		add("address", true, "%s on %s is still tentative (duplicate address detection): unusable for about 2 s (mkbridge adds IPv6 addresses with nodad)", a.IPNet, dev)
 	default:
-		add(false, "%s on %s", a.IPNet, dev)
+		add("address", false, "%s on %s", a.IPNet, dev)
 	}
 }
 
-func checkTarget(t *Target, add func(bool, string, ...any)) error {
+func checkTarget(t *Target, add func(string, bool, string, ...any)) error {
 	ch, done, err := t.handle()
 	if err != nil {
 		return err
@@ -191,14 +196,14 @@ func checkTarget(t *Target, add func(bool, string, ...any)) error {
 		a := l.Attrs()
 		if a.Name == "lo" {
 			if a.Flags&net.FlagUp == 0 {
-				add(true, "lo is down in %s: 127.0.0.1 and the container's own addresses do not answer", t.Name)
+				add("lo", true, "lo is down in %s: 127.0.0.1 and the container's own addresses do not answer", t.Name)
 			} else {
-				add(false, "lo is up in %s", t.Name)
+				add("lo", false, "lo is up in %s", t.Name)
 			}
 			continue
 		}
 		if a.Flags&net.FlagUp == 0 {
-			add(true, "%s is down in %s", a.Name, t.Name)
+			add("link", true, "%s is down in %s", a.Name, t.Name)
 		}
 		as, err := addrList(ch, l, netlink.FAMILY_ALL)
 		if err != nil {
@@ -214,7 +219,7 @@ func checkTarget(t *Target, add func(bool, string, ...any)) error {
 		}
 	}
 	if global == 0 {
-		add(true, "no global address in %s", t.Name)
+		add("target-address", true, "no global address in %s", t.Name)
 	}
 	routes, err := ch.RouteList(nil, netlink.FAMILY_ALL)
 	if err != nil {
@@ -224,11 +229,11 @@ func checkTarget(t *Target, add func(bool, string, ...any)) error {
 	for _, r := range routes {
 		if r.Dst == nil || (r.Dst.IP.IsUnspecified() && isZeroMask(r.Dst.Mask)) {
 			def++
-			add(false, "default route via %s in %s", r.Gw, t.Name)
+			add("default-route", false, "default route via %s in %s", r.Gw, t.Name)
 		}
 	}
 	if def == 0 {
-		add(true, "no default route in %s", t.Name)
+		add("default-route", true, "no default route in %s", t.Name)
 	}
 	return nil
 }

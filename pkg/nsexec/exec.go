@@ -165,7 +165,13 @@ func (p *Plan) syncPoint(origMnt int) error {
 			return err
 		}
 	}
-	return Notify(p.NotifyFds, os.Getpid())
+	if err := Notify(p.NotifyFds, os.Getpid()); err != nil {
+		return err
+	}
+	if p.StatusFd >= 0 {
+		return WriteStatus(p.StatusFd, os.Getpid(), p.Unshare)
+	}
+	return nil
 }
 
 // Notify writes "pid\n" to each fd and closes it.

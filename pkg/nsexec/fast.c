@@ -26,45 +26,32 @@
 // and the Go applet then parses and refuses it in its own words.
 int nsx_parse_pid(const char *s)
 {
-	long n = 0;
+	char *end;
+	long n;
 
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		n = n * 10 + (*s - '0');
-		if (n > 2147483647L)
-			return 0;
-	}
-	return (int)n;
+	if (*s < '0' || *s > '9')
+		return 0; // no sign, no blank
+	errno = 0;
+	n = strtol(s, &end, 10);
+	return *end || errno || n > 2147483647L ? 0 : (int)n;
 }
 
 // The namespace types in ns.JoinOrder (user first), from pkg/ns.
 const struct nsx_type nsx_types[NSX_NTYPES] = { NSX_TYPES };
 
-int nsx_type_of(char opt)
+// nsx_type finds a type by its long option (n bytes of name), or by its
+// option letter when name is NULL: its index in nsx_types, or -1.
+int nsx_type(const char *name, size_t n, char opt)
 {
 	for (int i = 0; i < NSX_NTYPES; i++)
-		if (nsx_types[i].opt == opt)
-			return i;
-	return -1;
-}
-
-int nsx_type_named(const char *name, size_t n)
-{
-	for (int i = 0; i < NSX_NTYPES; i++)
-		if (n == strlen(nsx_types[i].name) && !strncmp(name, nsx_types[i].name, n))
+		if (name ? n == strlen(nsx_types[i].name) && !strncmp(name, nsx_types[i].name, n) : nsx_types[i].opt == opt)
 			return i;
 	return -1;
 }
 
 // unshare's other long options that the fast path takes, exactly as
 // written (an abbreviation goes to Go), and the short option each equals.
-static const struct {
-	const char *name;
-	char opt;
-} unshare_long[] = {
+static const struct { const char *name; char opt; } unshare_long[] = {
 	{ "fork", 'f' }, { "map-root-user", 'r' }, { "map-current-user", 'c' }, { "mount-proc", 'P' },
 };
 
@@ -91,7 +78,7 @@ static void fast_unshare(char **args, char **envp)
 			break;
 		}
 		if (s[1] == '-') {
-			int t = nsx_type_named(s + 2, (eq = strchr(s, '=')) ? (size_t)(eq - s - 2) : strlen(s + 2));
+			int t = nsx_type(s + 2, (eq = strchr(s, '=')) ? (size_t)(eq - s - 2) : strlen(s + 2), 0);
 			if (eq) {
 				// --TYPE=FILE: a pin (each type once, a file named)
 				// (pid and time pins need --fork: the Go applet's)
@@ -121,7 +108,7 @@ static void fast_unshare(char **args, char **envp)
 				proc = 1;
 				break;
 			default: {
-				int t = nsx_type_of(*c);
+				int t = nsx_type(NULL, 0, *c);
 				if (t < 0)
 					return;
 				flags |= nsx_types[t].flag;
@@ -185,12 +172,6 @@ static void fast_unshare(char **args, char **envp)
 	nsx_wait_end(pid, 0);
 }
 
-static const char *base(const char *s)
-{
-	const char *b = strrchr(s, '/');
-	return b ? b + 1 : s;
-}
-
 void nsx_fast_path(char **envp)
 {
 	char **argv;
@@ -203,14 +184,14 @@ void nsx_fast_path(char **envp)
 		return;
 	// The applet, as applet.Main finds it: basename(argv[0]) without a
 	// leading '-', or argv[1] when that is nsbox itself.
-	n = base(argv[0]);
+	n = basename(argv[0]);
 	if (*n == '-')
 		n++;
 	argv++;
 	if (!strncmp(n, "nsbox", 5)) {
 		if (!argv[0] || argv[0][0] == '-')
 			return;
-		n = base(argv[0]);
+		n = basename(argv[0]);
 		argv++;
 	}
 	if (!strcmp(n, "unshare"))

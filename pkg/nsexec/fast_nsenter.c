@@ -25,6 +25,24 @@
 #define SYS_pidfd_open 434
 #endif
 
+// open_ns opens a namespace file as nsfs.OpenOperand does: O_PATH first,
+// which neither waits on a FIFO nor calls a device's driver, then for
+// reading through /proc/self/fd. Anything but a namespace file (-1) is
+// the Go applet's, which says why.
+static int open_ns(const char *f)
+{
+	char link[32];
+	int pfd = open(f, O_PATH | O_CLOEXEC), fd = -1;
+
+	if (pfd >= 0 && nsx_is_nsfs(pfd)) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", pfd);
+		fd = open(link, O_RDONLY | O_CLOEXEC);
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return fd;
+}
+
 // join_files enters the namespaces of mask, each from file[i] when given,
 // else from /proc/PID/ns: every file is opened first (a failure returns,
 // nothing changed), then the join stage enters them in util-linux's two
@@ -45,7 +63,7 @@ static void join_files(int pid, long mask, const char **file, char **penv, int n
 			snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, nsx_types[i].file);
 			f = path;
 		}
-		if (*f == ':' || (fd = open(f, O_RDONLY | O_CLOEXEC)) < 0)
+		if (*f == ':' || (fd = open_ns(f)) < 0)
 			goto fail; // :NSID (a namespace id) is the Go applet's
 		fds[nfds++] = fd;
 		p += sprintf(p, "%s%ld:%d:%s", p == join ? "" : ",", nsx_types[i].flag, fd, nsx_types[i].file);
@@ -94,7 +112,7 @@ void nsx_fast_nsenter(char **args, char **envp)
 				if (pid || !a[1] || !(pid = nsx_parse_pid(*++a)))
 					return;
 			} else {
-				t = nsx_type_named(l, eq ? (size_t)(eq - l) : strlen(l));
+				t = nsx_type(l, eq ? (size_t)(eq - l) : strlen(l), 0);
 				if (t < 0 || (eq && !eq[1]))
 					return;
 				mask |= nsx_types[t].flag;
@@ -114,7 +132,7 @@ void nsx_fast_nsenter(char **args, char **envp)
 				if (pid || !v || !(pid = nsx_parse_pid(v)))
 					return;
 				break;
-			} else if ((t = nsx_type_of(*c)) >= 0) {
+			} else if ((t = nsx_type(NULL, 0, *c)) >= 0) {
 				// -nFILE: the rest of the word is the file
 				mask |= nsx_types[t].flag;
 				file[t] = c[1] ? c + 1 : NULL;

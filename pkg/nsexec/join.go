@@ -196,7 +196,8 @@ func (j *JoinPlan) chroot() error {
 		unix.Close(j.RootFd)
 	}
 	if j.WdNs != "" {
-		fd, err := unix.Open(j.WdNs, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		// O_PATH: fchdir needs no more, and a FIFO is not waited on.
+		fd, err := unix.Open(j.WdNs, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return fail(err, "cannot open current working directory")
 		}

@@ -47,20 +47,16 @@ const char *nsx_name = "nsbox";
 // The list covers those that the system calls made here can return.
 const char *nsx_errtext(int errnum)
 {
-	switch (errnum) {
-	case EIO: return "Input/output error";
-	case ECHILD: return "No child processes";
-	case ENOMEM: return "Cannot allocate memory";
-	case EBUSY: return "Device or resource busy";
-	case EMFILE: return "Too many open files";
-	case ENAMETOOLONG: return "File name too long";
-	case ELOOP: return "Too many levels of symbolic links";
-	case EOVERFLOW: return "Value too large for defined data type";
-	case ELIBBAD: return "Accessing a corrupted shared library";
-	case EUSERS: return "Too many users";
-	case EOPNOTSUPP: return "Operation not supported";
-	case EDQUOT: return "Disk quota exceeded";
-	}
+	static const struct { int e; const char *s; } t[] = {
+		{ EIO, "Input/output error" }, { ECHILD, "No child processes" }, { ENOMEM, "Cannot allocate memory" },
+		{ EBUSY, "Device or resource busy" }, { EMFILE, "Too many open files" }, { ENAMETOOLONG, "File name too long" },
+		{ ELOOP, "Too many levels of symbolic links" }, { EOVERFLOW, "Value too large for defined data type" },
+		{ ELIBBAD, "Accessing a corrupted shared library" }, { EUSERS, "Too many users" },
+		{ EOPNOTSUPP, "Operation not supported" }, { EDQUOT, "Disk quota exceeded" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].e == errnum)
+			return t[i].s;
 	return strerror(errnum);
 }
 
@@ -120,7 +116,7 @@ static int nsx_wait_byte(int fd)
 	return n == 1;
 }
 
-static int is_nsfs(int fd)
+int nsx_is_nsfs(int fd)
 {
 	struct statfs sfs;
 	return fstatfs(fd, &sfs) == 0 && sfs.f_type == 0x6e736673; // NSFS_MAGIC
@@ -148,7 +144,7 @@ int nsx_pin(const struct nsx_pin *p)
 		created = (fd = open(p->path, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0)) >= 0;
 		// pin's existing(): an empty regular file is taken as it is.
 		if (!created && (errno != EEXIST || p->create != 1 || (fd = open(p->path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-				 is_nsfs(fd) || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0))
+				 nsx_is_nsfs(fd) || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0))
 			goto out;
 		snprintf(to, sizeof(to), "/proc/self/fd/%d", fd);
 	}
@@ -182,7 +178,7 @@ int nsx_unpin(const char *path)
 	for (int i = 0;; i++) {
 		if ((fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 && i > 0)
 			nsx_die(1, errno, "cannot open %s", path);
-		if (fd < 0 || !is_nsfs(fd)) {
+		if (fd < 0 || !nsx_is_nsfs(fd)) {
 			close(fd);
 			if (i == 0)
 				return -1;
@@ -336,16 +332,13 @@ void nsx_wait_end(pid_t pid, int mirror)
 
 	for (;;) {
 		if (waitpid(pid, &st, mirror ? WUNTRACED : 0) < 0) {
-			if (errno == EINTR)
-				continue;
-			nsx_die(1, errno, "waitpid failed");
-		}
-		if (mirror && WIFSTOPPED(st)) {
+			if (errno != EINTR)
+				nsx_die(1, errno, "waitpid failed");
+		} else if (mirror && WIFSTOPPED(st)) {
 			kill(getpid(), SIGSTOP);
 			kill(pid, SIGCONT);
-			continue;
-		}
-		break;
+		} else
+			break;
 	}
 	if (WIFEXITED(st))
 		_exit(WEXITSTATUS(st));
@@ -393,16 +386,12 @@ void nsx_join_stage(char **envp, char **argv, char **tenv)
 	long uid = nsx_num(envp, "UID", -1), gid = nsx_num(envp, "GID", -1);
 	char *v, *wdns;
 
-	if ((v = nsx_get(envp, "JOIN")))
-		for (char *s = v; *s && n < 16;) {
-			int used = 0;
-			if (sscanf(s, "%ld:%d:%15[a-z]%n", &js[n].flag, &js[n].fd, js[n].name, &used) != 3)
-				nsx_die(1, 0, "bad stage variable JOIN");
-			n++;
-			s += used;
-			if (*s == ',')
-				s++;
-		}
+	for (char *s = nsx_get(envp, "JOIN"); s && *s && n < 16; n++, s += *s == ',') {
+		int used = 0;
+		if (sscanf(s, "%ld:%d:%15[a-z]%n", &js[n].flag, &js[n].fd, js[n].name, &used) != 3)
+			nsx_die(1, 0, "bad stage variable JOIN");
+		s += used;
+	}
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < n; i++) {
 			if (js[i].fd < 0 || (pass == 0 && js[i].flag == CLONE_NEWUSER))
@@ -427,7 +416,8 @@ void nsx_join_stage(char **envp, char **argv, char **tenv)
 			nsx_die(1, errno, "cannot change directory to /");
 		close(rootfd);
 	}
-	if (wdns && (wdfd = open(wdns, O_RDONLY | O_CLOEXEC)) < 0)
+	// O_PATH: fchdir needs no more, and a FIFO is not waited on.
+	if (wdns && (wdfd = open(wdns, O_PATH | O_CLOEXEC)) < 0)
 		nsx_die(1, errno, "cannot open current working directory");
 	if (wdfd >= 0) {
 		if (fchdir(wdfd) != 0)
@@ -478,6 +468,35 @@ static void release(int fd, pid_t pid, const char *what)
 		_exit(1);
 }
 
+// write_status writes unshare --json-status-fd's first object to fd and
+// closes it, as nsexec.Status (status.go) does: a pid or time namespace is
+// the one the program's children get, left out while the kernel names none.
+static void write_status(int fd, long flags)
+{
+	char buf[512], path[64];
+	int n = snprintf(buf, sizeof(buf), "{\"child-pid\":%d", (int)getpid());
+
+	for (int i = 0; i < NSX_NTYPES; i++) {
+		struct stat st;
+		int children = nsx_types[i].flag & (CLONE_NEWPID | CLONE_NEWTIME);
+
+		if (!(flags & nsx_types[i].flag))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/ns/%s%s", nsx_types[i].file, children ? "_for_children" : "");
+		if (stat(path, &st) != 0) {
+			if (children && errno == ENOENT)
+				continue;
+			nsx_die(1, errno, "cannot stat %s", path);
+		}
+		n += snprintf(buf + n, sizeof(buf) - n, ",\"%s-namespace\":%llu", nsx_types[i].file,
+			      (unsigned long long)st.st_ino);
+	}
+	n += snprintf(buf + n, sizeof(buf) - n, "}\n");
+	if (write(fd, buf, n) != n)
+		nsx_die(1, errno, "cannot write the status to file descriptor %d", fd);
+	close(fd);
+}
+
 // nsx_run_plan carries out the plan of stage "self" (unshare in place) or
 // "child" (the child of --fork) that the variables of penv describe, as the
 // Go executor (exec.go) would, and execs argv[1] (or EXEC) with tenv. It
@@ -502,17 +521,10 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 			nsx_die(1, 0, "bad stage variable %s", buf);
 		pins[npins].path = v + used;
 	}
-	if ((v = nsx_get(envp, "NOTIFY")))
-		for (char *s = v; *s && nnotify < MAXNOTIFY; s++) {
-			notify[nnotify++] = strtol(s, &s, 10);
-			if (!*s)
-				break;
-		}
-	if (nsx_get(envp, "INIT")) {
-		selffd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-		if (selffd < 0)
-			nsx_die(1, errno, "cannot open /proc/self/exe");
-	}
+	for (char *s = nsx_get(envp, "NOTIFY"); s && *s && nnotify < MAXNOTIFY; s += *s == ',')
+		notify[nnotify++] = strtol(s, &s, 10);
+	if (nsx_get(envp, "INIT") && (selffd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
+		nsx_die(1, errno, "cannot open /proc/self/exe");
 	syncfd = nsx_num(envp, "SYNC", -1);
 	readyfd = nsx_num(envp, "READY", -1);
 
@@ -562,18 +574,12 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 		release(nsx_num(envp, "MAPSYNC", -1), atoi(v), "map");
 	{
 		char *um = nsx_get(envp, "UIDMAP"), *gm = nsx_get(envp, "GIDMAP"), *sg = nsx_get(envp, "SETGROUPS");
-		if (um) {
-			snprintf(buf, sizeof(buf), "%s 1\n", um);
+		if (um && snprintf(buf, sizeof(buf), "%s 1\n", um))
 			must_write("/proc/self/uid_map", buf, "write failed %s");
-		}
-		if (gm && !sg)
-			sg = "deny";
-		if (sg)
-			must_write("/proc/self/setgroups", sg, "write failed %s");
-		if (gm) {
-			snprintf(buf, sizeof(buf), "%s 1\n", gm);
+		if (gm || sg)
+			must_write("/proc/self/setgroups", sg ? sg : "deny", "write failed %s");
+		if (gm && snprintf(buf, sizeof(buf), "%s 1\n", gm))
 			must_write("/proc/self/gid_map", buf, "write failed %s");
-		}
 	}
 	if ((v = nsx_get(envp, "TIMEOFFSETS"))) {
 		long long mono = 0, boot = 0;
@@ -604,6 +610,8 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 			nsx_die(1, errno, "cannot write the PID to file descriptor %d", notify[i]);
 		close(notify[i]);
 	}
+	if ((v = nsx_get(envp, "STATUS")))
+		write_status(atoi(v), flags);
 
 	if ((v = nsx_get(envp, "HOSTNAME")) && sethostname(v, strlen(v)) != 0)
 		nsx_die(1, errno, "sethostname failed");

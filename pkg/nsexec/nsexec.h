@@ -35,12 +35,12 @@ struct nsx_pin {
 };
 int nsx_pin(const struct nsx_pin *p);
 int nsx_unpin(const char *path);
+int nsx_is_nsfs(int fd);
 
-// The parsers' helpers (fast.c): a PID in its plain spelling, a type by
-// option letter or by long name (n bytes of it).
+// The parsers' helpers (fast.c): a PID in its plain spelling; a type by
+// long option (n bytes of name) or, name NULL, by option letter.
 int nsx_parse_pid(const char *s);
-int nsx_type_of(char opt);
-int nsx_type_named(const char *name, size_t n);
+int nsx_type(const char *name, size_t n, char opt);
 
 #include "nstypes.h"
 

@@ -64,6 +64,7 @@ type Plan struct {
 
 	Pins      []Pin // bound from the original mount namespace after propagation
 	NotifyFds []int // get "PID\n" once pins exist, then are closed
+	StatusFd  int   // gets Status once pins exist, then is closed (-1: none)
 
 	Hostname    string
 	SetHostname bool
@@ -85,7 +86,7 @@ type Plan struct {
 
 // NewPlan returns a plan that changes nothing and runs nothing yet.
 func NewPlan(name string) *Plan {
-	return &Plan{Name: name, SyncFd: -1, ReadyFd: -1, Gid: -1, Uid: -1}
+	return &Plan{Name: name, SyncFd: -1, ReadyFd: -1, StatusFd: -1, Gid: -1, Uid: -1}
 }
 
 // Environ returns p's target environment followed by the stage variables
@@ -137,6 +138,9 @@ func (p *Plan) Environ(stage string) []string {
 			s = append(s, strconv.Itoa(fd))
 		}
 		set("NOTIFY", strings.Join(s, ","))
+	}
+	if p.StatusFd >= 0 {
+		num("STATUS", int64(p.StatusFd))
 	}
 	if p.SetHostname {
 		set("HOSTNAME", p.Hostname)
@@ -240,6 +244,8 @@ func Decode(environ, argv []string) (*Plan, string, error) {
 				}
 				p.NotifyFds = append(p.NotifyFds, n)
 			}
+		case k == "STATUS":
+			p.StatusFd = atoi()
 		case k == "HOSTNAME":
 			p.SetHostname, p.Hostname = true, v
 		case k == "ROOT":

@@ -1,6 +1,8 @@
 package nsfs
 
 import (
+	"strconv"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/ns"
@@ -32,17 +34,70 @@ type File struct {
 // not 0, that it is namespace ino. On a mismatch the file is closed and the
 // error is ErrNotNamespace or ErrChanged; other errors are the open's
 // (ENOENT, ESRCH, EACCES when the file or its process is gone or not ours).
+// Opening never blocks and never acts on what it finds (see OpenAt).
 func Open(path string, ino uint64) (*File, error) {
 	return OpenAt(unix.AT_FDCWD, path, ino)
 }
 
-// OpenAt is Open relative to the directory dirfd.
+// OpenAt is Open relative to the directory dirfd. path is opened O_PATH
+// first, which opens nothing: a FIFO is not waited on, a device's driver
+// is not called. Only once fstatfs has said nsfs is it opened for reading,
+// through /proc/self/fd: the same inode, without a second lookup of path.
 func OpenAt(dirfd int, path string, ino uint64) (*File, error) {
-	fd, err := unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	fd, err := openRead(dirfd, path, func(isNsfs bool, _ uint32) bool { return isNsfs })
 	if err != nil {
 		return nil, err
 	}
 	return NewFile(fd, ino)
+}
+
+// OpenOperand opens a file named to setns, as nsenter --net=FILE does: a
+// namespace file, and also a regular file or a directory (which setns then
+// refuses with EINVAL, in util-linux's words), is opened for reading;
+// anything else (a FIFO, a device, a socket) is never opened for reading,
+// and the error is ErrNotNamespace.
+func OpenOperand(path string) (int, error) {
+	return openRead(unix.AT_FDCWD, path, func(isNsfs bool, mode uint32) bool {
+		return isNsfs || mode == unix.S_IFREG || mode == unix.S_IFDIR
+	})
+}
+
+// openRead opens path O_PATH, asks ok whether the file may be opened for
+// reading (it is on nsfs; its type), and if so opens it O_RDONLY through
+// its /proc/self/fd link. Where /proc is not mounted, path is opened
+// again with O_NONBLOCK and must be the same inode. Otherwise the error is
+// ErrNotNamespace.
+func openRead(dirfd int, path string, ok func(isNsfs bool, mode uint32) bool) (int, error) {
+	pfd, err := unix.Openat(dirfd, path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(pfd)
+	var sfs unix.Statfs_t
+	var st unix.Stat_t
+	if err := unix.Fstatfs(pfd, &sfs); err != nil {
+		return -1, err
+	}
+	if err := unix.Fstat(pfd, &st); err != nil {
+		return -1, err
+	}
+	if !ok(sfs.Type == unix.NSFS_MAGIC, st.Mode&unix.S_IFMT) {
+		return -1, ErrNotNamespace
+	}
+	const flags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(pfd), flags, 0)
+	if err == nil || err != unix.ENOENT {
+		return fd, err
+	}
+	if fd, err = unix.Openat(dirfd, path, flags|unix.O_NONBLOCK, 0); err != nil {
+		return -1, err
+	}
+	var again unix.Stat_t
+	if err := unix.Fstat(fd, &again); err != nil || again.Dev != st.Dev || again.Ino != st.Ino {
+		unix.Close(fd)
+		return -1, ErrChanged
+	}
+	return fd, nil
 }
 
 // NewFile takes over fd (closed on any error) after the checks Open does.

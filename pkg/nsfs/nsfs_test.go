@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -286,6 +287,79 @@ func TestOpenChecks(t *testing.T) {
 	var nilFile *File
 	if err := nilFile.Close(); err != nil {
 		t.Errorf("nil Close: %v", err)
+	}
+}
+
+// withTimeout runs open in the background and fails the test if it has
+// not returned within 5 s; a FIFO open blocked waiting for a writer is
+// then released (a non-blocking writer lets it return), so that the test
+// ends either way.
+func withTimeout(t *testing.T, fifo string, open func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); open() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		if w, err := unix.Open(fifo, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+			<-done
+			unix.Close(w)
+		}
+		t.Fatalf("opening %s blocked", fifo)
+	}
+}
+
+// TestOpenFIFO: a FIFO where a namespace file is expected is neither
+// waited on (no writer) nor opened for reading (a writer blocked in its
+// own open stays blocked): ErrNotNamespace, at once. OpenOperand refuses
+// it the same way, and opens a regular file, which setns then refuses.
+func TestOpenFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	withTimeout(t, fifo, func() { _, err = Open(fifo, 0) })
+	if !errors.Is(err, ErrNotNamespace) {
+		t.Errorf("Open(FIFO): %v, want ErrNotNamespace", err)
+	}
+	withTimeout(t, fifo, func() { _, err = OpenOperand(fifo) })
+	if !errors.Is(err, ErrNotNamespace) {
+		t.Errorf("OpenOperand(FIFO): %v, want ErrNotNamespace", err)
+	}
+	// A writer waiting for a reader: opening the FIFO for reading would
+	// let it through.
+	opened := make(chan int, 1)
+	go func() {
+		w, _ := unix.Open(fifo, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		opened <- w
+	}()
+	time.Sleep(50 * time.Millisecond) // the writer is in its open
+	withTimeout(t, fifo, func() { _, err = Open(fifo, 0) })
+	select {
+	case w := <-opened:
+		unix.Close(w)
+		t.Errorf("Open(FIFO) opened it for reading: the waiting writer got through")
+	case <-time.After(200 * time.Millisecond):
+		// Release the writer: a reader of our own.
+		r, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(<-opened)
+		unix.Close(r)
+	}
+	plain := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(plain, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := OpenOperand(plain)
+	if err != nil {
+		t.Fatalf("OpenOperand(regular file): %v", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Setns(fd, 0); err != unix.EINVAL {
+		t.Errorf("setns on a regular file: %v, want EINVAL", err)
 	}
 }
 

@@ -122,7 +122,7 @@ func (b *Batch) hold(res *Result, u *undo, srcs []source, dirfd *int) error {
 		}
 		name := s.t.String()
 		u.push(func() { unix.Unlinkat(fd, name, 0) })
-		res.Pins = append(res.Pins, filepath.Join(dir, name))
+		res.Pins = append(res.Pins, Pinned{Type: s.t, Ino: s.ino, Path: filepath.Join(dir, name)})
 	}
 	m := marker{Created: res.Created != "", Holder: h}
 	if err := writeMarkerAt(fd, m); err != nil {

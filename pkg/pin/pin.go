@@ -172,11 +172,19 @@ type Batch struct {
 
 // Result is what a Batch did.
 type Result struct {
-	Pins     []string // the pin files, in the order they were made
+	Pins     []Pinned // in the order they were made
 	Prepared string   // Dir, when the batch made it a private mount point
 	Created  string   // Dir, when the batch created it
 	Skipped  []Skip
 	Holder   int // the holder process of a held handle
+}
+
+// Pinned is one pin a Batch made: the namespace (its type and inode
+// number) and the file that holds it.
+type Pinned struct {
+	Type ns.Type
+	Ino  uint64
+	Path string
 }
 
 // Skip is a target a Batch left out, and why.
@@ -192,6 +200,7 @@ type source struct {
 	path  string // where to pin it; "" = Dir/<t.String()>
 	netns bool   // the NetnsDir pin
 	fd    int
+	ino   uint64 // the namespace's inode number
 }
 
 // Do makes the pins. On failure nothing it made is left behind.
@@ -261,7 +270,7 @@ func (b *Batch) do(res *Result, u *undo, srcs *[]source, dirfd *int) error {
 		if err := bind(b.PID, s, at, name, path, s.netns, u); err != nil {
 			return err
 		}
-		res.Pins = append(res.Pins, path)
+		res.Pins = append(res.Pins, Pinned{Type: s.t, Ino: s.ino, Path: path})
 	}
 	return nil
 }
@@ -297,6 +306,11 @@ func (b *Batch) open(res *Result, srcs *[]source) error {
 			}
 			return e
 		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return fail(err, "cannot stat %s", nsPath)
+		}
 		if t.Flag() == unix.CLONE_NEWNS {
 			if own == nil {
 				own = &unix.Stat_t{}
@@ -305,8 +319,7 @@ func (b *Batch) open(res *Result, srcs *[]source) error {
 					return fail(err, "cannot stat /proc/self/ns/mnt")
 				}
 			}
-			var st unix.Stat_t
-			if err := unix.Fstat(fd, &st); err == nil && st.Dev == own.Dev && st.Ino == own.Ino {
+			if st.Dev == own.Dev && st.Ino == own.Ino {
 				unix.Close(fd)
 				if optional {
 					res.Skipped = append(res.Skipped, Skip{Type: t, Reason: ErrOwnMount})
@@ -316,7 +329,7 @@ func (b *Batch) open(res *Result, srcs *[]source) error {
 					Err: errOwnMount, Hint: ErrOwnMount.Error()}
 			}
 		}
-		*srcs = append(*srcs, source{t: t, file: file, path: path, netns: netns, fd: fd})
+		*srcs = append(*srcs, source{t: t, file: file, path: path, netns: netns, fd: fd, ino: st.Ino})
 		return nil
 	}
 	for _, tg := range b.Targets {

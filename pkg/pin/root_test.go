@@ -110,6 +110,15 @@ func TestLibraryPinDir(t *testing.T) {
 	if res.Prepared != h || res.Created != h || len(res.Pins) != 2 {
 		t.Errorf("result %+v", res)
 	}
+	// Each pin as made: its type, its file, the namespace's inode (the
+	// pin is that namespace's file).
+	for i, want := range []string{"net", "mnt"} {
+		p := res.Pins[i]
+		var st unix.Stat_t
+		if err := unix.Stat(p.Path, &st); err != nil || p.Type != typ(want) || p.Path != filepath.Join(h, want) || p.Ino != st.Ino {
+			t.Errorf("pin %d: %+v, want %s in %s (stat: inode %d, %v)", i, p, want, h, st.Ino, err)
+		}
+	}
 	if k, err := Inspect(h); k != KindDir || err != nil {
 		t.Errorf("Inspect(handle) = %v, %v", k, err)
 	}

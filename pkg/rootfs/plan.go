@@ -5,11 +5,14 @@
 // MS_MOVE + chroot where the current root is the initramfs rootfs).
 //
 // It is meant to run inside a private mount namespace (the pivot applet
-// refuses the host's initial one). Every mount point is resolved inside the
-// new root with openat2(RESOLVE_BENEATH), so a symbolic link or ".." in the
-// new root never leads a mount outside it, and every filesystem is mounted
-// with the new mount API (fsopen, fsmount, open_tree, move_mount) onto the
-// file descriptor so resolved: no path is looked up twice.
+// refuses the host's initial one). The new root is looked up once, by
+// OpenRoot; its facts, its bind onto itself and the root switch go through
+// that descriptor. Every mount point is resolved inside the new root with
+// openat2(RESOLVE_BENEATH), so a symbolic link or ".." in the new root
+// never leads a mount outside it (nor onto the root itself), and every
+// filesystem is mounted with the new mount API (fsopen, fsmount,
+// open_tree, move_mount) onto the file descriptor so resolved: no path is
+// looked up twice.
 //
 // The work is split so that most of it is testable without root: Plan
 // turns a Spec (what to mount) and Facts (which namespaces the caller may

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -44,33 +46,71 @@ var (
 // a /proc magic link.
 const beneath = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS
 
-// Root is the new root directory, open as an O_PATH descriptor that every
-// mount point is resolved beneath.
+// Root is the new root directory, opened once as an O_PATH descriptor:
+// its facts, every mount point (resolved beneath it), the bind of it onto
+// itself and the root switch all go through that descriptor, so that
+// renaming a directory on the path it was named by changes nothing.
 type Root struct {
-	Path string // absolute, symbolic links resolved
+	// Path names the new root in messages only: where the directory was
+	// when it was opened (its /proc/self/fd link), else the name as given,
+	// made absolute. It is never looked up.
+	Path string
 	fd   int
+	id   fileID
 }
 
-// OpenRoot opens dir (which must be an absolute path without symbolic
-// links) as the new root.
-func OpenRoot(dir string) (*Root, error) {
-	fd, err := unix.Openat2(unix.AT_FDCWD, dir, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC})
+// fileID tells a directory apart from every other in the mount table:
+// the mount it is seen through and its inode.
+type fileID struct{ mnt, dev, ino uint64 }
+
+func idOf(st *unix.Statx_t) fileID {
+	return fileID{mnt: st.Mnt_id, dev: uint64(unix.Mkdev(st.Dev_major, st.Dev_minor)), ino: st.Ino}
+}
+
+// OpenRoot opens the directory name (symbolic links followed, as the
+// caller named it) as the new root. This is the one lookup of name.
+func OpenRoot(name string) (*Root, error) {
+	fd, err := openRetry(unix.AT_FDCWD, name, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC})
 	if err != nil {
-		return nil, &Error{What: dir, Err: err}
+		return nil, &Error{What: name, Err: err}
 	}
-	return &Root{Path: dir, fd: fd}, nil
+	r := &Root{Path: name, fd: fd}
+	if p, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil && path.IsAbs(p) {
+		r.Path = p
+	} else if abs, err := filepath.Abs(name); err == nil {
+		r.Path = abs
+	}
+	st, err := statxFd(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, &Error{What: name, Err: err}
+	}
+	r.id = idOf(&st)
+	return r, nil
 }
 
 // Close closes the root's descriptor.
 func (r *Root) Close() error { return unix.Close(r.fd) }
 
-func (r *Root) open(rel string, flags uint64) (int, error) {
+func openRetry(dirfd int, name string, how *unix.OpenHow) (int, error) {
 	for {
-		fd, err := unix.Openat2(r.fd, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC | flags, Resolve: beneath})
-		if err != unix.EAGAIN && err != unix.EINTR {
-			return fd, err
+		fd, err := unix.Openat2(dirfd, name, how)
+		if err != nil && (err == unix.EAGAIN || err == unix.EINTR) {
+			continue
 		}
+		return fd, err
 	}
+}
+
+// isRoot reports whether fd is the new root itself: the same directory
+// through the same mount (a bind of the root elsewhere in it is not).
+func (r *Root) isRoot(fd int) bool {
+	st, err := statxFd(fd)
+	return err == nil && idOf(&st) == r.id
+}
+
+func (r *Root) open(rel string, flags uint64) (int, error) {
+	return openRetry(r.fd, rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC | flags, Resolve: beneath})
 }
 
 func components(target string) []string {
@@ -104,7 +144,17 @@ func (r *Root) walk(what, target string) (fd, n int, err error) {
 		unix.Close(fd)
 		fd = nfd
 	}
+	if len(comps) > 0 && r.isRoot(fd) {
+		unix.Close(fd)
+		return -1, 0, r.rootError(what, target)
+	}
 	return fd, len(comps), nil
+}
+
+// rootError refuses a mount point that resolves to the new root itself
+// (a symbolic link "tmp -> ."): a mount there would cover the whole root.
+func (r *Root) rootError(what, target string) error {
+	return &Error{What: what, Err: ErrIsRoot, Why: target + " leads back to " + r.Path}
 }
 
 func (r *Root) lookupError(what, p string, err error) error {
@@ -161,6 +211,10 @@ func (r *Root) mountPoint(s Step) (int, error) {
 			return -1, r.lookupError(s.Name, p, err)
 		}
 	}
+	if r.isRoot(fd) {
+		unix.Close(fd)
+		return -1, r.rootError(s.Name, s.Target)
+	}
 	return fd, r.checkType(s, fd)
 }
 
@@ -188,8 +242,9 @@ func (r *Root) checkType(s Step, fd int) error {
 
 // Check validates steps against the new root before anything is mounted,
 // and records in each bind step whether its source is a file. It fails on
-// a bind source that is missing, a destination that is the root itself or
-// leaves it ("..", a symbolic link out of it), a mount point under a file,
+// a bind source that is missing, a destination that is the root itself
+// (by name, or resolving to it) or leaves it ("..", a symbolic link out of
+// it), a mount point under a file,
 // and a mount point of the wrong type (a directory bound onto a file or
 // the reverse). Mount points under an earlier mount of the plan are
 // checked only when they are made.
@@ -414,51 +469,75 @@ func propName(flag uintptr) string {
 	return "rprivate"
 }
 
-func statx(p string) (unix.Statx_t, error) {
+func statx(dirfd int, p string, flags int) (unix.Statx_t, error) {
 	var st unix.Statx_t
-	err := unix.Statx(unix.AT_FDCWD, p, unix.AT_STATX_SYNC_AS_STAT, unix.STATX_INO|unix.STATX_MNT_ID, &st)
+	err := unix.Statx(dirfd, p, flags|unix.AT_STATX_SYNC_AS_STAT, unix.STATX_INO|unix.STATX_MNT_ID, &st)
 	return st, err
 }
 
-// IsMountPoint reports whether dir is the root of a mount.
-func IsMountPoint(dir string) (bool, error) {
-	st, err := statx(dir)
-	if err != nil {
-		return false, err
-	}
+func statxFd(fd int) (unix.Statx_t, error) { return statx(fd, "", unix.AT_EMPTY_PATH) }
+
+// isMountRoot reports whether st is the root of a mount, ENOTSUP where
+// the kernel does not say.
+func isMountRoot(st *unix.Statx_t) (bool, error) {
 	if st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 {
 		return false, unix.ENOTSUP
 	}
 	return st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0, nil
 }
 
-// BindSelf makes dir a mount point by binding it (recursively) onto
-// itself, as pivot_root needs; it does nothing when dir is one already.
-// It reports whether it bound.
-func BindSelf(dir string) (bool, error) {
-	if ok, err := IsMountPoint(dir); err != nil {
-		return false, &Error{What: dir, Err: err}
-	} else if ok {
-		return false, nil
+// BindSelf makes the new root a mount point, as pivot_root needs, by
+// binding it (recursively) onto itself, through its descriptor:
+// open_tree clones the tree the descriptor is in, move_mount attaches the
+// clone where the descriptor is, and the root is the clone's from then
+// on. It does nothing when the new root is a mount point already, and
+// reports whether it bound.
+func (r *Root) BindSelf() (bool, error) {
+	st, err := statxFd(r.fd)
+	if err == nil {
+		var ok bool
+		if ok, err = isMountRoot(&st); ok {
+			return false, nil
+		}
 	}
-	if err := unix.Mount(dir, dir, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return false, &Error{What: "bind " + dir + " on itself", Err: err}
+	if err != nil {
+		return false, &Error{What: r.Path, Err: err}
 	}
+	what := "bind " + r.Path + " on itself"
+	tfd, err := unix.OpenTree(r.fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
+	if err != nil {
+		return false, &Error{What: what, Err: err}
+	}
+	if err := unix.MoveMount(tfd, "", r.fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		unix.Close(tfd)
+		return false, &Error{What: what, Err: err}
+	}
+	if st, err = statxFd(tfd); err != nil {
+		unix.Close(tfd)
+		return false, &Error{What: what, Err: err}
+	}
+	unix.Close(r.fd)
+	r.fd, r.id = tfd, idOf(&st)
 	return true, nil
 }
 
-// GatherRootFacts reads what Decide and Explain judge for new root dir:
-// statx of / and dir, and their mounts in /proc/self/mountinfo. What it
-// cannot read it reports as the harmless case.
-func GatherRootFacts(dir string) RootFacts {
+// Facts reads what Decide and Explain judge for the new root: statx of /
+// and of the root's descriptor, and their mounts in
+// /proc/self/mountinfo, found by mount id. What it cannot read it
+// reports as the harmless case.
+func (r *Root) Facts() RootFacts {
 	f := RootFacts{RootIsMount: true, RootHasParent: true, NewIsMount: true}
-	root, rerr := statx("/")
-	nw, nerr := statx(dir)
-	if rerr == nil && root.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 {
-		f.RootIsMount = root.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+	root, rerr := statx(unix.AT_FDCWD, "/", 0)
+	nw, nerr := statxFd(r.fd)
+	if rerr == nil {
+		if ok, err := isMountRoot(&root); err == nil {
+			f.RootIsMount = ok
+		}
 	}
-	if nerr == nil && nw.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 {
-		f.NewIsMount = nw.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+	if nerr == nil {
+		if ok, err := isMountRoot(&nw); err == nil {
+			f.NewIsMount = ok
+		}
 	}
 	if rerr == nil && nerr == nil {
 		f.NewIsRoot = root.Dev_major == nw.Dev_major && root.Dev_minor == nw.Dev_minor && root.Ino == nw.Ino
@@ -488,19 +567,21 @@ func GatherRootFacts(dir string) RootFacts {
 	return f
 }
 
-// Switch makes dir the root and the working directory, by method m. With
-// PivotRoot the old root is made a slave (so that its unmount cannot
-// propagate anywhere) and detached lazily: nothing of it is left in the
-// mount table. A pivot_root failure says which kernel condition failed
-// (Explain).
-func Switch(dir string, m Method, f RootFacts) error {
-	if err := unix.Chdir(dir); err != nil {
-		return &Error{What: "chdir " + dir, Err: err}
+// Switch makes the new root the root and the working directory, by
+// method m, from the root's descriptor: fchdir to it, then
+// pivot_root(".", "."), MS_MOVE of "." or chroot("."), none of which
+// looks a name up. With PivotRoot the old root is made a slave (so that
+// its unmount cannot propagate anywhere) and detached lazily: nothing of
+// it is left in the mount table. A pivot_root failure says which kernel
+// condition failed (Explain).
+func (r *Root) Switch(m Method, f RootFacts) error {
+	if err := unix.Fchdir(r.fd); err != nil {
+		return &Error{What: "chdir " + r.Path, Err: err}
 	}
 	switch m {
 	case PivotRoot:
 		if err := unix.PivotRoot(".", "."); err != nil {
-			return &Error{What: "pivot_root " + dir, Err: err, Why: Explain(err, f)}
+			return &Error{What: "pivot_root " + r.Path, Err: err, Why: Explain(err, f)}
 		}
 		if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 			return &Error{What: "make the old root rslave", Err: err}
@@ -510,14 +591,14 @@ func Switch(dir string, m Method, f RootFacts) error {
 		}
 	case MoveChroot:
 		if err := unix.Mount(".", "/", "", unix.MS_MOVE, ""); err != nil {
-			return &Error{What: "move " + dir + " onto /", Err: err}
+			return &Error{What: "move " + r.Path + " onto /", Err: err}
 		}
 		if err := unix.Chroot("."); err != nil {
-			return &Error{What: "chroot " + dir, Err: err}
+			return &Error{What: "chroot " + r.Path, Err: err}
 		}
 	case Chroot:
 		if err := unix.Chroot("."); err != nil {
-			return &Error{What: "chroot " + dir, Err: err}
+			return &Error{What: "chroot " + r.Path, Err: err}
 		}
 	}
 	if err := unix.Chdir("/"); err != nil {

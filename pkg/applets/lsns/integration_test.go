@@ -419,6 +419,34 @@ func TestPersistent(t *testing.T) {
 	}
 }
 
+// TestCoveredPin: a pin whose mount point now leads to a FIFO (a tmpfs
+// mounted over its directory, with a FIFO of the pin's name: what an
+// unmount between reading mountinfo and opening leaves) is looked at, not
+// opened for reading: lsns does not wait on the FIFO, and lists what it
+// can.
+func TestCoveredPin(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t)
+	dir := filepath.Join(t.TempDir(), "pins")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pinNet(t, dir, "net")
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	if err := unix.Mkfifo(filepath.Join(dir, "net"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, nb := range nsboxes(t) {
+		r := testutil.RunWith(t, testutil.Opts{Timeout: 10 * time.Second}, nb.cmd("-t", "net", "-n", "-o", "NS,NSFS")...)
+		if r.Code != 0 || r.Stderr != "" || r.TimedOut {
+			t.Errorf("%s lsns with a pin covered by a FIFO: %v", nb.name, r)
+		}
+	}
+}
+
 // TestHeldByDescriptor: namespaces held only by an open file descriptor or
 // by a socket are listed with NPROCS 0.
 func TestHeldByDescriptor(t *testing.T) {

@@ -83,7 +83,8 @@ Options:
                               is left on it; with -d, the bridges of the
                               removed ends
      --check                diagnose the bridge (and <target>)
-     --json                 print each set-up as a CNI result (JSON), not a line
+     --json                 print each set-up as a CNI result (JSON), not a line;
+                              with --check, the findings as JSON
  -v, --verbose              say what was done, on stderr
 
  -h, --help                 display this help
@@ -441,22 +442,30 @@ func (a *actor) check() error {
 	if err != nil {
 		return failure(err)
 	}
-	return report(a.e.Stdout, findings)
-}
-
-// report prints the findings, one a line; any problem exits 1.
-func report(w io.Writer, findings []netsetup.Finding) error {
 	bad := 0
 	for _, f := range findings {
-		tag := "ok"
 		if f.Problem {
-			tag = "PROBLEM"
 			bad++
 		}
-		fmt.Fprintf(w, "%-7s %s\n", tag, f.Text)
+	}
+	if a.p.json {
+		writeFindings(a.e.Stdout, a.p.config.Bridge, t, findings, bad)
+	} else {
+		report(a.e.Stdout, findings)
 	}
 	if bad > 0 {
 		return &applet.Exit{Code: 1}
 	}
 	return nil
+}
+
+// report prints the findings, one a line.
+func report(w io.Writer, findings []netsetup.Finding) {
+	for _, f := range findings {
+		tag := "ok"
+		if f.Problem {
+			tag = "PROBLEM"
+		}
+		fmt.Fprintf(w, "%-7s %s\n", tag, f.Text)
+	}
 }

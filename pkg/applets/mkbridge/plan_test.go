@@ -28,6 +28,9 @@ func describe(p *plan) string {
 		}
 	}
 	s := fmt.Sprintf("%s %q br=%s", mode, p.targets, c.Bridge)
+	if p.json {
+		s = "json " + s
+	}
 	if p.mode != modeSetup {
 		return s + fmt.Sprintf(" nat=%v delbr=%v v=%v", c.NAT, p.deleteBridge, p.verbose)
 	}
@@ -62,6 +65,7 @@ func TestParsePlan(t *testing.T) {
 		{[]string{"--delete-bridge", "-b", "br1"}, `delete-bridge [] br=br1 nat=false delbr=false v=false`},
 		{[]string{"--check", "--nat", "-b", "br1", "1"}, `check ["1"] br=br1 nat=true delbr=false v=false`},
 		{[]string{"--check"}, `check [] br=nsbox0 nat=false delbr=false v=false`},
+		{[]string{"--check", "--json", "1"}, `json check ["1"] br=nsbox0 nat=false delbr=false v=false`},
 	} {
 		p, done, err := parseArgs(c.args...)
 		if err != nil || done {

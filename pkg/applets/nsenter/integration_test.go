@@ -857,3 +857,31 @@ func TestCloneFS(t *testing.T) {
 	r = testutil.RunWith(t, testutil.Opts{Env: []string{helperEnv + "=hazard"}}, self, target, marker)
 	expect(t, r, "hazard joiner=true other=true\n", "", 0)
 }
+
+// TestOperandFIFO: a FIFO named as a namespace file (--net=FIFO, also for
+// --user-parent) or as -W's directory is never waited on: refused at once,
+// by the fast path and by the Go applet (util-linux waits for a writer
+// forever). A regular file is still opened and refused by setns, in
+// util-linux's words.
+func TestOperandFIFO(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t)
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	self := strconv.Itoa(os.Getpid())
+	builds(t, func(t *testing.T, b build) {
+		for _, env := range [][]string{nil, {"_NSBOX_NOFAST=1"}} {
+			o := testutil.Opts{Env: env, Timeout: 10 * time.Second}
+			run := func(args ...string) testutil.Result { return testutil.RunWith(t, o, b.nsenter(args...)...) }
+			notNs := "nsenter: " + fifo + ": not a namespace file\n"
+			expect(t, run("--net="+fifo, "true"), "", notNs, 1)
+			expect(t, run("-t", self, "-u", "--net="+fifo, "true"), "", notNs, 1)
+			expect(t, run("--net="+fifo, "--user-parent", "true"), "", notNs, 1)
+			expect(t, run("-t", self, "-u", "-W", fifo, "true"), "",
+				"nsenter: change directory by working directory file descriptor failed: Not a directory\n", 1)
+			expect(t, run("--net=/etc/passwd", "true"), "", "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument\n", 1)
+		}
+	})
+}

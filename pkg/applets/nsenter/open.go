@@ -2,6 +2,7 @@ package nsenter
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -206,13 +207,28 @@ func (p *Plan) openJoins(jp *nsexec.JoinPlan, pidfd int) error {
 		if x.Fd >= 0 {
 			continue
 		}
-		fd, err := unix.Open(x.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := openNsFile(x.Path)
 		if err != nil {
-			return applet.Errorf("cannot open %s: %s", x.Path, applet.Strerror(err))
+			return err
 		}
 		jp.Joins[i].Fd = fd
 	}
 	return nil
+}
+
+// openNsFile opens a namespace file to enter without blocking or acting on
+// it: a FIFO or a device is refused unopened (nsfs.OpenOperand); a
+// regular file or a directory is opened, and setns refuses it in
+// util-linux's words.
+func openNsFile(path string) (int, error) {
+	fd, err := nsfs.OpenOperand(path)
+	switch {
+	case errors.Is(err, nsfs.ErrNotNamespace):
+		return -1, applet.Errorf("%s: not a namespace file", path)
+	case err != nil:
+		return -1, applet.Errorf("cannot open %s: %s", path, applet.Strerror(err))
+	}
+	return fd, nil
 }
 
 // setCredentials: root in an entered user namespace, unless told
@@ -386,8 +402,8 @@ func addUserParent(want *joinSet, pid int) error {
 	fd := from.Fd
 	if fd < 0 {
 		var err error
-		if fd, err = unix.Open(from.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
-			return applet.Errorf("cannot open %s: %s", from.Path, applet.Strerror(err))
+		if fd, err = openNsFile(from.Path); err != nil {
+			return err
 		}
 		defer unix.Close(fd)
 	}

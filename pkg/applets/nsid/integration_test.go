@@ -6,11 +6,26 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/internal/testutil"
 )
 
 func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
+
+// TestFIFO: a FIFO is not a namespace file, said at once: nsid never opens
+// an operand for reading before it knows it is one (a FIFO would wait for
+// a writer, a device's driver would act).
+func TestFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := testutil.RunWith(t, testutil.Opts{Timeout: 10 * time.Second}, testutil.Binary(t), "nsid", fifo)
+	testutil.Refused(t, r, 1, "nsid: "+fifo+": not a namespace file\n")
+}
 
 // TestPin: the built binary on a pin, which readlink cannot read: a new UTS
 // namespace pinned by unshare --uts=FILE, identified, then released.

@@ -9,10 +9,12 @@ package nsid
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsfs"
+	"github.com/nsbox/nsbox/pkg/scols"
 )
 
 func init() {
@@ -35,6 +37,7 @@ links of a held pin directory work too.
 Options:
  -t, --type <type>         fail unless <file> is a namespace of <type>
                              (mnt, net, pid, uts, ipc, user, cgroup, time)
+ -J, --json                use JSON output format
  -h, --help                display this help
  -V, --version             display version
 
@@ -47,6 +50,7 @@ func run(e *applet.Env) error {
 	// the options).
 	fs := applet.NewFlags(e)
 	fs.StringP("type", "t", "", "")
+	json := fs.BoolP("json", "J", false, "")
 	want := ns.Type(-1)
 	applet.Check(fs, "type", func(v string) error {
 		t, ok := ns.ByName(v)
@@ -63,6 +67,15 @@ func run(e *applet.Env) error {
 	if len(files) == 0 {
 		return applet.Usagef("no file specified")
 	}
+	// With --json nothing is printed unless every file is a namespace:
+	// half a document is of no use to a script.
+	var out *scols.Table
+	if *json {
+		out = &scols.Table{Format: scols.JSON, Name: "namespaces"}
+		out.AddColumn("FILE", 0, 0)
+		out.AddColumn("NS", 0, 0).JSONType = scols.JSONNumber
+		out.AddColumn("TYPE", 0, 0)
+	}
 	for _, path := range files {
 		t, ino, err := identify(path)
 		if err != nil {
@@ -71,7 +84,17 @@ func run(e *applet.Env) error {
 		if want >= 0 && t != want {
 			return applet.Errorf("%s: a %s namespace, not %s", path, t, want)
 		}
-		fmt.Fprintf(e.Stdout, "%s:[%d]\n", t, ino)
+		if out == nil {
+			fmt.Fprintf(e.Stdout, "%s:[%d]\n", t, ino)
+			continue
+		}
+		l := out.NewLine(nil)
+		l.Set(0, path)
+		l.Set(1, strconv.FormatUint(ino, 10))
+		l.Set(2, t.String())
+	}
+	if out != nil {
+		out.Print(e.Stdout) // a write error is the applet wrapper's to report
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package nsid
 import (
 	"bytes"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/nsbox/nsbox/pkg/applet"
@@ -26,6 +27,7 @@ func TestNsid(t *testing.T) {
 		t.Fatal(err)
 	}
 	try := "Try 'nsid --help' for more information.\n"
+	ino := strings.TrimSuffix(strings.TrimPrefix(uts, "uts:["), "]")
 	tests := []struct {
 		args         []string
 		code         int
@@ -36,6 +38,11 @@ func TestNsid(t *testing.T) {
 		{[]string{"-t", "uts", "/proc/self/ns/uts"}, 0, uts + "\n", ""},
 		{[]string{"--type=net", "--", "/proc/self/ns/net"}, 0, net + "\n", ""},
 		{[]string{"--ty", "net", "/proc/self/ns/net"}, 0, net + "\n", ""},
+		// JSON: lsns -J's layout and keys, a document for every file or none.
+		{[]string{"-J", "/proc/self/ns/uts"}, 0, "{\n   \"namespaces\": [\n      {\n" +
+			"         \"file\": \"/proc/self/ns/uts\",\n         \"ns\": " + ino + ",\n         \"type\": \"uts\"\n" +
+			"      }\n   ]\n}\n", ""},
+		{[]string{"--json", "/proc/self/ns/uts", "/etc/passwd"}, 1, "", "nsid: /etc/passwd: not a namespace file\n"},
 		// The failures: APPLET: what: why, and exit 1.
 		{[]string{"-t", "uts", "/proc/self/ns/net"}, 1, "", "nsid: /proc/self/ns/net: a net namespace, not uts\n"},
 		{[]string{"/proc/self/ns/uts", "/etc/passwd"}, 1, uts + "\n", "nsid: /etc/passwd: not a namespace file\n"},
@@ -45,7 +52,7 @@ func TestNsid(t *testing.T) {
 		{nil, 1, "", "nsid: no file specified\n" + try},
 		{[]string{"--bogus"}, 1, "", "nsid: unrecognized option '--bogus'\n" + try},
 		{[]string{"-t"}, 1, "", "nsid: option requires an argument -- 't'\n" + try},
-		{[]string{"--version"}, 0, "nsid from nsbox " + applet.Version + "\n", ""},
+		{[]string{"--version"}, 0, "nsid from nsbox " + applet.Release() + "\n", ""},
 	}
 	for _, tc := range tests {
 		code, stdout, stderr := runNsid(tc.args...)

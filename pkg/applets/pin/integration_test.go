@@ -478,7 +478,7 @@ func TestPinBadInput(t *testing.T) {
 		{[]string{"-n", tmp + "/h"}, "pin: no target process specified (-t <pid>)\n"},
 		{[]string{"-t", pid, tmp + "/h", tmp + "/h2"}, "pin: too many arguments: only one <dir> is allowed\nTry 'pin --help' for more information.\n"},
 		{[]string{"-d"}, "pin: --delete needs a <path> or --netns <name>\n"},
-		{[]string{"-d", "-t", pid, pinned}, "pin: --delete takes no --target, --all, --for-children, --hold or namespace options\n"},
+		{[]string{"-d", "-t", pid, pinned}, "pin: --delete takes no --target, --all, --for-children, --hold, --json or namespace options\n"},
 	}
 	for _, tc := range tests {
 		r := testutil.Run(t, append([]string{bin, "pin"}, tc.args...)...)
@@ -777,7 +777,7 @@ func TestPinHold(t *testing.T) {
 		{[]string{"--hold", "-t", pid, "-n"}, "pin: --hold needs a <dir> and takes no --netns\n"},
 		{[]string{"--hold", "-t", pid, "--netns", "nsboxtesth", tmp + "/h"}, "pin: --hold needs a <dir> and takes no --netns\n"},
 		{[]string{"--hold", "-t", pid, "--net=" + tmp + "/net", tmp + "/h"}, "pin: --hold pins into the <dir> only: --net takes no <file>\n"},
-		{[]string{"-d", "--hold", tmp + "/h"}, "pin: --delete takes no --target, --all, --for-children, --hold or namespace options\n"},
+		{[]string{"-d", "--hold", tmp + "/h"}, "pin: --delete takes no --target, --all, --for-children, --hold, --json or namespace options\n"},
 		{[]string{"--hold", "-t", "999999999", tmp + "/h"}, "pin: cannot open /proc/999999999/ns/user: No such file or directory\n"},
 	} {
 		testutil.Fails(t, testutil.Run(t, append([]string{bin, "pin"}, c.args...)...), c.err)

@@ -59,6 +59,7 @@ Options:
                              instead of mounts: no privilege needed (the
                              rootless way); <dir>/<type> are links to the
                              holder's descriptors
+     --json                say what was pinned, and where, as one JSON object
 
  -h, --help                display this help
  -V, --version             display version
@@ -75,6 +76,7 @@ For more details see docs/pin.md.
 type Plan struct {
 	Pin     *pin.Batch
 	Release *Release
+	JSON    bool // --json: say what was pinned as JSON
 }
 
 // Release is -d: the pins and directory handles Paths, then the
@@ -92,7 +94,7 @@ func run(e *applet.Env) error {
 	if p.Release != nil {
 		return release(p.Release)
 	}
-	return makePins(e, p.Pin)
+	return makePins(e, p.Pin, p.JSON)
 }
 
 // options are pin's options as getopt has read them.
@@ -101,8 +103,8 @@ type options struct {
 	namespaces []*applet.NsFlag
 	target     int
 
-	all, forChildren, del, hold *bool
-	netns                       *string
+	all, forChildren, del, hold, json *bool
+	netns                             *string
 }
 
 // parse reads the command line of e into a Plan; done when --help or
@@ -133,6 +135,7 @@ func define(e *applet.Env) *options {
 	o.netns = fs.String("netns", "", "")
 	o.del = fs.BoolP("delete", "d", false, "")
 	o.hold = fs.Bool("hold", false, "")
+	o.json = fs.Bool("json", false, "")
 
 	applet.Check(fs, "target", func(v string) (err error) {
 		o.target, err = applet.ParsePID(v)
@@ -167,8 +170,8 @@ func (o *options) typesGiven() bool {
 
 // release is the Plan of -d.
 func (o *options) release(paths []string) (*Plan, error) {
-	if o.fs.Changed("target") || *o.all || o.typesGiven() || *o.forChildren || *o.hold {
-		return nil, applet.Errorf("--delete takes no --target, --all, --for-children, --hold or namespace options")
+	if o.fs.Changed("target") || *o.all || o.typesGiven() || *o.forChildren || *o.hold || *o.json {
+		return nil, applet.Errorf("--delete takes no --target, --all, --for-children, --hold, --json or namespace options")
 	}
 	if len(paths) == 0 && !o.fs.Changed("netns") {
 		return nil, applet.Errorf("--delete needs a <path> or --netns <name>")
@@ -224,12 +227,13 @@ func (o *options) pin(operands []string) (*Plan, error) {
 			b.Targets = append(b.Targets, pin.Target{Type: t, Optional: true})
 		}
 	}
-	return &Plan{Pin: b}, nil
+	return &Plan{Pin: b, JSON: *o.json}, nil
 }
 
 // makePins carries out b and says what it did beyond the pins: the
-// holder process, the mount point it made, the namespaces it left out.
-func makePins(e *applet.Env, b *pin.Batch) error {
+// holder process, the mount point it made, the namespaces it left out;
+// with json, all of it and the pins, as JSON.
+func makePins(e *applet.Env, b *pin.Batch, json bool) error {
 	res, err := b.Do()
 	if err != nil {
 		var pe *pin.Error
@@ -238,6 +242,10 @@ func makePins(e *applet.Env, b *pin.Batch) error {
 		}
 		return failure(err)
 	}
+	if json {
+		writeJSON(e.Stdout, b, res)
+		return nil
+	}
 	if res.Holder != 0 {
 		fmt.Fprintf(e.Stdout, "%s: %s is held by process %d (pin -d %s stops it)\n", e.Name, b.Dir, res.Holder, b.Dir)
 	}
@@ -245,13 +253,17 @@ func makePins(e *applet.Env, b *pin.Batch) error {
 		fmt.Fprintf(e.Stdout, "%s: made %s a private mount point for the mount-namespace pin\n", e.Name, res.Prepared)
 	}
 	for _, s := range res.Skipped {
-		if errors.Is(s.Reason, pin.ErrOwnMount) {
-			fmt.Fprintf(e.Stdout, "%s: not pinning %s: PID %d is in pin's own mount namespace, which cannot pin itself\n", e.Name, s.Type, b.PID)
-		} else {
-			fmt.Fprintf(e.Stdout, "%s: not pinning %s: this kernel has no %s namespaces\n", e.Name, s.Type, s.Type)
-		}
+		fmt.Fprintf(e.Stdout, "%s: not pinning %s: %s\n", e.Name, s.Type, skipReason(s, b.PID))
 	}
 	return nil
+}
+
+// skipReason says why a namespace of "every namespace" was left out.
+func skipReason(s pin.Skip, pid int) string {
+	if errors.Is(s.Reason, pin.ErrOwnMount) {
+		return fmt.Sprintf("PID %d is in pin's own mount namespace, which cannot pin itself", pid)
+	}
+	return fmt.Sprintf("this kernel has no %s namespaces", s.Type)
 }
 
 // release checks every path first and refuses them all if one is not a

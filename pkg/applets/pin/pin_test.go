@@ -42,9 +42,9 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-u", "d"}, "pin: no target process specified (-t <pid>)\n"},
 		{[]string{"d"}, "pin: no target process specified (-t <pid>)\n"},
 		{[]string{"-d"}, "pin: --delete needs a <path> or --netns <name>\n"},
-		{[]string{"-d", "-a", "x"}, "pin: --delete takes no --target, --all, --for-children, --hold or namespace options\n"},
-		{[]string{"-d", "--for-children", "x"}, "pin: --delete takes no --target, --all, --for-children, --hold or namespace options\n"},
-		{[]string{"-d", "-n", "x"}, "pin: --delete takes no --target, --all, --for-children, --hold or namespace options\n"},
+		{[]string{"-d", "-a", "x"}, "pin: --delete takes no --target, --all, --for-children, --hold, --json or namespace options\n"},
+		{[]string{"-d", "--for-children", "x"}, "pin: --delete takes no --target, --all, --for-children, --hold, --json or namespace options\n"},
+		{[]string{"-d", "-n", "x"}, "pin: --delete takes no --target, --all, --for-children, --hold, --json or namespace options\n"},
 		{[]string{"-d", "--netns", "a/b"}, "pin: invalid netns name 'a/b'\n"},
 	}
 	for _, tc := range tests {

@@ -51,6 +51,7 @@ func TestPlan(t *testing.T) {
 			{Type: ns.Mnt, Optional: true}, {Type: ns.Time, Optional: true}}}}},
 		{[]string{"-t", "5", "--netns", "box"}, &Plan{Pin: &pin.Batch{PID: 5, Netns: "box"}}},
 		{[]string{"-t", "5", "--netns=box", "-u", "d"}, &Plan{Pin: &pin.Batch{PID: 5, Netns: "box", Dir: "d", Targets: []pin.Target{{Type: ns.Uts}}}}},
+		{[]string{"--json", "-t", "5", "d"}, &Plan{Pin: &pin.Batch{PID: 5, Dir: "d", Targets: every()}, JSON: true}},
 		{[]string{"-d", "a", "b"}, &Plan{Release: &Release{Paths: []string{"a", "b"}}}},
 		{[]string{"--delete", "--netns", "box"}, &Plan{Release: &Release{Netns: "box"}}},
 		{[]string{"-d", "--netns", "box", "--", "-a"}, &Plan{Release: &Release{Paths: []string{"-a"}, Netns: "box"}}},
@@ -85,8 +86,9 @@ func TestPlanHold(t *testing.T) {
 		{[]string{"--hold", "-t", "5", "-n"}, "pin: --hold needs a <dir> and takes no --netns\n"},
 		{[]string{"--hold", "-t", "5", "--netns", "x", "d"}, "pin: --hold needs a <dir> and takes no --netns\n"},
 		{[]string{"--hold", "-t", "5", "-u", "--net=/x", "d"}, "pin: --hold pins into the <dir> only: --net takes no <file>\n"},
-		{[]string{"-d", "--hold", "d"}, "pin: --delete takes no --target, --all, --for-children, --hold or namespace options\n"},
-		{[]string{"-t", "5", "-d", "d"}, "pin: --delete takes no --target, --all, --for-children, --hold or namespace options\n"},
+		{[]string{"-d", "--hold", "d"}, "pin: --delete takes no --target, --all, --for-children, --hold, --json or namespace options\n"},
+		{[]string{"-d", "--json", "d"}, "pin: --delete takes no --target, --all, --for-children, --hold, --json or namespace options\n"},
+		{[]string{"-t", "5", "-d", "d"}, "pin: --delete takes no --target, --all, --for-children, --hold, --json or namespace options\n"},
 	} {
 		if p, msg := planOf(tc.args...); p != nil || msg != tc.msg {
 			t.Errorf("pin %q: %q; want %q", tc.args, msg, tc.msg)

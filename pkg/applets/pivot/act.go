@@ -31,12 +31,7 @@ func (p *plan) act(t talk) error {
 // check validates every mount point of the plan in the new root, before
 // anything is mounted.
 func (p *plan) check() error {
-	r, err := rootfs.OpenRoot(p.newroot)
-	if err != nil {
-		return failure(err)
-	}
-	defer r.Close()
-	if err := r.Check(p.steps); err != nil {
+	if err := p.dir.Check(p.steps); err != nil {
 		return failure(err)
 	}
 	return nil
@@ -49,19 +44,14 @@ func (p *plan) mount(t talk) error {
 		return failure(err)
 	}
 	t.verb("made / %s", map[uintptr]string{unix.MS_PRIVATE: "rprivate", unix.MS_SLAVE: "rslave"}[p.propagation])
-	if bound, err := rootfs.BindSelf(p.newroot); err != nil {
+	if bound, err := p.dir.BindSelf(); err != nil {
 		return failure(err)
 	} else if bound {
 		t.verb("bound %s on itself (pivot_root needs a mount point)", p.newroot)
 	}
-	r, err := rootfs.OpenRoot(p.newroot)
-	if err != nil {
-		return failure(err)
-	}
-	defer r.Close()
-	err = r.Apply(p.steps, rootfs.Say{Note: func(m string) { t.say("note: %s", m) }, Verbose: func(m string) { t.verb("%s", m) }})
+	err := p.dir.Apply(p.steps, rootfs.Say{Note: func(m string) { t.say("note: %s", m) }, Verbose: func(m string) { t.verb("%s", m) }})
 	if err == nil && p.readOnly {
-		if err = r.ReadOnly(); err == nil {
+		if err = p.dir.ReadOnly(); err == nil {
 			t.verb("made %s read-only", p.newroot)
 		}
 	}
@@ -74,13 +64,13 @@ func (p *plan) mount(t talk) error {
 // switchRoot makes newroot the root, by the method the mounts as they
 // now are allow, or the one asked for.
 func (p *plan) switchRoot(t talk) error {
-	rf := rootfs.GatherRootFacts(p.newroot)
+	rf := p.dir.Facts()
 	method, why := switchMethod(p.how, rf)
 	t.verb("%s", why)
-	err := rootfs.Switch(p.newroot, method, rf)
+	err := p.dir.Switch(method, rf)
 	if method == rootfs.PivotRoot && rootfs.RetryMove(err, rf) {
 		t.verb("pivot_root failed with EINVAL and the current root is a ramfs or tmpfs that /proc/self/mountinfo could not describe: taking it for the initramfs, switching with MS_MOVE + chroot")
-		err = rootfs.Switch(p.newroot, rootfs.MoveChroot, rf)
+		err = p.dir.Switch(rootfs.MoveChroot, rf)
 	}
 	if err != nil {
 		return failure(err)

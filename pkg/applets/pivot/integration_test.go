@@ -491,49 +491,91 @@ func namespaceMounts(t *testing.T, bin string, args ...string) []string {
 	return mountSet(t, r.Stdout)
 }
 
-// TestEscapes: a destination that leaves the new root, by a symbolic link
-// (absolute or relative) or "..", is refused before anything is mounted;
-// a relative link that stays inside is followed.
-func TestEscapes(t *testing.T) {
-	bin, root := setup(t)
-	for l, target := range map[string]string{"abs": "/etc", "rel": "../../../../../..", "inside": "mnt", "run2": "/run"} {
-		if err := os.Symlink(target, filepath.Join(root, l)); err != nil {
-			t.Fatal(err)
-		}
-	}
+// refusal is a pivot command line (its arguments after "pivot") refused
+// with msg, status 1.
+type refusal struct {
+	args []string
+	msg  string
+}
+
+// allRefused runs each refusal in "unshare -m" and checks that neither the
+// entries of root nor the test's mount table changed: nothing was made or
+// mounted.
+func allRefused(t *testing.T, bin, root string, cases []refusal) {
+	t.Helper()
 	before := hostMounts(t)
 	listing := entries(t, root)
-	for _, c := range []struct {
-		args []string
-		msg  string
-	}{
-		{[]string{"--tmpfs", "/abs/x"}, "pivot: --tmpfs /abs/x: destination escapes the new root: /abs is a symbolic link out of " + root + "\n"},
-		{[]string{"--bind", "/etc:/rel/x"}, "pivot: --bind /etc:/rel/x: destination escapes the new root: /rel is a symbolic link out of " + root + "\n"},
-		{[]string{"--tmpfs", "/abs"}, "pivot: --tmpfs /abs: destination escapes the new root: /abs is a symbolic link out of " + root + "\n"},
-		{[]string{"--bind", "/etc:../x"}, "pivot: --bind /etc:../x: destination escapes the new root: ../x leads out of the new root\n"},
-		{[]string{"--ro-bind", "/etc:/a/../../x"}, "pivot: --ro-bind /etc:/a/../../x: destination escapes the new root: /a/../../x leads out of the new root\n"},
-		{[]string{"--tmpfs", "/run2/x"}, "pivot: --tmpfs /run2/x: destination escapes the new root: /run2 is a symbolic link out of " + root + "\n"},
-	} {
-		argv := append(append([]string{bin, "unshare", "-m", bin, "pivot"}, c.args...), root, "/bin/true")
+	for _, c := range cases {
+		argv := append([]string{bin, "unshare", "-m", bin, "pivot"}, c.args...)
 		testutil.Refused(t, testutil.Run(t, argv...), 1, c.msg)
 	}
-	// A standard mount point that is a link out of the root.
-	if err := os.Remove(filepath.Join(root, "tmp")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/tmp", filepath.Join(root, "tmp")); err != nil {
-		t.Fatal(err)
-	}
-	testutil.Refused(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", root, "/bin/true"), 1,
-		"pivot: tmp: destination escapes the new root: /tmp is a symbolic link out of "+root+"\n")
 	if got := entries(t, root); !reflect.DeepEqual(got, listing) {
 		t.Errorf("the new root changed: %v, was %v", got, listing)
 	}
 	if after := hostMounts(t); after != before {
 		t.Errorf("the mount table changed")
 	}
+}
+
+// symlinks makes each link name -> target under dir.
+func symlinks(t *testing.T, dir string, links map[string]string) {
+	t.Helper()
+	for name, target := range links {
+		p := filepath.Join(dir, name)
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestEscapes: a destination that leaves the new root, by a symbolic link
+// (absolute or relative) or "..", is refused before anything is mounted;
+// a relative link that stays inside is followed.
+func TestEscapes(t *testing.T) {
+	bin, root := setup(t)
+	symlinks(t, root, map[string]string{"abs": "/etc", "rel": "../../../../../..", "inside": "mnt", "run2": "/run"})
+	out := func(p string) string {
+		return "destination escapes the new root: " + p + " is a symbolic link out of " + root + "\n"
+	}
+	allRefused(t, bin, root, []refusal{
+		{[]string{"--tmpfs", "/abs/x", root}, "pivot: --tmpfs /abs/x: " + out("/abs")},
+		{[]string{"--bind", "/etc:/rel/x", root}, "pivot: --bind /etc:/rel/x: " + out("/rel")},
+		{[]string{"--tmpfs", "/abs", root}, "pivot: --tmpfs /abs: " + out("/abs")},
+		{[]string{"--bind", "/etc:../x", root}, "pivot: --bind /etc:../x: destination escapes the new root: ../x leads out of the new root\n"},
+		{[]string{"--ro-bind", "/etc:/a/../../x", root}, "pivot: --ro-bind /etc:/a/../../x: destination escapes the new root: /a/../../x leads out of the new root\n"},
+		{[]string{"--tmpfs", "/run2/x", root}, "pivot: --tmpfs /run2/x: " + out("/run2")},
+	})
+	// A standard mount point that is a link out of the root.
+	symlinks(t, root, map[string]string{"tmp": "/tmp"})
+	allRefused(t, bin, root, []refusal{{[]string{root, "/bin/true"}, "pivot: tmp: " + out("/tmp")}})
 	testutil.Must(t, testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--no-tmp", "--tmpfs", "/inside/t", root, "/bin/sh", "-c",
 		"grep -c ' /mnt/t ' /proc/self/mountinfo"), 0)
+}
+
+// TestMountPointIsRoot: a mount point that resolves to the new root itself
+// (a link "tmp -> .", or through a chain of links) is refused before
+// anything is mounted: a mount there would cover the whole root. The
+// refusal is by mount and inode, so a link that only looks different is
+// caught as well.
+func TestMountPointIsRoot(t *testing.T) {
+	bin, root := setup(t)
+	symlinks(t, root, map[string]string{"here": ".", "up": "mnt/..", "sub": "etc", "etc/parent": "..", "tmp": "."})
+	back := func(p string) string {
+		return "destination is the new root itself: " + p + " leads back to " + root + "\n"
+	}
+	allRefused(t, bin, root, []refusal{
+		{[]string{root, "/bin/true"}, "pivot: tmp: " + back("/tmp")},
+		{[]string{"--no-tmp", "--tmpfs", "/here", root}, "pivot: --tmpfs /here: " + back("/here")},
+		{[]string{"--no-tmp", "--bind", "/etc:/up", root}, "pivot: --bind /etc:/up: " + back("/up")},
+		{[]string{"--no-tmp", "--ro-bind", "/etc:/sub/parent", root}, "pivot: --ro-bind /etc:/sub/parent: " + back("/sub/parent")},
+	})
+	// A link to a directory inside the root is followed.
+	r := testutil.Run(t, bin, "unshare", "-m", bin, "pivot", "--no-tmp", "--tmpfs", "/sub/t", root, "/bin/sh", "-c",
+		"grep -c ' /etc/t ' /proc/self/mountinfo")
+	testutil.Must(t, r, 0)
 }
 
 // TestBadInput: bad input is refused with a clear message before anything
@@ -541,12 +583,7 @@ func TestEscapes(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	bin, root := setup(t)
 	file := filepath.Join(root, "etc", "passwd")
-	before := hostMounts(t)
-	listing := entries(t, root)
-	for _, c := range []struct {
-		args []string
-		msg  string
-	}{
+	allRefused(t, bin, root, []refusal{
 		{nil, "pivot: no new root specified\nTry 'pivot --help' for more information.\n"},
 		{[]string{"/nonexistent"}, "pivot: /nonexistent: No such file or directory\n"},
 		{[]string{file}, "pivot: " + file + ": Not a directory\n"},
@@ -562,18 +599,9 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--seed", "--sys", "new", root}, "pivot: --seed makes the seed recipe's mounts: --sys, --dev and --proc-opts do not apply\n"},
 		{[]string{"--bogus", root}, "pivot: unrecognized option '--bogus'\nTry 'pivot --help' for more information.\n"},
 		{[]string{"/"}, "pivot: /: the new root is the current root\n"},
-	} {
-		argv := append([]string{bin, "unshare", "-m", bin, "pivot"}, c.args...)
-		testutil.Refused(t, testutil.Run(t, argv...), 1, c.msg)
-	}
-	if got := entries(t, root); !reflect.DeepEqual(got, listing) {
-		t.Errorf("the new root changed: %v, was %v", got, listing)
-	}
+	})
 	if _, err := os.Stat(filepath.Join(root, "x")); !os.IsNotExist(err) {
 		t.Errorf("a mount point was made: %v", err)
-	}
-	if after := hostMounts(t); after != before {
-		t.Errorf("the mount table changed")
 	}
 }
 

@@ -60,7 +60,9 @@ Options:
  -V, --version             display version
 
 Mount points are made inside <newroot> only: a destination that leads out
-of it (by "..", or a symbolic link) is refused before anything is mounted.
+of it (by "..", or a symbolic link), or back to <newroot> itself, is
+refused before anything is mounted. <newroot> is looked up once: renaming
+a directory on its path while pivot runs changes nothing.
 
 For more details see docs/pivot.md.
 `
@@ -77,6 +79,7 @@ func run(e *applet.Env) error {
 	if err != nil {
 		return err
 	}
+	defer f.dir.Close()
 	p, err := o.plan(f)
 	if err != nil {
 		return err

@@ -2,8 +2,6 @@ package pivot
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
@@ -11,60 +9,46 @@ import (
 	"github.com/nsbox/nsbox/pkg/rootfs"
 )
 
-// facts are what the plan depends on besides the options: where the new
-// root is, the caller's namespaces and the mounts around the new root.
+// facts are what the plan depends on besides the options: the new root,
+// opened once, the caller's namespaces and the mounts around the new
+// root.
 type facts struct {
-	newroot string          // absolute, its symbolic links resolved
+	dir     *rootfs.Root    // the new root, opened (nil in the unit tests)
+	newroot string          // its path, for messages
 	ns      *rootfs.NsFacts // nil with --force: not looked at
 	mounts  rootfs.Facts
 	root    rootfs.RootFacts
 }
 
-// resolveRoot makes newroot absolute with its symbolic links resolved (on
-// the host, where the caller named it) and checks it is a directory.
-func resolveRoot(arg string) (string, error) {
-	if arg == "" {
-		return "", applet.Errorf("empty new root")
-	}
-	abs, err := filepath.Abs(arg)
-	if err == nil {
-		abs, err = filepath.EvalSymlinks(abs)
-	}
-	if err != nil {
-		return "", applet.Errorf("%s: %s", arg, applet.Strerror(err))
-	}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		return "", applet.Errorf("%s: %s", arg, applet.Strerror(err))
-	}
-	if !fi.IsDir() {
-		return "", applet.Errorf("%s: %s", arg, applet.Strerror(unix.ENOTDIR))
-	}
-	return abs, nil
-}
-
-// gather reads the facts for o, the new root first.
+// gather opens the new root, the one lookup of its name (every later step
+// goes through the descriptor), and reads the facts for o. The root is
+// closed again on an error.
 func gather(o *options) (facts, error) {
-	newroot, err := resolveRoot(o.newroot)
-	if err != nil {
-		return facts{}, err
+	if o.newroot == "" {
+		return facts{}, applet.Errorf("empty new root")
 	}
-	f := facts{newroot: newroot}
+	dir, err := rootfs.OpenRoot(o.newroot)
+	if err != nil {
+		return facts{}, failure(err)
+	}
+	f := facts{dir: dir, newroot: dir.Path}
 	if !o.force {
 		nf, err := rootfs.GatherNsFacts()
 		if err != nil {
+			dir.Close()
 			return f, applet.Errorf("cannot tell whether this is the host's mount namespace: %s (mount /proc, or --force)", applet.Message(err))
 		}
 		f.ns = &nf
 	}
 	f.mounts = rootfs.GatherFacts()
-	f.root = rootfs.GatherRootFacts(f.newroot)
+	f.root = dir.Facts()
 	return f, nil
 }
 
 // plan is what pivot does, decided before anything is mounted.
 type plan struct {
-	newroot     string // absolute, its symbolic links resolved
+	dir         *rootfs.Root // the new root, opened
+	newroot     string       // its path, for messages
 	propagation uintptr
 	steps       []rootfs.Step
 	readOnly    bool // remount newroot's own mount read-only after the steps
@@ -95,7 +79,7 @@ func (o *options) plan(f facts) (*plan, error) {
 		// why now, before anything is mounted.
 		return nil, applet.Errorf("cannot switch the root from here: %s", rootfs.Explain(unix.EINVAL, f.root))
 	}
-	return &plan{newroot: f.newroot, propagation: o.propagation, steps: rootfs.Plan(o.spec, f.mounts),
+	return &plan{dir: f.dir, newroot: f.newroot, propagation: o.propagation, steps: rootfs.Plan(o.spec, f.mounts),
 		readOnly: o.spec.ReadOnly, how: o.how, argv: o.argv}, nil
 }
 

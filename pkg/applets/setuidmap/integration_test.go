@@ -227,7 +227,9 @@ func TestRefused(t *testing.T) {
 				if c.theirs == "" && (ours.Code != real.Code || ours.Stderr != real.Stderr) {
 					t.Errorf("nsbox newuidmap: %s\nshadow's: %s", ours, real)
 				}
-				if c.theirs != "" && (ours.Code != 1 || ours.Stderr != "newuidmap: "+c.msg+"\n") && ours.Stderr != "newuidmap: "+c.theirs+"\n" {
+				// newuidmap's form quotes the range as given: "0 1000 0".
+				msg := strings.Replace(c.msg, "'"+strings.Join(c.triple, ":")+"'", "'"+strings.Join(c.triple, " ")+"'", 1)
+				if c.theirs != "" && (ours.Code != 1 || ours.Stderr != "newuidmap: "+msg+"\n") && ours.Stderr != "newuidmap: "+c.theirs+"\n" {
 					t.Errorf("nsbox newuidmap: %s", ours)
 				}
 			}
@@ -235,6 +237,85 @@ func TestRefused(t *testing.T) {
 				t.Errorf("a refused call wrote something")
 			}
 		})
+	}
+}
+
+// TestTooLong: a map of at most 340 ranges that is 4096 bytes or more
+// once written out passes every other check, and the kernel refuses it
+// (EINVAL) in its one write: setuidmap refuses it first, with its own
+// message, in --dry-run too, and under newuidmap's name.
+func TestTooLong(t *testing.T) {
+	f := setup(t)
+	sub := f.u.SubUIDStart
+	line := func(i int) string { return fmt.Sprintf("%d %d 1\n", 4000000000+i, sub+i) }
+	var specs, triples []string
+	n := 0
+	for size := 0; size < 4096; n++ {
+		specs = append(specs, "-u", fmt.Sprintf("%d:%d:1", 4000000000+n, sub+n))
+		triples = append(triples, fmt.Sprint(4000000000+n), fmt.Sprint(sub+n), "1")
+		size += len(line(n))
+	}
+	size := 0
+	for i := 0; i < n; i++ {
+		size += len(line(i))
+	}
+	msg := fmt.Sprintf("uid map: too long: %d ranges make %d bytes (the kernel takes at most 4095 in one write)", n, size)
+	for _, c := range []struct {
+		applet string
+		args   func(pid string) []string
+	}{
+		{"setuidmap", func(pid string) []string { return append(append([]string{}, specs...), pid) }},
+		{"setuidmap", func(pid string) []string { return append(append([]string{"--dry-run"}, specs...), pid) }},
+		{"newuidmap", func(pid string) []string { return append([]string{pid}, triples...) }},
+	} {
+		pid := target(t, f.u)
+		r := f.run(t, c.applet, c.args(itoa(pid))...)
+		if r.Code != 1 || r.Stdout != "" || r.Stderr != c.applet+": "+msg+"\n" {
+			t.Errorf("%s with %d ranges: %s\nwant: %s: %s", c.applet, n, r, c.applet, msg)
+		}
+		if file(t, pid, "uid_map") != "" {
+			t.Errorf("%s: a refused map was written", c.applet)
+		}
+	}
+}
+
+// TestCompatNumbers: newuidmap's arguments are read as shadow's newuidmap
+// reads them (strtoul, base 0: octal after 0, hexadecimal after 0x,
+// blanks and a + first): the same map as shadow's from the same words;
+// what nsbox would read otherwise it refuses, writing nothing, and never
+// writes another number than shadow.
+func TestCompatNumbers(t *testing.T) {
+	f := setup(t)
+	uid, sub := f.u.UID, f.u.SubUIDStart
+	for _, c := range []struct {
+		args    []string
+		refused bool // by both
+		ours    bool // refused by nsbox only ("-0": shadow 4.13 reads 0)
+	}{
+		{args: []string{"0", fmt.Sprintf("0x%x", uid), "1", "1", fmt.Sprintf("0%o", sub), "0x10000"}},
+		{args: []string{"+0", " " + itoa(uid), "01", "\t1", fmt.Sprintf("0X%X", sub), "+65536"}},
+		{args: []string{"00", fmt.Sprintf(" +0%o", uid), "0X1"}},
+		{args: []string{"0", itoa(uid), "08"}, refused: true},
+		{args: []string{"0", itoa(uid) + " ", "1"}, refused: true},
+		{args: []string{"0", "0x", "1"}, refused: true},
+		{args: []string{"0", itoa(uid), "0x100000001"}, refused: true},
+		{args: []string{"-0", itoa(uid), "1"}, ours: true},
+	} {
+		ours, theirs := target(t, f.u), target(t, f.u)
+		r := f.run(t, "newuidmap", append([]string{itoa(ours)}, c.args...)...)
+		real := testutil.RunAs(t, f.u, append([]string{"/usr/bin/newuidmap", itoa(theirs)}, c.args...)...)
+		got, want := file(t, ours, "uid_map"), file(t, theirs, "uid_map")
+		switch {
+		case c.refused || c.ours:
+			if r.Code != 1 || got != "" || !strings.HasPrefix(r.Stderr, "newuidmap: invalid range '") {
+				t.Errorf("newuidmap %q: %s\nuid_map %q; want refused", c.args, r, got)
+			}
+			if c.refused && (real.Code != 1 || want != "") {
+				t.Errorf("shadow's newuidmap %q: %s\nuid_map %q; want refused", c.args, real, want)
+			}
+		case r.Code != 0 || real.Code != 0 || got != want || got == "":
+			t.Errorf("newuidmap %q: ours %s\nuid_map %q\nshadow's %s\nuid_map %q", c.args, r, got, real, want)
+		}
 	}
 }
 

@@ -20,11 +20,16 @@ import (
 type launch struct {
 	*plan
 	notify []*os.File // the ready fd and the pid file, by descriptor
+	status *os.File   // --json-status-fd's descriptor, or nil
 }
 
 // execute carries out p: it opens the files p names, then runs the stage
 // of p's route (see route).
 func (p *plan) execute() error {
+	status, err := p.openStatus()
+	if err != nil {
+		return err
+	}
 	notify, err := p.openNotify()
 	if err != nil {
 		return err
@@ -32,7 +37,8 @@ func (p *plan) execute() error {
 	// The notify files are used by descriptor number only: keep their
 	// *os.File alive so that no finalizer closes them meanwhile.
 	defer runtime.KeepAlive(notify)
-	l := &launch{plan: p, notify: notify}
+	defer runtime.KeepAlive(status)
+	l := &launch{plan: p, notify: notify, status: status}
 	r := p.route(nsexec.Constructor)
 	s, clone := p.stage(r)
 	switch r {
@@ -96,7 +102,7 @@ func stepError(err error) error {
 
 // inPlace re-executes this binary with the stage s for the C constructor.
 func (l *launch) inPlace(s *nsexec.Plan) error {
-	for _, f := range l.notify {
+	for _, f := range l.files() {
 		if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
 			return applet.Errorf("fcntl failed: %s", applet.Strerror(err))
 		}
@@ -194,7 +200,7 @@ func (l *launch) forked(s *nsexec.Plan, clone uintptr) error {
 	if err != nil {
 		return err
 	}
-	return l.supervise(pid, sigs)
+	return l.tellExit(l.supervise(pid, sigs))
 }
 
 // stagePipes makes the pipes of the child stage s: the child waits on
@@ -230,7 +236,7 @@ func (l *launch) startStage(s *nsexec.Plan, clone uintptr) (int, error) {
 	for _, fd := range inherit {
 		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
 	}
-	for _, f := range l.notify {
+	for _, f := range l.files() {
 		unix.FcntlInt(f.Fd(), unix.F_SETFD, unix.FD_CLOEXEC)
 	}
 	attr := &syscall.ProcAttr{
@@ -276,6 +282,9 @@ func (l *launch) release(pid, sync, ready int) error {
 		}
 		if err := nsexec.Notify(l.notifyFds(), pid); err != nil {
 			return stepError(err)
+		}
+		if err := l.tellStarted(pid); err != nil {
+			return err
 		}
 		unix.Write(sync, []byte{1})
 	}

@@ -49,6 +49,7 @@ type options struct {
 	init     bool
 	pidFile  *string
 	readyFd  int // -1: not given
+	statusFd int // --json-status-fd; -1: not given
 
 	program []string // the program and its arguments; empty: the shell
 }
@@ -64,7 +65,7 @@ type nsOption struct {
 // answered. Nothing happens here but reading: applet.Options runs it to
 // learn the option table.
 func parseOptions(e *applet.Env) (o *options, done bool, err error) {
-	o = &options{name: e.Name, setuid: -1, setgid: -1, readyFd: -1}
+	o = &options{name: e.Name, setuid: -1, setgid: -1, readyFd: -1, statusFd: -1}
 	fs := applet.NewFlags(e)
 	// The definition order is getopt's order in "ambiguous" messages.
 	nsFlags := applet.NamespaceFlags(fs, []string{"mount", "uts", "ipc", "net", "pid", "user", "cgroup", "time"}, false)
@@ -179,11 +180,16 @@ func (o *options) defineProgram(fs *pflag.FlagSet) {
 	given(fs, "hostname", "", &o.hostname)
 	fs.BoolVar(&o.init, "init", false, "")
 	given(fs, "pid-file", "", &o.pidFile)
-	value(fs, "ready-fd", "", func(v string) error {
-		fd, err := strconv.Atoi(v)
-		o.readyFd = fd
-		return failIf(err != nil || fd < 0, "invalid file descriptor: '%s'", v)
-	})
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"ready-fd", &o.readyFd}, {"json-status-fd", &o.statusFd}} {
+		value(fs, f.name, "", func(v string) error {
+			fd, err := strconv.Atoi(v)
+			*f.dst = fd
+			return failIf(err != nil || fd < 0, "invalid file descriptor: '%s'", v)
+		})
+	}
 }
 
 // binfmtDir is where --mount-binfmt and --load-interp mount binfmt_misc

@@ -33,6 +33,7 @@ type plan struct {
 	fork, forward bool
 	readyFd       int     // gets the PID once everything exists; -1: none
 	pidFile       *string // the same, as a file
+	statusFd      int     // gets JSON status objects (status.go); -1: none
 }
 
 // caller is what a plan takes from the calling process besides its
@@ -53,7 +54,7 @@ func self() caller {
 // so on) are resolved here.
 func (o *options) plan(c caller) (*plan, error) {
 	p := &plan{steps: nsexec.NewPlan(o.name), owner: o.owner, fork: o.fork, forward: o.forward,
-		readyFd: o.readyFd, pidFile: o.pidFile}
+		readyFd: o.readyFd, pidFile: o.pidFile, statusFd: o.statusFd}
 	p.namespaces(o)
 	if err := p.maps(o, c); err != nil {
 		return nil, err
@@ -279,7 +280,7 @@ func (p *plan) direct() bool {
 }
 
 // notifies tells whether someone is told the PID.
-func (p *plan) notifies() bool { return p.readyFd >= 0 || p.pidFile != nil }
+func (p *plan) notifies() bool { return p.readyFd >= 0 || p.pidFile != nil || p.statusFd >= 0 }
 
 // stage returns the steps that the stage of route r carries out, all but
 // the descriptors (they exist only once the plan is carried out), and for
@@ -288,9 +289,9 @@ func (p *plan) stage(r route) (s nsexec.Plan, clone uintptr) {
 	s = *p.steps
 	switch r {
 	case inProcess:
-		s.Unshare, s.Pins = p.unshare, p.pins
+		s.Unshare, s.Pins, s.StatusFd = p.unshare, p.pins, p.statusFd
 	case inPlace:
-		s.Unshare, s.Pins = p.unshare, p.pins
+		s.Unshare, s.Pins, s.StatusFd = p.unshare, p.pins, p.statusFd
 		s.UIDMap, s.GIDMap = p.uidMap, p.gidMap
 		if !p.ranges.empty() {
 			s.Setgroups = "" // the map helper writes it, before the gid map

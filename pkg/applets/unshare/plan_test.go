@@ -87,6 +87,9 @@ func describe(p *plan) string {
 	if p.readyFd >= 0 {
 		add("readyfd=%d", p.readyFd)
 	}
+	if p.statusFd >= 0 {
+		add("statusfd=%d", p.statusFd)
+	}
 	if p.pidFile != nil {
 		add("pidfile=%s", *p.pidFile)
 	}
@@ -271,6 +274,7 @@ func TestPlan(t *testing.T) {
 		{[]string{"-f", "--setgroups=deny", "true"}, `setgroups=deny fork exec=true["true"] route=forkStage`},
 		{[]string{"-rf", "id"}, `ns=user uid=0:1000 gid=0:1001 fork exec=id["id"] route=forkStage`},
 		{[]string{"--ready-fd", "3", "--pid-file", "/p", "-f", "true"}, `fork readyfd=3 pidfile=/p exec=true["true"] route=forkStage`},
+		{[]string{"--json-status-fd", "4", "-f", "true"}, `fork statusfd=4 exec=true["true"] route=forkStage`},
 		{[]string{"--pid-file=", "true"}, `pidfile= exec=true["true"] route=inProcess`},
 		// Time offsets, with -T.
 		{[]string{"-T", "--monotonic", "5", "--boottime=-3", "true"}, `ns=time time=5,-3 exec=true["true"] route=inProcess`},
@@ -318,6 +322,7 @@ func TestPlanErrors(t *testing.T) {
 		{[]string{"--kill-child=0"}, "unshare: unknown signal: 0\n"},
 		{[]string{"--kill-child=SIGFOO"}, "unshare: unknown signal: SIGFOO\n"},
 		{[]string{"--ready-fd", "-1"}, "unshare: invalid file descriptor: '-1'\n"},
+		{[]string{"--json-status-fd", "x"}, "unshare: invalid file descriptor: 'x'\n"},
 		{[]string{"--map-users", "1:2"}, "unshare: could not parse ID: '1:2'\n"},
 		{[]string{"--map-groups=0:1:0"}, "unshare: could not parse ID: '0:1:0'\n"},
 		{[]string{"--owner", "1:"}, "unshare: failed to parse owner\n"},
@@ -396,6 +401,11 @@ func TestStage(t *testing.T) {
 		// raised for it, and this process writes setgroups.
 		{[]string{"-rfT", "--net=/n", "--setgroups=deny", "true"}, forkStage, "clone=net,user unshare=time clearambient"},
 		{[]string{"-f", "--setgroups=deny", "-m", "true"}, forkStage, "clone=mnt setgroups=deny"},
+		// The status object is written by the stage that makes the
+		// namespaces, or for a forked child by this process.
+		{[]string{"-u", "--json-status-fd", "5", "true"}, inProcess, "unshare=uts status=5"},
+		{[]string{"-U", "--json-status-fd", "5", "true"}, inPlace, "unshare=user status=5"},
+		{[]string{"-fu", "--json-status-fd", "5", "true"}, forkStage, "clone=uts"},
 	}
 	for _, tc := range tests {
 		p, err := planOf(t, tc.args...)
@@ -429,6 +439,9 @@ func TestStage(t *testing.T) {
 		}
 		if s.ClearAmbient {
 			w = append(w, "clearambient")
+		}
+		if s.StatusFd >= 0 {
+			w = append(w, fmt.Sprintf("status=%d", s.StatusFd))
 		}
 		if got := strings.Join(w, " "); got != tc.want {
 			t.Errorf("unshare %q: stage %s, want %s", tc.args, got, tc.want)

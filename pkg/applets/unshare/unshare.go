@@ -80,6 +80,8 @@ nsbox extras:
  --pid-file <file>         write the PID of the started process to <file> once
                              every namespace, map and pin exists
  --ready-fd <fd>           write that PID to file descriptor <fd>, then close it
+ --json-status-fd <fd>     write JSON to <fd>: that PID and the namespaces' inodes,
+                             then with --fork the exit status (as bubblewrap)
 
  -h, --help                display this help
  -V, --version             display version

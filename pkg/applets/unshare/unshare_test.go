@@ -210,9 +210,9 @@ func TestHelpVersion(t *testing.T) {
 	}{
 		{[]string{"--help"}, usage},
 		{[]string{"-h"}, usage},
-		{[]string{"--version"}, "unshare from nsbox " + applet.Version + "\n"},
-		{[]string{"-V"}, "unshare from nsbox " + applet.Version + "\n"},
-		{[]string{"-ufV"}, "unshare from nsbox " + applet.Version + "\n"},
+		{[]string{"--version"}, "unshare from nsbox " + applet.Release() + "\n"},
+		{[]string{"-V"}, "unshare from nsbox " + applet.Release() + "\n"},
+		{[]string{"-ufV"}, "unshare from nsbox " + applet.Release() + "\n"},
 	}
 	for _, tc := range tests {
 		var out bytes.Buffer
@@ -287,6 +287,7 @@ func TestBadInput(t *testing.T) {
 		{"--ready-fd abc", []string{"--ready-fd", "abc"}, "unshare: invalid file descriptor: 'abc'\n"},
 		{"--ready-fd -1", []string{"--ready-fd=-1"}, "unshare: invalid file descriptor: '-1'\n"},
 		{"--ready-fd not open", []string{"--ready-fd", "987654"}, "unshare: --ready-fd 987654: Bad file descriptor\n"},
+		{"--json-status-fd not open", []string{"--json-status-fd", "987654"}, "unshare: --json-status-fd 987654: Bad file descriptor\n"},
 		{"--bogus", []string{"--bogus"}, "unshare: unrecognized option '--bogus'" + try},
 		{"-Z", []string{"-Z"}, "unshare: invalid option -- 'Z'" + try},
 		{"-uZ", []string{"-uZ"}, "unshare: invalid option -- 'Z'" + try},
