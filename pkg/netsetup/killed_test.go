@@ -150,6 +150,34 @@ func TestKilledNewNetns(t *testing.T) {
 	}
 }
 
+// TestSetupFinishesUnfinished: a set-up of a namespace a killed NewNetns
+// left (marked, opened as any target) finishes it: the mark goes, and a
+// tear-down leaves the namespace.
+func TestSetupFinishesUnfinished(t *testing.T) {
+	br := testBridge(t, "u")
+	name := fmt.Sprintf("nsbt%d-u", os.Getpid()%100000)
+	t.Cleanup(func() { RemoveNetns(name) })
+	tg, err := NewNetns(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.Close()
+	if tg, err = OpenTarget(name); err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if _, err := Setup(&Config{Bridge: br, BridgeAddrs: []netip.Prefix{netip.MustParsePrefix("10.201.29.1/24")}, Target: tg, IfName: "eth0"}); err != nil {
+		t.Fatal(err)
+	}
+	undoTarget(t, tg, br)
+	if tg.Unfinished() {
+		t.Errorf("still marked after a set-up")
+	}
+	if err := RemoveNetns(name); err != nil {
+		t.Errorf("the namespace went with the tear-down: %v", err)
+	}
+}
+
 // TestNewNetnsOverEmptyFile: an empty file in NetnsDir (killed between
 // creating it and binding the namespace onto it) is no obstacle to
 // NewNetns, and RemoveEmptyNetns removes it; a pin is neither.

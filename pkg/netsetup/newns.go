@@ -11,11 +11,11 @@ import (
 )
 
 // newMark is the alias of lo in a namespace NewNetns made, until a set-up
-// of it has finished (Setup's last step removes it): a namespace that
-// still has it was left by a run killed before the end, and is removed
-// by TeardownTarget's caller (mkbridge -d) with what it holds. It is set
-// before the namespace is pinned, so that no pin ever names an unmarked
-// namespace of an unfinished run.
+// of it has finished (Setup's last step removes it, whichever set-up that
+// is): a namespace that still has it was left by a run killed before the
+// end, and is removed by TeardownTarget's caller (mkbridge -d) with what
+// it holds. It is set before the namespace is pinned, so that no pin ever
+// names an unmarked namespace of an unfinished run.
 const newMark = Marker + " new"
 
 // NewNetns makes a new network namespace, marks it as in the making (lo's

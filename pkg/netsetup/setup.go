@@ -86,8 +86,8 @@ const errAbandon Text = "abandoned (as if killed)"
 // steps: the bridge, the veth pair, the address records, the host end on
 // the bridge, then inside the target the addresses, the link up, lo up,
 // the routes; NAT; and the mark of a namespace NewNetns made is removed
-// (it is then finished: see NewNetns). On failure everything this call made is removed
-// again; a bridge that existed, or that an earlier call on h made, stays.
+// (see newMark). On failure everything this call made is removed again; a
+// bridge that existed, or that an earlier call on h made, stays.
 func (h *Host) Setup(c *Config) (res *Result, err error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -355,6 +355,9 @@ func (s *setup) loUp() error {
 		return &Error{Op: "look up lo in " + s.c.Target.Name, Err: err}
 	}
 	s.lo = lo
+	if lo.Attrs().Alias == newMark { // left by a --new killed: finished here
+		s.c.Target.unfinished = true
+	}
 	if lo.Attrs().Flags&net.FlagUp == 0 {
 		if err := s.ch.LinkSetUp(lo); err != nil {
 			return &Error{Op: "set lo up", Err: err}
