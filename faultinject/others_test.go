@@ -75,6 +75,16 @@ func otherCases() []kcase {
 			},
 		},
 		{
+			// The release of a directory handle (a self-bind, pins, the
+			// marker, the directory).
+			name: "pin -d", syscalls: procCalls,
+			fixture: func(e *env) { e.fullContainer() },
+			prepare: func(e *env) { e.must(cmdline{argv: e.nsbox("pin", "-t", pidOf(e, 0), e.path("box"))}) },
+			command: func(e *env) cmdline { return cmdline{argv: e.nsbox("pin", "-d", e.path("box"))} },
+			undo:    func(e *env) []cmdline { return []cmdline{{argv: e.nsbox("pin", "-d", e.path("box")), ok: noPin}} },
+			dirs:    func(e *env) []string { return []string{e.tmp} },
+		},
+		{
 			// unshare pinning the namespaces it makes onto files that
 			// exist (as util-linux, it binds onto them; the undo is
 			// umount), without --fork: a helper process binds them.
