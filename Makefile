@@ -158,13 +158,15 @@ out/completion/nsbox.fish: out/nsbox
 # ---- dependencies ----
 # gcc and musl (the static cgo build), newuidmap/newgidmap (uidmap: the
 # unprivileged tests), setcap (libcap2-bin: the file-capability install and
-# its test), zsh and fish (their completions' tests), the Go modules.
+# its test), zsh and fish (their completions' tests), strace (the fault
+# injection's kills at a system call, faultinject/), the Go modules.
 deps:
 	@missing=; \
 	command -v gcc >/dev/null 2>&1 || missing="$$missing build-essential"; \
 	command -v setcap >/dev/null 2>&1 || [ -x /usr/sbin/setcap ] || [ -x /sbin/setcap ] || missing="$$missing libcap2-bin"; \
 	command -v zsh >/dev/null 2>&1 || missing="$$missing zsh"; \
 	command -v fish >/dev/null 2>&1 || missing="$$missing fish"; \
+	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
 	command -v musl-gcc >/dev/null 2>&1 || missing="$$missing musl-tools"; \
 	command -v newuidmap >/dev/null 2>&1 && command -v newgidmap >/dev/null 2>&1 || missing="$$missing uidmap"; \
 	$(apt_install)

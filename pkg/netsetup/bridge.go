@@ -2,6 +2,7 @@ package netsetup
 
 import (
 	"fmt"
+	"hash/fnv"
 	"net"
 	"net/netip"
 
@@ -71,16 +72,25 @@ func (s *setup) planAddrs() error {
 }
 
 // existingBridge takes the bridge l as it is (its addresses, its MAC),
-// only brought up when it is down.
+// only brought up when it is down; one of this package's that has no
+// address is given c.BridgeAddrs (completeBridge).
 func (s *setup) existingBridge(l netlink.Link) error {
 	c := s.c
 	if l.Type() != "bridge" {
 		return &Error{Op: c.Bridge, Err: Text("exists and is not a bridge (type " + l.Type() + ")")}
 	}
-	if err := s.takeBridge(l); err != nil {
+	a := l.Attrs()
+	if err := s.readBridge(l); err != nil {
 		return err
 	}
-	a := l.Attrs()
+	if s.br.ours && len(s.br.brAddrs) == 0 {
+		if err := s.completeBridge(l); err != nil {
+			return err
+		}
+	}
+	if err := s.planAddrs(); err != nil {
+		return err
+	}
 	if c.AddBridgeAddrs {
 		if err := s.addBridgeAddrs(l); err != nil {
 			return err
@@ -99,9 +109,33 @@ func (s *setup) existingBridge(l netlink.Link) error {
 	return nil
 }
 
-// takeBridge reads the existing bridge l (its addresses, the hints of its
-// alias, its MAC address) and plans the addresses against it.
+// completeBridge gives a bridge of this package that has no address (an
+// earlier version's run killed between marking it and giving it its
+// addresses) c.BridgeAddrs: the bridge the killed run was making. They
+// stay when this set-up fails: the bridge is then as that run would have
+// left it.
+func (s *setup) completeBridge(l netlink.Link) error {
+	for _, a := range s.c.BridgeAddrs {
+		if err := s.h.AddrAdd(l, nlAddr(a, false)); err != nil && !isExist(err) {
+			return &Error{Op: "add address " + a.String() + " to " + s.c.Bridge, Err: err}
+		}
+	}
+	s.br.brAddrs = append(s.br.brAddrs, s.c.BridgeAddrs...)
+	return nil
+}
+
+// takeBridge reads the existing bridge l and plans the addresses against
+// it.
 func (s *setup) takeBridge(l netlink.Link) error {
+	if err := s.readBridge(l); err != nil {
+		return err
+	}
+	return s.planAddrs()
+}
+
+// readBridge reads the existing bridge l: its addresses, the hints of its
+// alias, its MAC address.
+func (s *setup) readBridge(l netlink.Link) error {
 	a := l.Attrs()
 	brAddrs, err := linkPrefixes(a.Index)
 	if err != nil {
@@ -109,12 +143,21 @@ func (s *setup) takeBridge(l netlink.Link) error {
 	}
 	last4, last6 := bridgeHints(a.Alias)
 	s.br = &bridgeInfo{index: a.Index, brAddrs: brAddrs, ours: isOurBridge(a.Alias), last4: last4, last6: last6, mac: a.HardwareAddr}
-	return s.planAddrs()
+	return nil
 }
 
 // newBridge creates the bridge, marked as this package's, with its own
 // MAC address, without multicast snooping, with c.BridgeAddrs, and brings
 // it up.
+//
+// It is made under a name of its own (PendingBridgeName), given its
+// addresses, marked, and only then renamed to c.Bridge and brought up: a
+// run killed on the way (SIGKILL, no rollback) leaves no bridge under
+// c.Bridge that would lack its addresses or its mark, which every later
+// run would take as it is, and which --delete-bridge would refuse. What it
+// leaves under the pending name, the next run that creates the bridge (or
+// DeleteBridge) removes: the name is only ever used under the lock, so a
+// bridge that has it when the lock is taken is a killed run's.
 //
 // The MAC address is given in the RTM_NEWLINK request itself: the kernel
 // then marks it as set (addr_assign_type NET_ADDR_SET) as it creates the
@@ -145,21 +188,22 @@ func (s *setup) newBridge() error {
 		return err
 	}
 	s.br.mac = mac
-	idx, err := addBridge(s.h, c.Bridge, mac)
-	if err != nil {
-		return &Error{Op: "create bridge " + c.Bridge, Err: err}
+	pending := PendingBridgeName(c.Bridge)
+	if _, err := removePending(s.h, pending); err != nil {
+		return err
 	}
-	nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: c.Bridge}}
+	idx, err := addBridge(s.h, pending, mac)
+	if err != nil {
+		return &Error{Op: "create bridge " + c.Bridge + " (as " + pending + ")", Err: err}
+	}
+	nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: pending}}
 	h := s.h
-	s.u.push(func() { removeIfEmpty(h, idx, c.Bridge) })
+	s.u.push(func() { removeIfEmpty(h, idx, nb.Name) })
 	s.res.BridgeCreated = true
 	if idx == 0 {
 		return &Error{Op: c.Bridge, Err: Text("created, then not found")}
 	}
 	s.br.index = idx
-	if err := h.LinkSetAlias(nb, bridgeAliasPrefix); err != nil {
-		return &Error{Op: "mark bridge " + c.Bridge, Err: err}
-	}
 	if err := c.step("bridge"); err != nil {
 		return err
 	}
@@ -171,15 +215,60 @@ func (s *setup) newBridge() error {
 	if err := c.step("bridge-addr"); err != nil {
 		return err
 	}
-	if c.Promisc {
-		if err := h.SetPromiscOn(nb); err != nil {
-			return &Error{Op: "promiscuous mode on " + c.Bridge, Err: err}
-		}
+	if err := s.markBridge(nb); err != nil {
+		return err
 	}
 	if err := h.LinkSetUp(nb); err != nil {
 		return &Error{Op: "set " + c.Bridge + " up", Err: err}
 	}
 	return c.step("bridge-up")
+}
+
+// markBridge marks the pending bridge nb as this package's, puts it in
+// promiscuous mode when asked, and renames it to its name (a link is
+// renamed while down only).
+func (s *setup) markBridge(nb *netlink.Bridge) error {
+	c, h := s.c, s.h
+	if err := h.LinkSetAlias(nb, bridgeAliasPrefix); err != nil {
+		return &Error{Op: "mark bridge " + c.Bridge, Err: err}
+	}
+	if c.Promisc {
+		if err := h.SetPromiscOn(nb); err != nil {
+			return &Error{Op: "promiscuous mode on " + c.Bridge, Err: err}
+		}
+	}
+	if err := h.LinkSetName(nb, c.Bridge); err != nil {
+		return &Error{Op: "rename " + nb.Name + " to " + c.Bridge, Err: err}
+	}
+	nb.Name = c.Bridge
+	return nil
+}
+
+// PendingBridgeName is the name under which bridge is made before it is
+// renamed to its own: "nsbn" and 8 hex digits of a hash of the name.
+func PendingBridgeName(bridge string) string {
+	h := fnv.New32a()
+	h.Write([]byte(bridge))
+	return fmt.Sprintf("nsbn%08x", h.Sum32())
+}
+
+// removePending deletes the bridge a killed run left under the pending
+// name (the caller holds the lock), and reports whether there was one: a
+// bridge whose alias is empty or this package's mark, never another link.
+func removePending(h *netlink.Handle, pending string) (bool, error) {
+	l, err := h.LinkByName(pending)
+	switch {
+	case err != nil && isNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, &Error{Op: "look up " + pending, Err: err}
+	case l.Type() != "bridge" || (l.Attrs().Alias != "" && !isOurBridge(l.Attrs().Alias)):
+		return false, nil
+	}
+	if err := h.LinkDel(l); err != nil && !isNotFound(err) {
+		return false, &Error{Op: "delete " + pending + " (a bridge left half-made)", Err: err}
+	}
+	return true, nil
 }
 
 // randomMAC returns a random locally administered unicast MAC address,

@@ -130,6 +130,9 @@ func EnableNAT(bridge string, subnets []netip.Prefix) (created bool, err error) 
 	}
 	present, err := NATPresent(bridge)
 	if err != nil || present {
+		if err == nil {
+			err = forwardingAgain(subnets)
+		}
 		return false, err
 	}
 	c, err := nftOpen()
@@ -141,21 +144,8 @@ func EnableNAT(bridge string, subnets []netip.Prefix) (created bool, err error) 
 	}
 	defer c.close()
 	table := NATTable(bridge)
-	want := map[string]bool{}
-	for _, p := range subnets {
-		if p.Addr().Is4() {
-			want[ForwardMarker4] = true
-		} else {
-			want[ForwardMarker6] = true
-		}
-	}
 	// Forwarding: turn it on, and say so in the table, in the same batch.
-	var turnOn []string
-	for _, m := range []string{ForwardMarker4, ForwardMarker6} {
-		if v, ok := readSysctl(forwardSysctl(m)); want[m] && ok && v == "0" {
-			turnOn = append(turnOn, m)
-		}
-	}
+	turnOn := forwardingOff(subnets)
 	err = c.batch(func(next func() uint32) [][]byte {
 		msgs := [][]byte{
 			nftMsg(nftType(unix.NFT_MSG_NEWTABLE), flagsNew|unix.NLM_F_EXCL, next(), familyINet, 0,
@@ -185,6 +175,54 @@ func EnableNAT(bridge string, subnets []netip.Prefix) (created bool, err error) 
 		}
 	}
 	return true, nil
+}
+
+// forwardingAgain turns forwarding back on for the families of subnets
+// whose sysctl is off while a marker chain says this package turned it on:
+// what a run killed between adding the table and writing the sysctl, or
+// between writing it back and removing the table, leaves. Only when a
+// sysctl is off is anything more read.
+func forwardingAgain(subnets []netip.Prefix) error {
+	off := forwardingOff(subnets)
+	if len(off) == 0 {
+		return nil
+	}
+	c, err := nftOpen()
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	chains, err := c.chains(familyINet)
+	if err != nil {
+		return &Error{Op: "list nftables chains", Err: err}
+	}
+	for _, m := range off {
+		for _, ch := range chains {
+			if ch.name == m && strings.HasPrefix(ch.table, NATTablePrefix) {
+				if err := writeSysctl(forwardSysctl(m), "1"); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// forwardingOff returns the markers of the families of subnets whose
+// forwarding sysctl is off.
+func forwardingOff(subnets []netip.Prefix) []string {
+	var off []string
+	for _, m := range []string{ForwardMarker4, ForwardMarker6} {
+		want := false
+		for _, p := range subnets {
+			want = want || p.Addr().Is4() == (m == ForwardMarker4)
+		}
+		if v, ok := readSysctl(forwardSysctl(m)); want && ok && v == "0" {
+			off = append(off, m)
+		}
+	}
+	return off
 }
 
 func writeSysctl(name, v string) error {
@@ -232,6 +270,16 @@ func DisableNAT(bridge string) (removed bool, err error) {
 			markers = append(markers, ch.name)
 		}
 	}
+	// Forwarding off before the table goes: killed in between, the table
+	// is left with its markers, for the next DisableNAT (or EnableNAT) to
+	// find; the other way round, nothing would say it was turned on.
+	if len(others) == 0 {
+		for _, m := range markers {
+			if err := writeSysctl(forwardSysctl(m), "0"); err != nil {
+				return false, err
+			}
+		}
+	}
 	err = c.batch(func(next func() uint32) [][]byte {
 		msgs := [][]byte{nftMsg(nftType(unix.NFT_MSG_DELTABLE), flagsDel, next(), familyINet, 0, attrStr(unix.NFTA_TABLE_NAME, ours))}
 		if len(others) > 0 { // the marker moves on
@@ -244,13 +292,6 @@ func DisableNAT(bridge string) (removed bool, err error) {
 	})
 	if err != nil {
 		return false, &Error{Op: "delete nftables table inet " + ours, Err: err}
-	}
-	if len(others) == 0 {
-		for _, m := range markers {
-			if err := writeSysctl(forwardSysctl(m), "0"); err != nil {
-				return true, err
-			}
-		}
 	}
 	return true, nil
 }

@@ -106,6 +106,10 @@ type Route struct {
 // them.
 var Steps = []string{"lock", "bridge", "bridge-addr", "bridge-up", "veth", "attachment", "record", "master", "addr", "link-up", "lo-up", "route", "nat"}
 
+// NewNetnsSteps are the steps a set-up of a namespace NewNetns made takes
+// besides Steps, as the test hook sees them: the mark removed, last.
+var NewNetnsSteps = []string{"unmark"}
+
 func (c *Config) step(name string) error {
 	if c.hook == nil {
 		return nil

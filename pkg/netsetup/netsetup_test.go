@@ -345,15 +345,7 @@ func TestFailureAtEachStep(t *testing.T) {
 			if after := inside(t, tg); fmt.Sprint(after) != fmt.Sprint(before) {
 				t.Errorf("step %s: container links %v, before %v", step, after, before)
 			}
-			if ok, err := NATPresent(br); ok || err != nil {
-				t.Errorf("step %s: NAT table left (%v)", step, err)
-			}
-			if f4, _ := readSysctl("net/ipv4/ip_forward"); f4 != fwd4 {
-				t.Errorf("step %s: ip_forward %s, was %s", step, f4, fwd4)
-			}
-			if f6, _ := readSysctl("net/ipv6/conf/all/forwarding"); f6 != fwd6 {
-				t.Errorf("step %s: ipv6 forwarding %s, was %s", step, f6, fwd6)
-			}
+			checkNATGone(t, step, br, fwd4, fwd6)
 		}
 	}
 	// The existing bridge still has its address and nothing else.
@@ -363,6 +355,21 @@ func TestFailureAtEachStep(t *testing.T) {
 		t.Errorf("existing bridge's addresses: %v", as)
 	}
 	netlink.LinkDel(l)
+}
+
+// checkNATGone checks, after step, that br has no NAT table and the
+// forwarding sysctls are back to fwd4 and fwd6.
+func checkNATGone(t *testing.T, step, br, fwd4, fwd6 string) {
+	t.Helper()
+	if ok, err := NATPresent(br); ok || err != nil {
+		t.Errorf("step %s: NAT table left (%v)", step, err)
+	}
+	if f4, _ := readSysctl("net/ipv4/ip_forward"); f4 != fwd4 {
+		t.Errorf("step %s: ip_forward %s, was %s", step, f4, fwd4)
+	}
+	if f6, _ := readSysctl("net/ipv6/conf/all/forwarding"); f6 != fwd6 {
+		t.Errorf("step %s: ipv6 forwarding %s, was %s", step, f6, fwd6)
+	}
 }
 
 // TestHostSeveralTargets: set-ups one after the other on one Host, as

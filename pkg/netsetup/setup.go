@@ -75,14 +75,19 @@ type setup struct {
 	u              undo
 	br             *bridgeInfo
 	explicit, auto []netip.Prefix // the addresses planned
-	veth, peer     netlink.Link   // the host end; the container end, inside
+	veth, peer, lo netlink.Link   // the host end; the container end and lo, inside
 }
+
+// errAbandon, returned by the test hook, leaves what the set-up made as it
+// is, as a process killed there leaves it: no rollback.
+const errAbandon Text = "abandoned (as if killed)"
 
 // Setup gives c.Target its network (see the package comment), in these
 // steps: the bridge, the veth pair, the address records, the host end on
 // the bridge, then inside the target the addresses, the link up, lo up,
-// the routes; and NAT. On failure everything this call made is removed
-// again; a bridge that existed, or that an earlier call on h made, stays.
+// the routes; NAT; and the mark of a namespace NewNetns made is removed
+// (see newMark). On failure everything this call made is removed again; a
+// bridge that existed, or that an earlier call on h made, stays.
 func (h *Host) Setup(c *Config) (res *Result, err error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -93,11 +98,11 @@ func (h *Host) Setup(c *Config) (res *Result, err error) {
 	}
 	defer s.done()
 	defer func() {
-		if err != nil {
+		if err != nil && !errors.Is(err, errAbandon) {
 			s.u.run()
 		}
 	}()
-	for _, step := range []func() error{s.bridge, s.makeVeth, s.ownerSlot, s.attachment, s.record, s.attach, s.ownerCount, s.addrs, s.linkUp, s.loUp, s.routes, s.enableNAT} {
+	for _, step := range []func() error{s.bridge, s.makeVeth, s.ownerSlot, s.attachment, s.record, s.attach, s.ownerCount, s.addrs, s.linkUp, s.loUp, s.routes, s.enableNAT, s.unmark} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -349,6 +354,10 @@ func (s *setup) loUp() error {
 	if err != nil {
 		return &Error{Op: "look up lo in " + s.c.Target.Name, Err: err}
 	}
+	s.lo = lo
+	if lo.Attrs().Alias == newMark { // left by a --new killed: finished here
+		s.c.Target.unfinished = true
+	}
 	if lo.Attrs().Flags&net.FlagUp == 0 {
 		if err := s.ch.LinkSetUp(lo); err != nil {
 			return &Error{Op: "set lo up", Err: err}
@@ -405,4 +414,17 @@ func (s *setup) enableNAT() error {
 		}
 	}
 	return c.step("nat")
+}
+
+// unmark removes the mark of a namespace NewNetns made, the last step:
+// from now on it is the caller's, which mkbridge -d leaves (see NewNetns).
+func (s *setup) unmark() error {
+	if !s.c.Target.unfinished {
+		return nil
+	}
+	if err := s.ch.LinkSetAlias(s.lo, ""); err != nil {
+		return &Error{Op: "unmark " + s.c.Target.Name, Err: err}
+	}
+	s.c.Target.unfinished = false
+	return s.c.step("unmark")
 }

@@ -26,6 +26,9 @@ type Target struct {
 	// inside, when OpenInside made it, is the netlink handle in the
 	// namespace that every step inside uses, instead of one opened then.
 	inside *netlink.Handle
+	// unfinished: NewNetns made the namespace and marked it, and no
+	// set-up of it has finished yet (see newMark).
+	unfinished bool
 }
 
 // Fd is the namespace's open file descriptor.

@@ -490,7 +490,8 @@ func TestBadInput(t *testing.T) {
 }
 
 // TestConcurrent: 20 mkbridge processes at once on one new bridge: all
-// succeed, no address twice, every container answers TCP from the bridge.
+// succeed, no address twice, every container answers TCP from the bridge;
+// then 20 tear-downs at once, each with --delete-bridge.
 func TestConcurrent(t *testing.T) {
 	bin, br := setup(t)
 	const n = 20
@@ -521,11 +522,25 @@ func TestConcurrent(t *testing.T) {
 	for a := range seen {
 		echo(t, "", hostPort(a, 7004))
 	}
-	args := []string{"mkbridge", "-d", "--delete-bridge"}
-	for _, c := range cs {
-		args = append(args, pidOf(c))
+	// And 20 tear-downs at once, each asking for the bridge to go: each
+	// succeeds, whether it finds ports left or the bridge gone, and the
+	// last one out removes it.
+	for i := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = testutil.Run(t, bin, "mkbridge", "-d", "--delete-bridge", pidOf(cs[i]))
+		}()
 	}
-	testutil.Must(t, testutil.Run(t, append([]string{bin}, args...)...), 0)
+	wg.Wait()
+	for i, r := range results {
+		if r.Code != 0 || r.Stdout != "" || r.Stderr != "" {
+			t.Errorf("container %d: -d --delete-bridge: %s", i, r)
+		}
+	}
+	if linkExists(br) {
+		t.Errorf("%s left after every port went with -d --delete-bridge", br)
+	}
 }
 
 // TestDeadContainerFreesItsAddress: when a container's namespace dies its

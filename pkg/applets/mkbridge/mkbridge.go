@@ -141,6 +141,12 @@ func (a *actor) logf(format string, args ...any) {
 	}
 }
 
+// warn prints the failure err on stderr, and the run goes on.
+func (a *actor) warn(err error) {
+	msg, _ := applet.Status(a.e.Name, failure(err))
+	io.WriteString(a.e.Stderr, msg)
+}
+
 // setup sets up each target in turn, with one Host: a line on stdout for
 // each that succeeds, the message on stderr for each that fails (rolled
 // back, and the next goes on); any failure exits 1.
@@ -154,8 +160,7 @@ func (a *actor) setup() error {
 	for i, spec := range a.p.targets {
 		line, err := a.setupOne(host, i, spec)
 		if err != nil {
-			msg, _ := applet.Status(a.e.Name, failure(err))
-			io.WriteString(a.e.Stderr, msg)
+			a.warn(err)
 			failed = true
 			continue
 		}
@@ -286,28 +291,20 @@ func (a *actor) teardownTarget(host *netsetup.Host, t *netsetup.Target) ([]netse
 
 // delete removes the network of each target or host end (all are checked
 // first: one bad argument removes nothing); with --delete-bridge then the
-// bridges they were on, when no port is left.
+// bridges they were on, when no port is left. What a killed run left is
+// recognised and removed too: a namespace of --new whose set-up never
+// finished goes with its ports, an empty /run/netns file is removed. A
+// target with nothing to remove (or whose removal fails) is reported and
+// the next goes on, as in a set-up; the exit status is then 1.
 func (a *actor) delete() error {
-	type item struct {
-		host string
-		t    *netsetup.Target
-	}
-	items := make([]item, 0, len(a.p.targets))
+	items, err := a.deleteItems()
 	defer func() {
 		for _, it := range items {
 			it.t.Close()
 		}
 	}()
-	for i, arg := range a.p.targets {
-		if a.isHostEnd(arg) {
-			items = append(items, item{host: arg})
-			continue
-		}
-		t, err := a.target(i, arg)
-		if err != nil {
-			return failure(err)
-		}
-		items = append(items, item{t: t})
+	if err != nil {
+		return err
 	}
 	host, err := netsetup.NewHost()
 	if err != nil {
@@ -316,18 +313,18 @@ func (a *actor) delete() error {
 	defer host.Close()
 	var bridges []string
 	seen := map[string]bool{}
+	failed := false
 	for _, it := range items {
-		var removed []netsetup.Removed
-		if it.t == nil {
-			r, err := a.teardownHost(host, it.host)
-			if err != nil {
-				return failure(err)
-			}
-			removed = append(removed, *r)
-		} else if removed, err = a.teardownTarget(host, it.t); err != nil {
-			return failure(err)
+		removed, err := a.deleteItem(host, it)
+		if err != nil {
+			a.warn(err)
+			failed = true
 		}
 		for _, r := range removed {
+			if r.Bridge == "" {
+				a.logf("removed %s (a set-up killed before it was on a bridge)", r.HostIfName)
+				continue
+			}
 			a.logf("removed %s (bridge %s)", r.HostIfName, r.Bridge)
 			if !seen[r.Bridge] {
 				seen[r.Bridge] = true
@@ -337,13 +334,80 @@ func (a *actor) delete() error {
 	}
 	if a.p.deleteBridge {
 		for _, b := range bridges {
-			if err := netsetup.DeleteBridge(b); err != nil {
-				return failure(err)
+			err := netsetup.DeleteBridge(b)
+			switch {
+			case netsetup.BridgeKept(err):
+				a.logf("bridge %s kept: %s", b, applet.Message(err))
+			case err != nil:
+				a.warn(err)
+				failed = true
+			default:
+				a.logf("removed bridge %s", b)
 			}
-			a.logf("removed bridge %s", b)
 		}
 	}
+	if failed {
+		return &applet.Exit{Code: 1}
+	}
 	return nil
+}
+
+// item is an operand of -d: a host end, a target, or an empty file left
+// in /run/netns.
+type item struct {
+	host  string
+	t     *netsetup.Target
+	empty string
+}
+
+// deleteItems opens every operand of -d, or fails on the first bad one.
+func (a *actor) deleteItems() ([]item, error) {
+	items := make([]item, 0, len(a.p.targets))
+	for i, arg := range a.p.targets {
+		if a.isHostEnd(arg) {
+			items = append(items, item{host: arg})
+			continue
+		}
+		t, err := a.target(i, arg)
+		if err != nil {
+			if a.owner == nil && netsetup.EmptyNetns(arg) {
+				items = append(items, item{empty: arg})
+				continue
+			}
+			return items, failure(err)
+		}
+		items = append(items, item{t: t})
+	}
+	return items, nil
+}
+
+// deleteItem removes what the operand it names: the host end, the ends
+// whose peer is in the target (and the target's pin when --new left it
+// unfinished), or the empty file.
+func (a *actor) deleteItem(host *netsetup.Host, it item) ([]netsetup.Removed, error) {
+	switch {
+	case it.host != "":
+		r, err := a.teardownHost(host, it.host)
+		if err != nil {
+			return nil, err
+		}
+		return []netsetup.Removed{*r}, nil
+	case it.empty != "":
+		if done, err := netsetup.RemoveEmptyNetns(it.empty); err != nil || !done {
+			return nil, err
+		}
+		a.logf("removed %s (empty: left by a run killed before it pinned a namespace there)", netsetup.TargetPath(it.empty))
+		return nil, nil
+	}
+	removed, err := a.teardownTarget(host, it.t)
+	if err != nil || a.owner != nil {
+		return removed, err
+	}
+	pin, err := netsetup.RemoveUnfinished(it.t)
+	if pin != "" {
+		a.logf("removed %s (mkbridge --new did not finish it)", pin)
+	}
+	return removed, err
 }
 
 // textErr turns a netsetup validation error into the applet's message.
