@@ -15,7 +15,7 @@ import (
 type Finding struct {
 	// Check names what was looked at, in words a script can match:
 	// bridge, bridge-mac, bridge-address, address, br-netfilter,
-	// iptables-legacy, ip-forward, nat, lo, link, target-address,
+	// iptables-legacy, ip-forward, ipv6-forward, nat, lo, link, target-address,
 	// default-route.
 	Check   string
 	Problem bool
@@ -109,16 +109,11 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 		add("iptables-legacy", false, "an iptables-legacy filter table exists: its FORWARD policy is not checked (iptables -L FORWARD)")
 	}
 
-	if v, ok := readSysctl("net/ipv4/ip_forward"); ok {
-		switch {
-		case v != "1" && nat:
-			add("ip-forward", true, "net.ipv4.ip_forward is 0: --nat needs forwarding (mkbridge --nat turns it on)")
-		case v != "1":
-			add("ip-forward", false, "net.ipv4.ip_forward is 0 (containers reach the bridge and each other, not beyond; see --nat)")
-		default:
-			add("ip-forward", false, "net.ipv4.ip_forward is 1")
-		}
+	v4, v6 := len(brAddrs) == 0, false
+	for _, a := range brAddrs {
+		v4, v6 = v4 || a.is4, v6 || !a.is4
 	}
+	checkForwarding(add, nat, v4, v6)
 	if nat {
 		if ok, err := NATPresent(bridge); err != nil {
 			add("nat", true, "NAT rules of %s: cannot read them: %v", bridge, err)
@@ -160,6 +155,30 @@ func checkMAC(add func(string, bool, string, ...any), bridge string, a *netlink.
 			mac = "ADDR" // a bridge without ports may show zeros, which cannot be set
 		}
 		add("bridge-mac", true, "bridge %s has no fixed MAC address (addr_assign_type %s): it takes the lowest of its ports' and changes when that port goes, and the containers' ARP entries for their gateway go stale (ip link set %s address %s fixes it)", bridge, typ, bridge, mac)
+	}
+}
+
+// checkForwarding adds the findings of the forwarding sysctls of the
+// families the bridge has addresses of (v4, v6): with nat, one that is off
+// is a problem.
+func checkForwarding(add func(check string, problem bool, format string, args ...any), nat, v4, v6 bool) {
+	for _, f := range []struct {
+		want                bool
+		check, name, marker string
+	}{
+		{v4, "ip-forward", "net.ipv4.ip_forward", ForwardMarker4},
+		{v6, "ipv6-forward", "net.ipv6.conf.all.forwarding", ForwardMarker6},
+	} {
+		v, ok := readSysctl(forwardSysctl(f.marker))
+		switch {
+		case !f.want || !ok:
+		case v != "1" && nat:
+			add(f.check, true, "%s is %s: --nat needs forwarding (mkbridge --nat turns it on)", f.name, v)
+		case v != "1":
+			add(f.check, false, "%s is %s (containers reach the bridge and each other, not beyond; see --nat)", f.name, v)
+		default:
+			add(f.check, false, "%s is 1", f.name)
+		}
 	}
 }
 

@@ -722,10 +722,12 @@ func TestCheck(t *testing.T) {
 	if !strings.Contains(r.Stdout, "PROBLEM fd00:201:12::1/64 on "+br+" is still tentative") {
 		t.Errorf("--check: tentative address not reported:\n%s", r)
 	}
-	if sysctl(t, "net/ipv4/ip_forward") == "0" {
+	// Only IPv6 on the bridge: its forwarding is the one checked.
+	if sysctl(t, "net/ipv6/conf/all/forwarding") == "0" {
 		r = testutil.Run(t, bin, "mkbridge", "--check", "--nat", "-b", br)
-		if !strings.Contains(r.Stdout, "PROBLEM net.ipv4.ip_forward is 0: --nat needs forwarding") {
-			t.Errorf("--check --nat with ip_forward 0:\n%s", r)
+		if !strings.Contains(r.Stdout, "PROBLEM net.ipv6.conf.all.forwarding is 0: --nat needs forwarding") ||
+			strings.Contains(r.Stdout, "ip_forward") {
+			t.Errorf("--check --nat with IPv6 forwarding 0:\n%s", r)
 		}
 	}
 	testutil.Must(t, testutil.Run(t, "ip", "link", "del", br), 0)
