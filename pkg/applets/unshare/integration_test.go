@@ -684,3 +684,43 @@ func TestOwner(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnerKillChild: with --owner the child is cloned by a thread that
+// took the owner's ids, and the kernel sends --kill-child's signal when
+// that thread ends: it must last until the child has been waited for, and
+// no longer than unshare.
+func TestOwnerKillChild(t *testing.T) {
+	testutil.RequireRoot(t)
+	u := testutil.Unprivileged(t)
+	owner := fmt.Sprintf("%d:%d", u.UID, u.GID)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		failed := 0
+		for i := 0; i < 200; i++ {
+			r := testutil.Run(t, bin, "unshare", "--owner", owner, "--kill-child", "--", "sh", "-c", "echo ok")
+			if r.Code != 0 || r.Stdout != "ok\n" {
+				if failed == 0 {
+					t.Errorf("first failure: %s", r.String())
+				}
+				failed++
+			}
+		}
+		if failed > 0 {
+			t.Errorf("%d of 200 runs of unshare --owner --kill-child failed", failed)
+		}
+		// The signal still comes when unshare dies.
+		dir := t.TempDir()
+		p := testutil.Start(t, testutil.Opts{}, bin, "unshare", "--owner", owner, "--kill-child", "--pid-file", dir+"/pid",
+			"sh", "-c", "echo ready; exec sleep 30")
+		p.WaitOutput("ready", 10*time.Second)
+		child, _ := strconv.Atoi(strings.TrimSpace(testutil.ReadFile(t, dir+"/pid")))
+		p.Signal(unix.SIGKILL)
+		p.Wait()
+		waitGone(child)
+		if unix.Kill(child, 0) == nil && !zombie(child) {
+			t.Errorf("--owner --kill-child: child %d survived its parent", child)
+			unix.Kill(child, unix.SIGKILL)
+			waitGone(child)
+		}
+	})
+}

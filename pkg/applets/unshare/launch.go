@@ -189,7 +189,8 @@ func (l *launch) forked(s *nsexec.Plan, clone uintptr) error {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
 	defer signal.Stop(sigs)
-	pid, err := l.startStage(s, clone)
+	pid, done, err := l.startStage(s, clone)
+	defer done() // after the child was waited for, below
 	if err == nil {
 		if err = l.release(pid, syncW, readyR); err != nil {
 			unix.Kill(pid, unix.SIGKILL)
@@ -227,8 +228,9 @@ func stagePipes(s *nsexec.Plan, withReady bool) (syncW, readyR int, err error) {
 
 // startStage starts the child stage. Its ends of the pipes are inherited
 // at their own numbers, so that the caller's other descriptors reach the
-// program unchanged; the notify files are this process's alone.
-func (l *launch) startStage(s *nsexec.Plan, clone uintptr) (int, error) {
+// program unchanged; the notify files are this process's alone. Call done
+// once the child has been waited for (see spawn).
+func (l *launch) startStage(s *nsexec.Plan, clone uintptr) (pid int, done func(), err error) {
 	inherit := []int{s.SyncFd}
 	if s.ReadyFd >= 0 {
 		inherit = append(inherit, s.ReadyFd)
@@ -247,18 +249,18 @@ func (l *launch) startStage(s *nsexec.Plan, clone uintptr) (int, error) {
 	if l.unshare&unix.CLONE_NEWUSER != 0 {
 		attr.Sys.AmbientCaps = allCaps()
 	}
-	pid, err := l.spawn(append([]string{"unshare"}, s.Argv...), attr)
+	pid, done, err = l.spawn(append([]string{"unshare"}, s.Argv...), attr)
 	for _, fd := range inherit {
 		unix.Close(fd)
 	}
 	if err != nil {
 		var exit *applet.Exit
 		if errors.As(err, &exit) {
-			return 0, err
+			return 0, done, err
 		}
-		return 0, applet.Errorf("unshare failed: %s", applet.Strerror(err))
+		return 0, done, applet.Errorf("unshare failed: %s", applet.Strerror(err))
 	}
-	return pid, nil
+	return pid, done, nil
 }
 
 // release writes the child's maps and lets it go on; with a ready pipe
@@ -313,37 +315,44 @@ func (l *launch) writeMaps(pid int) error {
 // that has taken the owner's ids (credentials are per thread in the kernel;
 // a child gets its cloning thread's), so that the new user namespace
 // belongs to the owner while this process keeps its privilege to write
-// the maps and bind the pins. The thread is never given back to the
-// runtime: its goroutine ends locked, which ends the thread.
-func (l *launch) spawn(argv []string, attr *syscall.ProcAttr) (int, error) {
+// the maps and bind the pins. That thread is never given back to the
+// runtime, and it lives until the child has been waited for: the kernel
+// sends a child's parent-death signal (--kill-child) when the thread that
+// cloned it ends, not the process. Call done when the child is reaped,
+// once; the goroutine then ends locked, which ends the thread.
+func (l *launch) spawn(argv []string, attr *syscall.ProcAttr) (pid int, done func(), err error) {
 	if l.owner == nil {
-		return syscall.ForkExec("/proc/self/exe", argv, attr)
+		pid, err = syscall.ForkExec("/proc/self/exe", argv, attr)
+		return pid, func() {}, err
 	}
 	type result struct {
 		pid int
 		err error
 	}
-	done := make(chan result, 1)
+	started, reaped := make(chan result, 1), make(chan struct{})
 	go func() {
 		runtime.LockOSThread() // never unlocked
 		uid, gid := uintptr(l.owner[0]), uintptr(l.owner[1])
 		if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); e != 0 {
-			done <- result{err: applet.Errorf("setgroups failed: %s", applet.Strerror(e))}
+			started <- result{err: applet.Errorf("setgroups failed: %s", applet.Strerror(e))}
 			return
 		}
 		if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, gid, gid, gid); e != 0 {
-			done <- result{err: applet.Errorf("setgid() failed: %s", applet.Strerror(e))}
+			started <- result{err: applet.Errorf("setgid() failed: %s", applet.Strerror(e))}
 			return
 		}
 		if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uid, uid, uid); e != 0 {
-			done <- result{err: applet.Errorf("setuid() failed: %s", applet.Strerror(e))}
+			started <- result{err: applet.Errorf("setuid() failed: %s", applet.Strerror(e))}
 			return
 		}
 		pid, err := syscall.ForkExec("/proc/self/exe", argv, attr)
-		done <- result{pid, err}
+		started <- result{pid, err}
+		if err == nil {
+			<-reaped
+		}
 	}()
-	r := <-done
-	return r.pid, r.err
+	r := <-started
+	return r.pid, func() { close(reaped) }, r.err
 }
 
 // wait waits for pid and turns its end into this applet's exit.
