@@ -36,6 +36,7 @@ func full() *Plan {
 			{File: "time_for_children", Path: "relative path"},
 		},
 		NotifyFds:    []int{3, 10, 255},
+		PidLink:      PidLink{Dir: 9, Name: "/run/a b/c.pid"},
 		StatusFd:     7,
 		Hostname:     "my host name",
 		SetHostname:  true,

@@ -724,3 +724,81 @@ func TestOwnerKillChild(t *testing.T) {
 		}
 	})
 }
+
+// TestPinHelperReaped: a user namespace made in place with pins forks a
+// helper that binds them from the original namespaces; when the stage
+// fails after that (here --owner, which an unprivileged caller may not
+// take: setgroups fails, as unshare(2) could), it kills and reaps its
+// helper before it exits. The test is the subreaper of what unshare leaves:
+// any process handed to it outlived the command.
+func TestPinHelperReaped(t *testing.T) {
+	testutil.RequireRoot(t)
+	u := testutil.Unprivileged(t)
+	pin := filepath.Join(u.Home, "net")
+	if err := os.WriteFile(pin, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chown(pin, u.UID, u.GID)
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	for i := 0; i < 20; i++ {
+		r := testutil.RunAs(t, u, testutil.Binary(t), "unshare", "--owner", "1:1", "-U", "--net="+pin, "true")
+		if r.Code != 1 || r.Stderr != "unshare: setgroups failed: Operation not permitted\n" {
+			t.Fatalf("want the --owner refusal: %s", r.String())
+		}
+		_, err := unix.Wait4(-1, nil, unix.WNOHANG|unix.WALL, nil)
+		if err == unix.ECHILD {
+			continue
+		}
+		t.Errorf("run %d: a process of unshare's outlived it (wait4: %v)", i, err)
+		for err != unix.ECHILD { // it ends at the end of its pipe
+			_, err = unix.Wait4(-1, nil, unix.WALL, nil)
+		}
+	}
+}
+
+// TestPidFileReplaced: --pid-file takes the place of a file there (a new
+// file linked under the name, never truncated in place), leaves no other
+// name in the directory, and refuses a symbolic link as O_NOFOLLOW does,
+// by every route (a new mount namespace among them: the name is linked
+// through the directory opened at the start).
+func TestPidFileReplaced(t *testing.T) {
+	testutil.RequireRoot(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		for _, mode := range [][]string{{"-n"}, {"-rn"}, {"-rmn"}, {"-n", "-f"}, {"-rmn", "-f"}} {
+			t.Run(strings.Join(mode, ""), func(t *testing.T) {
+				testutil.CheckNoLeaks(t)
+				dir := t.TempDir()
+				pidFile := filepath.Join(dir, "pid")
+				if err := os.WriteFile(pidFile, []byte("123456789 old\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				old := inode(t, pidFile)
+				args := append(append([]string{bin, "unshare"}, mode...), "--pid-file", pidFile, "sh", "-c", "echo $$")
+				r := testutil.Run(t, args...)
+				testutil.Must(t, r, 0)
+				if got := testutil.ReadFile(t, pidFile); got != r.Stdout {
+					t.Errorf("pid file holds %q, the program said %q", got, r.Stdout)
+				}
+				if inode(t, pidFile) == old {
+					t.Errorf("the pid file was written in place, not replaced")
+				}
+				if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+					t.Errorf("directory holds %d entries, want the pid file alone", len(ents))
+				}
+			})
+		}
+		dir := t.TempDir()
+		link := filepath.Join(dir, "link")
+		os.Symlink(filepath.Join(dir, "target"), link)
+		r := testutil.Run(t, bin, "unshare", "-n", "--pid-file", link, "true")
+		if r.Code != 1 || r.Stderr != "unshare: cannot open "+link+": Too many levels of symbolic links\n" {
+			t.Errorf("--pid-file onto a symbolic link: %s", r.String())
+		}
+		if _, err := os.Lstat(filepath.Join(dir, "target")); err == nil {
+			t.Errorf("--pid-file followed a symbolic link")
+		}
+	})
+}

@@ -19,8 +19,9 @@ import (
 // launch is a plan being carried out, with the files it opened.
 type launch struct {
 	*plan
-	notify []*os.File // the ready fd and the pid file, by descriptor
-	status *os.File   // --json-status-fd's descriptor, or nil
+	notify  []*os.File      // the pid file and the ready fd, by descriptor
+	pidFile *nsexec.PidFile // --pid-file, or nil
+	status  *os.File        // --json-status-fd's descriptor, or nil
 }
 
 // execute carries out p: it opens the files p names, then runs the stage
@@ -30,20 +31,21 @@ func (p *plan) execute() error {
 	if err != nil {
 		return err
 	}
-	notify, err := p.openNotify()
+	notify, pidFile, err := p.openNotify()
 	if err != nil {
 		return err
 	}
 	// The notify files are used by descriptor number only: keep their
 	// *os.File alive so that no finalizer closes them meanwhile.
+	defer runtime.KeepAlive(pidFile)
 	defer runtime.KeepAlive(notify)
 	defer runtime.KeepAlive(status)
-	l := &launch{plan: p, notify: notify, status: status}
+	l := &launch{plan: p, notify: notify, pidFile: pidFile, status: status}
 	r := p.route(nsexec.Constructor)
 	s, clone := p.stage(r)
 	switch r {
 	case inProcess:
-		s.NotifyFds = l.notifyFds()
+		s.NotifyFds, s.PidLink = l.notifyFds(), pidFile.Link()
 		return stepError(s.Exec())
 	case inPlace:
 		return l.inPlace(&s)
@@ -53,29 +55,31 @@ func (p *plan) execute() error {
 	return l.forked(&s, clone)
 }
 
-// openNotify checks the ready fd and opens the pid file. They are
-// written in the order returned: the pid file first, so that whoever
-// wakes on the ready fd finds the pid file written too.
-func (p *plan) openNotify() ([]*os.File, error) {
+// openNotify checks the ready fd and opens the pid file
+// (nsexec.OpenPidFile: written whole or not at all). They are written in
+// the order returned: the pid file first, so that whoever wakes on the
+// ready fd finds the pid file written too.
+func (p *plan) openNotify() ([]*os.File, *nsexec.PidFile, error) {
 	var ready *os.File
 	if p.readyFd >= 0 {
 		if _, err := unix.FcntlInt(uintptr(p.readyFd), unix.F_GETFD, 0); err != nil {
-			return nil, applet.Errorf("--ready-fd %d: %s", p.readyFd, applet.Strerror(err))
+			return nil, nil, applet.Errorf("--ready-fd %d: %s", p.readyFd, applet.Strerror(err))
 		}
 		ready = os.NewFile(uintptr(p.readyFd), "ready-fd")
 	}
 	var files []*os.File
+	var pidFile *nsexec.PidFile
 	if p.pidFile != nil {
-		f, err := os.OpenFile(*p.pidFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o644)
+		f, err := nsexec.OpenPidFile(*p.pidFile)
 		if err != nil {
-			return nil, applet.Errorf("cannot open %s: %s", *p.pidFile, applet.Strerror(err))
+			return nil, nil, applet.Errorf("cannot open %s: %s", *p.pidFile, applet.Strerror(err))
 		}
-		files = append(files, f)
+		files, pidFile = append(files, f.File), f
 	}
 	if ready != nil {
 		files = append(files, ready)
 	}
-	return files, nil
+	return files, pidFile, nil
 }
 
 // notifyFds are the descriptors of the notify files, for a stage.
@@ -107,11 +111,13 @@ func (l *launch) inPlace(s *nsexec.Plan) error {
 			return applet.Errorf("fcntl failed: %s", applet.Strerror(err))
 		}
 	}
-	s.NotifyFds = l.notifyFds()
+	s.NotifyFds, s.PidLink = l.notifyFds(), l.pidFile.Link()
 	env := s.Environ("self")
+	helper := 0
 	if !l.ranges.empty() {
-		helper, start, err := l.ranges.startHelper(s.Name, l.steps.Setgroups)
-		if err != nil {
+		var start int
+		var err error
+		if helper, start, err = l.ranges.startHelper(s.Name, l.steps.Setgroups); err != nil {
 			return err
 		}
 		unix.FcntlInt(uintptr(start), unix.F_SETFD, 0)
@@ -124,6 +130,10 @@ func (l *launch) inPlace(s *nsexec.Plan) error {
 	}
 	argv := append([]string{"unshare"}, s.Argv...)
 	err := syscall.Exec("/proc/self/exe", argv, env)
+	if helper > 0 {
+		unix.Kill(helper, unix.SIGKILL)
+		wait(helper)
+	}
 	return applet.Errorf("cannot re-execute /proc/self/exe: %s", applet.Strerror(err))
 }
 
@@ -282,7 +292,7 @@ func (l *launch) release(pid, sync, ready int) error {
 		if err := nsexec.BindPins(pid, l.pins, -1); err != nil {
 			return stepError(err)
 		}
-		if err := nsexec.Notify(l.notifyFds(), pid); err != nil {
+		if err := nsexec.Notify(l.notifyFds(), pid, l.pidFile.Link()); err != nil {
 			return stepError(err)
 		}
 		if err := l.tellStarted(pid); err != nil {
