@@ -448,6 +448,34 @@ func TestStageRefusesSetuid(t *testing.T) {
 	})
 }
 
+// TestSetuidCopyRefuses: a set-user-ID copy of nsbox (as setuidmap's and
+// mkbridge's is) run as unshare, through a link or as `nsbox unshare`,
+// refuses before it does anything and says which nsbox to run.
+func TestSetuidCopyRefuses(t *testing.T) {
+	testutil.RequireRoot(t)
+	u := testutil.Unprivileged(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		suid := setuidCopy(t, bin, "nsbox")
+		link := filepath.Join(filepath.Dir(suid), "unshare")
+		if err := os.Symlink(suid, link); err != nil {
+			t.Fatal(err)
+		}
+		marker := filepath.Join(u.Home, "ran")
+		want := "unshare: this is a set-user-ID copy of nsbox: run the unprivileged nsbox for unshare\n"
+		for _, argv := range [][]string{{link}, {suid, "unshare"}} {
+			r := testutil.RunAs(t, u, append(argv, "-n", "touch", marker)...)
+			if r.Code != 1 || r.Stderr != want || r.Stdout != "" {
+				t.Errorf("%v through the set-user-ID copy: %s", argv, r.String())
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Errorf("%v through the set-user-ID copy ran the program", argv)
+				os.Remove(marker)
+			}
+		}
+	})
+}
+
 // TestPropagationNoLeak: mounts made in the new mount namespace stay there.
 func TestPropagationNoLeak(t *testing.T) {
 	testutil.RequireRoot(t)
