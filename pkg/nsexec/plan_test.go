@@ -204,6 +204,7 @@ func TestEnvironVariables(t *testing.T) {
 		"PIN1":         "pid_for_children=/tmp/x=y=z",
 		"PIN2":         "time_for_children=relative path",
 		"NOTIFY":       "3,10,255",
+		"PIDLINK":      "9 /run/a b/c.pid",
 		"STATUS":       "7",
 		"HOSTNAME":     "my host name",
 		"ROOT":         "/srv/root with space=1",
