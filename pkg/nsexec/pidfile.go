@@ -19,8 +19,10 @@ import (
 // its descriptor: a name looked up again could lead elsewhere, and after
 // a new mount namespace the path would be another mount (linkat: EXDEV).
 // A directory that cannot hold an unnamed file (a filesystem without
-// O_TMPFILE, or one the caller may not create files in) gets the file
-// opened at the start and written in place, as before.
+// O_TMPFILE, or one the caller may not create files in), or a file there
+// that the caller could not replace (another user's, in a sticky
+// directory), gets the file opened at the start and written in place, as
+// before.
 // The C constructor's executor (nsexec.c, link_pid_file) links the same
 // way: keep the two in step.
 
@@ -50,7 +52,8 @@ func OpenPidFile(path string) (*PidFile, error) {
 	}
 	d := os.NewFile(uintptr(dfd), dir)
 	var st unix.Stat_t
-	if err := unix.Fstatat(dfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
+	exists := unix.Fstatat(dfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) == nil
+	if exists && st.Mode&unix.S_IFMT != unix.S_IFREG {
 		d.Close()
 		e := unix.EISDIR
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -58,16 +61,30 @@ func OpenPidFile(path string) (*PidFile, error) {
 		}
 		return nil, &os.PathError{Op: "open", Path: path, Err: e}
 	}
-	fd, err := unix.Openat(dfd, ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
-	if err == nil {
-		return &PidFile{File: os.NewFile(uintptr(fd), path), Dir: d, Name: path}, nil
+	if !exists || mayUnlink(dfd, &st) {
+		fd, err := unix.Openat(dfd, ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+		if err == nil {
+			return &PidFile{File: os.NewFile(uintptr(fd), path), Dir: d, Name: path}, nil
+		}
 	}
-	fd, err = unix.Openat(dfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	fd, err := unix.Openat(dfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	d.Close()
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	return &PidFile{File: os.NewFile(uintptr(fd), path), Name: path}, nil
+}
+
+// mayUnlink tells whether this process may remove the file st from the
+// directory dfd as far as a sticky directory (/tmp) has a say: not
+// another user's file in another user's sticky directory (root may).
+func mayUnlink(dfd int, st *unix.Stat_t) bool {
+	var d unix.Stat_t
+	euid := uint32(os.Geteuid())
+	if unix.Fstat(dfd, &d) != nil || d.Mode&unix.S_ISVTX == 0 {
+		return true
+	}
+	return euid == 0 || st.Uid == euid || d.Uid == euid
 }
 
 // Link is what a stage needs to name f once written: the directory's

@@ -638,17 +638,11 @@ func TestRangeMapsThroughSetuidmap(t *testing.T) {
 // directory goes at cleanup.
 func setuidCopy(t *testing.T, bin, name string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "nsbox-suid-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
+	path := filepath.Join(sharedTemp(t), name)
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -656,6 +650,19 @@ func setuidCopy(t *testing.T, bin, name string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// sharedTemp is a new directory that every user reaches directly (under
+// /tmp, mode 0755), removed at cleanup.
+func sharedTemp(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nsbox-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	return dir
 }
 
 // TestOwner: --owner makes the user namespace belong to another user (root
@@ -818,10 +825,28 @@ func TestPidFileReplaced(t *testing.T) {
 				}
 			})
 		}
+		// Another user's file in a sticky directory could not be replaced:
+		// it is written in place, as before.
+		u := testutil.Unprivileged(t)
+		sticky := sharedTemp(t)
+		if err := os.Chmod(sticky, os.ModeSticky|0o777); err != nil {
+			t.Fatal(err)
+		}
+		theirs := filepath.Join(sticky, "pid")
+		if err := os.WriteFile(theirs, nil, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(theirs, 0o666)
+		old := inode(t, theirs)
+		r := testutil.RunAs(t, u, bin, "unshare", "-rn", "--pid-file", theirs, "sh", "-c", "echo $$")
+		testutil.Must(t, r, 0)
+		if got := testutil.ReadFile(t, theirs); got != r.Stdout || inode(t, theirs) != old {
+			t.Errorf("another user's pid file in a sticky directory: %q, the program said %q", got, r.Stdout)
+		}
 		dir := t.TempDir()
 		link := filepath.Join(dir, "link")
 		os.Symlink(filepath.Join(dir, "target"), link)
-		r := testutil.Run(t, bin, "unshare", "-n", "--pid-file", link, "true")
+		r = testutil.Run(t, bin, "unshare", "-n", "--pid-file", link, "true")
 		if r.Code != 1 || r.Stderr != "unshare: cannot open "+link+": Too many levels of symbolic links\n" {
 			t.Errorf("--pid-file onto a symbolic link: %s", r.String())
 		}
