@@ -115,10 +115,21 @@ func otherCases() []kcase {
 			// --pid-file is written whole or not at all: a supervisor
 			// reads it as a PID. The undo is the caller's rm.
 			name: "unshare --pid-file", syscalls: procCalls,
-			needs: "needs issue 18 item 5 (branch killproc): a killed unshare leaves --pid-file's file empty, " +
-				"not whole or missing",
 			command: func(e *env) cmdline {
 				return cmdline{argv: e.nsbox("unshare", "--fork", "--net", "--pid-file", e.path("pid"), "true")}
+			},
+			killed: func(e *env) string { return wholePidFile(e.path("pid")) },
+			undo:   func(e *env) []cmdline { return []cmdline{{argv: []string{"rm", "-f", e.path("pid")}}} },
+			dirs:   func(e *env) []string { return []string{e.tmp} },
+		},
+		{
+			// The same without --fork, in a user namespace: the C
+			// constructor's stage writes the file, after a new mount
+			// namespace (the name is linked through the directory
+			// opened before it).
+			name: "unshare -rm --pid-file", syscalls: procCalls,
+			command: func(e *env) cmdline {
+				return cmdline{argv: e.nsbox("unshare", "-rmn", "--pid-file", e.path("pid"), "true")}
 			},
 			killed: func(e *env) string { return wholePidFile(e.path("pid")) },
 			undo:   func(e *env) []cmdline { return []cmdline{{argv: []string{"rm", "-f", e.path("pid")}}} },

@@ -50,8 +50,8 @@ type Applet struct {
 	Hidden bool
 	// Privileged applets (setuidmap) run with the privileges of a
 	// set-user-ID or file-capability install and must drop them
-	// themselves; every other applet has them dropped before it runs (see
-	// dropSecure).
+	// themselves; every other applet refuses to run with them (see
+	// refuseSecure).
 	Privileged bool
 }
 
@@ -167,7 +167,7 @@ func Run(a *Applet, args []string, stdin io.Reader, stdout, stderr io.Writer) in
 
 func run(a *Applet, args []string, stdin io.Reader, stdout, stderr io.Writer) (code, sig int) {
 	if !a.Privileged {
-		if err := dropSecure(); err != nil {
+		if err := refuseSecure(a.Name); err != nil {
 			msg, code := Status(a.Name, err)
 			io.WriteString(stderr, msg)
 			return code, 0

@@ -13,6 +13,22 @@ import (
 // not have: set-user-ID or set-group-ID, or file capabilities.
 func Secure() bool { return reexec.Secure() }
 
+// refuseSecure is the start of an applet that is not Privileged (name):
+// run through the set-user-ID (or set-group-ID) copy of nsbox made for
+// setuidmap and mkbridge (make install-setuid), it refuses before it does
+// anything, saying which nsbox to run; a caller who reached unshare there
+// by a link or a name meant the unprivileged one. File capabilities, which
+// change no id, are dropSecure's.
+func refuseSecure(name string) error {
+	switch {
+	case os.Getuid() != os.Geteuid():
+		return Errorf("this is a set-user-ID copy of nsbox: run the unprivileged nsbox for %s", name)
+	case os.Getgid() != os.Getegid():
+		return Errorf("this is a set-group-ID copy of nsbox: run the unprivileged nsbox for %s", name)
+	}
+	return dropSecure()
+}
+
 // dropSecure gives an applet that is not Privileged nothing more than its
 // caller has when nsbox is installed set-user-ID or with file capabilities
 // (for setuidmap and mkbridge): every id is set back to the real one on every thread,

@@ -165,7 +165,7 @@ func (p *Plan) syncPoint(origMnt int) error {
 			return err
 		}
 	}
-	if err := Notify(p.NotifyFds, os.Getpid()); err != nil {
+	if err := Notify(p.NotifyFds, os.Getpid(), p.PidLink); err != nil {
 		return err
 	}
 	if p.StatusFd >= 0 {
@@ -174,11 +174,21 @@ func (p *Plan) syncPoint(origMnt int) error {
 	return nil
 }
 
-// Notify writes "pid\n" to each fd and closes it.
-func Notify(fds []int, pid int) error {
+// Notify writes "pid\n" to each fd and closes it; with link.Dir >= 0, the
+// first is an unnamed pid file, then linked under its name (PidLink).
+func Notify(fds []int, pid int, link PidLink) error {
 	msg := []byte(strconv.Itoa(pid) + "\n")
-	for _, fd := range fds {
-		_, err := unix.Write(fd, msg)
+	for i, fd := range fds {
+		n, err := unix.Write(fd, msg)
+		if err == nil && n != len(msg) {
+			err = unix.EIO
+		}
+		if err == nil && i == 0 && link.Dir >= 0 {
+			if err = link.link(fd); err != nil {
+				unix.Close(fd)
+				return fail(err, "cannot write %s", link.Name)
+			}
+		}
 		unix.Close(fd)
 		if err != nil {
 			return fail(err, "cannot write the PID to file descriptor %d", fd)

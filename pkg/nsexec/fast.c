@@ -140,15 +140,11 @@ static void fast_unshare(char **args, char **envp)
 	}
 	if (proc)
 		penv[n++] = PREFIX "PROC=/proc";
-	if (!fork_) {
-		if (flags) {
-			snprintf(unsh, sizeof(unsh), PREFIX "UNSHARE=%ld", flags);
-			penv[n++] = unsh;
-		}
-		penv[n] = NULL;
-		nsx_run_plan(0, penv, a - 1, envp);
-	}
+	if (!fork_ && flags && snprintf(unsh, sizeof(unsh), PREFIX "UNSHARE=%ld", flags))
+		penv[n++] = unsh;
 	penv[n] = NULL;
+	if (!fork_)
+		nsx_run_plan(0, penv, a - 1, envp);
 
 	// --fork: SIGINT and SIGTERM are blocked here while the child runs
 	// (util-linux); the child gets the caller's mask back.

@@ -41,6 +41,8 @@ struct cap_data { uint32_t effective, permitted, inheritable; };
 #define MAXSTACK 64 // pin's maxStack: how many pins stacked on a file nsx_unpin detaches
 
 const char *nsx_name = "nsbox";
+// The map and pin helpers of a "self" stage: nsx_die kills and reaps them.
+static pid_t helpers[2] = { -1, -1 };
 
 // nsx_errtext is strerror(errnum) as glibc spells it, which is what
 // util-linux and the Go half print: musl's texts differ for some errnos.
@@ -69,6 +71,9 @@ void nsx_die(int code, int errnum, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	dprintf(2, "%s: %s%s%s\n", nsx_name, buf, errnum ? ": " : "", errnum ? nsx_errtext(errnum) : "");
+	for (int i = 0; i < 2; i++)
+		if (helpers[i] > 0 && !kill(helpers[i], SIGKILL))
+			waitpid(helpers[i], NULL, 0);
 	_exit(code);
 }
 
@@ -110,9 +115,8 @@ static int nsx_wait_byte(int fd)
 	char b;
 	ssize_t n;
 
-	do
-		n = read(fd, &b, 1);
-	while (n < 0 && errno == EINTR);
+	while ((n = read(fd, &b, 1)) < 0 && errno == EINTR)
+		;
 	return n == 1;
 }
 
@@ -379,12 +383,12 @@ void nsx_join_stage(char **envp, char **argv, char **tenv)
 		int fd;
 		char name[16];
 	} js[16];
-	int n = 0, rootfd, wdfd, e = 0;
+	int n = 0, rootfd = nsx_num(envp, "ROOTFD", -1), wdfd = nsx_num(envp, "WDFD", -1), e = 0;
 	// SELFDIR: /proc/self opened by the fast path before it entered.
 	long sd = nsx_num(envp, "SELFDIR", -2);
 	int selfdir = sd >= -1 ? (int)sd : open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	long uid = nsx_num(envp, "UID", -1), gid = nsx_num(envp, "GID", -1);
-	char *v, *wdns;
+	char *v, *wdns = nsx_get(envp, "WDNS");
 
 	for (char *s = nsx_get(envp, "JOIN"); s && *s && n < 16; n++, s += *s == ',') {
 		int used = 0;
@@ -402,9 +406,6 @@ void nsx_join_stage(char **envp, char **argv, char **tenv)
 			} else if (pass == 1)
 				nsx_die(1, errno, "reassociate to namespace 'ns/%s' failed", js[i].name);
 		}
-	rootfd = nsx_num(envp, "ROOTFD", -1);
-	wdfd = nsx_num(envp, "WDFD", -1);
-	wdns = nsx_get(envp, "WDNS");
 	if (rootfd >= 0 && wdfd < 0 && !wdns && (wdfd = open(".", O_RDONLY | O_CLOEXEC)) < 0)
 		nsx_die(1, errno, "cannot open current working directory");
 	if (rootfd >= 0) {
@@ -455,17 +456,31 @@ void nsx_join_stage(char **envp, char **argv, char **tenv)
 
 // release lets a helper go on (a byte on fd) and waits for it; one that
 // failed has said why.
-static void release(int fd, pid_t pid, const char *what)
+static void release(int fd, pid_t *pid, const char *what)
 {
 	int st;
 
 	if (write(fd, "", 1) != 1)
 		nsx_die(1, errno, "cannot release the %s helper", what);
 	close(fd);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	while (waitpid(*pid, &st, 0) < 0 && errno == EINTR)
 		;
+	*pid = -1;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		_exit(1);
+}
+
+// link_pid_file names the written, unnamed pid file fd as pidfile.go's
+// PidLink.link does: v is "DIRFD PATH", the name PATH's base name in DIRFD.
+static void link_pid_file(int fd, char *v)
+{
+	char src[32], *path = strchr(v, ' ') + 1, *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+	while (linkat(AT_FDCWD, src, atoi(v), base, AT_SYMLINK_FOLLOW) != 0)
+		if (errno != EEXIST || (unlinkat(atoi(v), base, 0) != 0 && errno != ENOENT))
+			nsx_die(1, errno, "cannot write %s", path);
+	close(atoi(v));
 }
 
 // write_status writes unshare --json-status-fd's first object to fd and
@@ -504,12 +519,13 @@ static void write_status(int fd, long flags)
 void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 {
 	char **envp = penv, *v, buf[128];
-	int syncfd, readyfd, npins = 0, nnotify = 0, selffd = -1;
+	int syncfd = nsx_num(envp, "SYNC", -1), readyfd = nsx_num(envp, "READY", -1), npins = 0, nnotify = 0, selffd = -1;
 	int pinpipe[2] = { -1, -1 };
 	int notify[MAXNOTIFY];
 	struct nsx_pin pins[MAXPINS] = { 0 };
-	pid_t helper = -1;
-	long flags, prop, gid, uid;
+	pid_t self = getpid();
+	long flags = nsx_num(envp, "UNSHARE", 0), prop = nsx_num(envp, "PROPAGATION", 0);
+	long gid = nsx_num(envp, "GID", -1), uid = nsx_num(envp, "UID", -1);
 	const char *path;
 
 	for (int used; npins < MAXPINS; npins++) {
@@ -525,8 +541,6 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 		notify[nnotify++] = strtol(s, &s, 10);
 	if (nsx_get(envp, "INIT") && (selffd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
 		nsx_die(1, errno, "cannot open /proc/self/exe");
-	syncfd = nsx_num(envp, "SYNC", -1);
-	readyfd = nsx_num(envp, "READY", -1);
 
 	if ((v = nsx_get(envp, "PDEATHSIG")) && prctl(PR_SET_PDEATHSIG, atoi(v), 0, 0, 0) != 0)
 		nsx_die(1, errno, "prctl failed");
@@ -539,18 +553,18 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 	if (npins && !child) {
 		if (pipe2(pinpipe, O_CLOEXEC) != 0)
 			nsx_die(1, errno, "pipe failed");
-		helper = fork();
-		if (helper < 0)
+		if ((helpers[1] = fork()) < 0)
 			nsx_die(1, errno, "fork failed");
-		if (helper == 0) {
+		if (helpers[1] == 0) {
 			close(pinpipe[1]);
 			if (!nsx_wait_byte(pinpipe[0]))
 				_exit(0);
-			bind_pins(getppid(), pins, npins);
+			bind_pins(self, pins, npins);
 			_exit(0);
 		}
 		close(pinpipe[0]);
 	}
+	helpers[0] = nsx_num(envp, "MAPHELPER", -1);
 
 	// --owner: the user namespace belongs to this user (util-linux: after
 	// the bind and map helpers are forked, which stay privileged).
@@ -565,13 +579,12 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 		if (setuid((uid_t)ou) != 0)
 			nsx_die(1, errno, "setuid() failed");
 	}
-	flags = nsx_num(envp, "UNSHARE", 0);
 	if (flags && unshare(flags) != 0)
 		nsx_die(1, errno, "unshare failed");
 	// Range maps are written from outside by a helper the Go half started
 	// before the re-exec (unshare's "maps" stage): release it, wait for it.
-	if ((v = nsx_get(envp, "MAPHELPER")))
-		release(nsx_num(envp, "MAPSYNC", -1), atoi(v), "map");
+	if (helpers[0] > 0)
+		release(nsx_num(envp, "MAPSYNC", -1), &helpers[0], "map");
 	{
 		char *um = nsx_get(envp, "UIDMAP"), *gm = nsx_get(envp, "GIDMAP"), *sg = nsx_get(envp, "SETGROUPS");
 		if (um && snprintf(buf, sizeof(buf), "%s 1\n", um))
@@ -587,7 +600,6 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 		snprintf(buf, sizeof(buf), "monotonic %lld 0\nboottime %lld 0\n", mono, boot);
 		must_write("/proc/self/timens_offsets", buf, "failed to write to %s");
 	}
-	prop = nsx_num(envp, "PROPAGATION", 0);
 	if (prop && mount("none", "/", NULL, MS_REC | prop, NULL) != 0)
 		nsx_die(1, errno, "cannot change root filesystem propagation");
 
@@ -602,12 +614,14 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 	}
 	if (syncfd >= 0)
 		close(syncfd);
-	if (helper > 0)
-		release(pinpipe[1], helper, "pin");
+	if (helpers[1] > 0)
+		release(pinpipe[1], &helpers[1], "pin");
 	for (int i = 0; i < nnotify; i++) {
 		int n = snprintf(buf, sizeof(buf), "%d\n", getpid());
 		if (write(notify[i], buf, n) != n)
 			nsx_die(1, errno, "cannot write the PID to file descriptor %d", notify[i]);
+		if (!i && (v = nsx_get(envp, "PIDLINK")))
+			link_pid_file(notify[0], v);
 		close(notify[i]);
 	}
 	if ((v = nsx_get(envp, "STATUS")))
@@ -643,8 +657,6 @@ void nsx_run_plan(int child, char **penv, char **argv, char **tenv)
 			must_write(reg, interp, "cannot register interpreter in %s");
 		}
 	}
-	gid = nsx_num(envp, "GID", -1);
-	uid = nsx_num(envp, "UID", -1);
 	if (gid >= 0) {
 		if (setgroups(0, NULL) != 0)
 			nsx_die(1, errno, "setgroups failed");

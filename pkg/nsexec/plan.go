@@ -62,9 +62,10 @@ type Plan struct {
 
 	Propagation uintptr // MS_* for mount("none", "/", MS_REC|...); 0: unchanged
 
-	Pins      []Pin // bound from the original mount namespace after propagation
-	NotifyFds []int // get "PID\n" once pins exist, then are closed
-	StatusFd  int   // gets Status once pins exist, then is closed (-1: none)
+	Pins      []Pin   // bound from the original mount namespace after propagation
+	NotifyFds []int   // get "PID\n" once pins exist, then are closed
+	PidLink   PidLink // names the first of NotifyFds once written (Dir -1: none)
+	StatusFd  int     // gets Status once pins exist, then is closed (-1: none)
 
 	Hostname    string
 	SetHostname bool
@@ -86,7 +87,7 @@ type Plan struct {
 
 // NewPlan returns a plan that changes nothing and runs nothing yet.
 func NewPlan(name string) *Plan {
-	return &Plan{Name: name, SyncFd: -1, ReadyFd: -1, StatusFd: -1, Gid: -1, Uid: -1}
+	return &Plan{Name: name, SyncFd: -1, ReadyFd: -1, StatusFd: -1, Gid: -1, Uid: -1, PidLink: PidLink{Dir: -1}}
 }
 
 // Environ returns p's target environment followed by the stage variables
@@ -138,6 +139,9 @@ func (p *Plan) Environ(stage string) []string {
 			s = append(s, strconv.Itoa(fd))
 		}
 		set("NOTIFY", strings.Join(s, ","))
+	}
+	if p.PidLink.Dir >= 0 {
+		set("PIDLINK", strconv.Itoa(p.PidLink.Dir)+" "+p.PidLink.Name)
 	}
 	if p.StatusFd >= 0 {
 		num("STATUS", int64(p.StatusFd))
@@ -244,6 +248,10 @@ func Decode(environ, argv []string) (*Plan, string, error) {
 				}
 				p.NotifyFds = append(p.NotifyFds, n)
 			}
+		case k == "PIDLINK":
+			d, name, _ := strings.Cut(v, " ")
+			v = d
+			p.PidLink = PidLink{Dir: atoi(), Name: name}
 		case k == "STATUS":
 			p.StatusFd = atoi()
 		case k == "HOSTNAME":

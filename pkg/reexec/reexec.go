@@ -14,6 +14,14 @@
 // picks the command by argv[0], so a re-exec as "pin" reaches the pin
 // command's main and its Dispatch.
 //
+// A stage that works for its maker dies with it (those made to outlive
+// it aside: pin --hold's holder once recorded, cnibridge's reaper): while
+// it waits for its maker it reads a pipe from it, whose end of file (the
+// maker gone, whatever killed it) ends the stage, and a maker that fails
+// kills and reaps the stages it started. A parent-death signal alone would
+// not do: the kernel sends it when the thread that forked ends, not the
+// process, and a Go process ends threads of its own accord.
+//
 // In the cgo build, the C constructor of pkg/nsexec runs the stages
 // "self", "child", "join" and "hold" before the Go runtime starts; only
 // the others reach Dispatch there. A CGO_ENABLED=0 build runs the Go

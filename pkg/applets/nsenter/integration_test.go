@@ -402,6 +402,36 @@ func TestDir(t *testing.T) {
 	})
 }
 
+// TestDirOwn: --dir on a handle that pins the caller's own namespaces
+// does what -t PID -a does on a process that shares them: nothing to
+// enter, the program runs, as the caller (setns on one's own user
+// namespace would fail: EINVAL). The pure-Go build, which cannot enter a
+// user namespace, has none to enter either.
+func TestDirOwn(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.CheckNoLeaks(t)
+	own := pinDir(t)
+	types := []string{"cgroup", "ipc", "net", "pid", "time", "user", "uts"}
+	for _, typ := range types {
+		f := filepath.Join(own, typ)
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Mount("/proc/self/ns/"+typ, f, "", unix.MS_BIND, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self := strconv.Itoa(os.Getpid())
+	script := readlinkNs(allTypes...) + "; id -u"
+	builds(t, func(t *testing.T, b build) {
+		testutil.CheckNoLeaks(t)
+		all := testutil.Run(t, b.nsenter("-t", self, "-a", "sh", "-c", script)...)
+		testutil.Must(t, all, 0)
+		r := testutil.Run(t, b.nsenter("--dir", own, "sh", "-c", script)...)
+		expect(t, r, all.Stdout, "", 0)
+	})
+}
+
 // TestNetSocket: -N enters the network namespace of a socket the target
 // holds, which here is not the target's own.
 func TestNetSocket(t *testing.T) {

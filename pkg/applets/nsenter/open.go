@@ -41,7 +41,8 @@ func (p *Plan) open(name string) (*nsexec.JoinPlan, error) {
 			}
 		}
 	}
-	if err := p.addJoins(&want, pidfd); err != nil {
+	pinned, err := p.addJoins(&want, pidfd)
+	if err != nil {
 		return nil, err
 	}
 	jp := nsexec.NewJoinPlan(name)
@@ -57,11 +58,12 @@ func (p *Plan) open(name string) (*nsexec.JoinPlan, error) {
 	if err := p.openRest(jp, want[ns.User] != nil); err != nil {
 		return nil, err
 	}
-	// -a on a target that shares every namespace with the caller leaves
-	// nothing to enter: the program runs, as with util-linux (which enters
-	// them again). Otherwise there must be something to enter, also with
-	// -r and -w (util-linux 2.41+).
-	if len(jp.Joins) == 0 && p.All == nil {
+	// -a on a target that shares every namespace with the caller, or
+	// --dir on a handle that pins only the caller's own, leaves nothing to
+	// enter: the program runs, as with util-linux's -a (which enters them
+	// again). Otherwise there must be something to enter, also with -r
+	// and -w (util-linux 2.41+).
+	if len(jp.Joins) == 0 && p.All == nil && !pinned {
 		return nil, applet.Errorf("no namespace specified")
 	}
 	// The mounts of --netns are made in Go, after the joins; the C stage
@@ -152,34 +154,35 @@ const pidfsMagic = 0x50494446
 
 // addJoins adds to want the namespaces of --dir, --all, -N and
 // --user-parent; -N takes the socket through the target's pidfd (-1:
-// none).
-func (p *Plan) addJoins(want *joinSet, pidfd int) error {
+// none). pinned tells whether --dir's directory pins any namespace, the
+// caller's own included.
+func (p *Plan) addJoins(want *joinSet, pidfd int) (pinned bool, err error) {
 	if p.Dir != "" {
-		if err := addDir(want, p.Dir); err != nil {
-			return err
+		if pinned, err = addDir(want, p.Dir); err != nil {
+			return false, err
 		}
 	}
 	if p.All != nil {
 		if err := addAll(want, p.All); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if s := p.NetSocket; s != nil {
 		if s.NoTarget != "" {
-			return applet.Errorf("%s", s.NoTarget)
+			return false, applet.Errorf("%s", s.NoTarget)
 		}
 		fd, err := netnsOfSocket(p.Target, pidfd, s.FD)
 		if err != nil {
-			return err
+			return false, err
 		}
 		want[ns.Net] = &nsexec.Join{Type: ns.Net, Fd: fd}
 	}
 	if p.UserParent {
 		if err := addUserParent(want, p.Target); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return pinned, nil
 }
 
 // openJoins opens the namespace files of jp, or lets one setns on the
@@ -294,21 +297,25 @@ func (s *Source) openDir() (int, error) {
 }
 
 // addDir adds every namespace pinned in dir that the caller is not in and
-// want has no file for.
-func addDir(want *joinSet, dir string) error {
+// want has no file for (setns on one's own user namespace fails: EINVAL,
+// which util-linux's -a avoids so). pinned tells whether dir pins any.
+func addDir(want *joinSet, dir string) (pinned bool, err error) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return applet.Errorf("cannot open %s: %s", dir, applet.Strerror(err))
+		return false, applet.Errorf("cannot open %s: %s", dir, applet.Strerror(err))
 	}
 	unix.Close(fd)
 	for _, t := range ns.JoinOrder {
 		p := filepath.Join(dir, t.String())
-		if want[t] != nil || !isNsfs(p) || !differs(p, t) {
+		if !isNsfs(p) {
 			continue
 		}
-		want[t] = &nsexec.Join{Type: t, Fd: -1, Path: p}
+		pinned = true
+		if want[t] == nil && differs(p, t) {
+			want[t] = &nsexec.Join{Type: t, Fd: -1, Path: p}
+		}
 	}
-	return nil
+	return pinned, nil
 }
 
 // addAll adds every namespace of the target (all.Path is its /proc/PID/ns)

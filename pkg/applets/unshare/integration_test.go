@@ -448,6 +448,34 @@ func TestStageRefusesSetuid(t *testing.T) {
 	})
 }
 
+// TestSetuidCopyRefuses: a set-user-ID copy of nsbox (as setuidmap's and
+// mkbridge's is) run as unshare, through a link or as `nsbox unshare`,
+// refuses before it does anything and says which nsbox to run.
+func TestSetuidCopyRefuses(t *testing.T) {
+	testutil.RequireRoot(t)
+	u := testutil.Unprivileged(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		suid := setuidCopy(t, bin, "nsbox")
+		link := filepath.Join(filepath.Dir(suid), "unshare")
+		if err := os.Symlink(suid, link); err != nil {
+			t.Fatal(err)
+		}
+		marker := filepath.Join(u.Home, "ran")
+		want := "unshare: this is a set-user-ID copy of nsbox: run the unprivileged nsbox for unshare\n"
+		for _, argv := range [][]string{{link}, {suid, "unshare"}} {
+			r := testutil.RunAs(t, u, append(argv, "-n", "touch", marker)...)
+			if r.Code != 1 || r.Stderr != want || r.Stdout != "" {
+				t.Errorf("%v through the set-user-ID copy: %s", argv, r.String())
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Errorf("%v through the set-user-ID copy ran the program", argv)
+				os.Remove(marker)
+			}
+		}
+	})
+}
+
 // TestPropagationNoLeak: mounts made in the new mount namespace stay there.
 func TestPropagationNoLeak(t *testing.T) {
 	testutil.RequireRoot(t)
@@ -610,17 +638,11 @@ func TestRangeMapsThroughSetuidmap(t *testing.T) {
 // directory goes at cleanup.
 func setuidCopy(t *testing.T, bin, name string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "nsbox-suid-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
+	path := filepath.Join(sharedTemp(t), name)
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -628,6 +650,19 @@ func setuidCopy(t *testing.T, bin, name string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// sharedTemp is a new directory that every user reaches directly (under
+// /tmp, mode 0755), removed at cleanup.
+func sharedTemp(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nsbox-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	return dir
 }
 
 // TestOwner: --owner makes the user namespace belong to another user (root
@@ -681,6 +716,142 @@ func TestOwner(t *testing.T) {
 		r = testutil.RunAs(t, u, bin, "unshare", "--owner", "1:1", "-r", "-f", "true")
 		if r.Code != 1 || r.Stderr != "unshare: setgroups failed: Operation not permitted\n" {
 			t.Errorf("--owner as an unprivileged user: %s", r.String())
+		}
+	})
+}
+
+// TestOwnerKillChild: with --owner the child is cloned by a thread that
+// took the owner's ids, and the kernel sends --kill-child's signal when
+// that thread ends: it must last until the child has been waited for, and
+// no longer than unshare.
+func TestOwnerKillChild(t *testing.T) {
+	testutil.RequireRoot(t)
+	u := testutil.Unprivileged(t)
+	owner := fmt.Sprintf("%d:%d", u.UID, u.GID)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		testutil.CheckNoLeaks(t)
+		failed := 0
+		for i := 0; i < 200; i++ {
+			r := testutil.Run(t, bin, "unshare", "--owner", owner, "--kill-child", "--", "sh", "-c", "echo ok")
+			if r.Code != 0 || r.Stdout != "ok\n" {
+				if failed == 0 {
+					t.Errorf("first failure: %s", r.String())
+				}
+				failed++
+			}
+		}
+		if failed > 0 {
+			t.Errorf("%d of 200 runs of unshare --owner --kill-child failed", failed)
+		}
+		// The signal still comes when unshare dies.
+		dir := t.TempDir()
+		p := testutil.Start(t, testutil.Opts{}, bin, "unshare", "--owner", owner, "--kill-child", "--pid-file", dir+"/pid",
+			"sh", "-c", "echo ready; exec sleep 30")
+		p.WaitOutput("ready", 10*time.Second)
+		child, _ := strconv.Atoi(strings.TrimSpace(testutil.ReadFile(t, dir+"/pid")))
+		p.Signal(unix.SIGKILL)
+		p.Wait()
+		waitGone(child)
+		if unix.Kill(child, 0) == nil && !zombie(child) {
+			t.Errorf("--owner --kill-child: child %d survived its parent", child)
+			unix.Kill(child, unix.SIGKILL)
+			waitGone(child)
+		}
+	})
+}
+
+// TestPinHelperReaped: a user namespace made in place with pins forks a
+// helper that binds them from the original namespaces; when the stage
+// fails after that (here --owner, which an unprivileged caller may not
+// take: setgroups fails, as unshare(2) could), it kills and reaps its
+// helper before it exits. The test is the subreaper of what unshare leaves:
+// any process handed to it outlived the command.
+func TestPinHelperReaped(t *testing.T) {
+	testutil.RequireRoot(t)
+	u := testutil.Unprivileged(t)
+	pin := filepath.Join(u.Home, "net")
+	if err := os.WriteFile(pin, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chown(pin, u.UID, u.GID)
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	for i := 0; i < 20; i++ {
+		r := testutil.RunAs(t, u, testutil.Binary(t), "unshare", "--owner", "1:1", "-U", "--net="+pin, "true")
+		if r.Code != 1 || r.Stderr != "unshare: setgroups failed: Operation not permitted\n" {
+			t.Fatalf("want the --owner refusal: %s", r.String())
+		}
+		_, err := unix.Wait4(-1, nil, unix.WNOHANG|unix.WALL, nil)
+		if err == unix.ECHILD {
+			continue
+		}
+		t.Errorf("run %d: a process of unshare's outlived it (wait4: %v)", i, err)
+		for err != unix.ECHILD { // it ends at the end of its pipe
+			_, err = unix.Wait4(-1, nil, unix.WALL, nil)
+		}
+	}
+}
+
+// TestPidFileReplaced: --pid-file takes the place of a file there (a new
+// file linked under the name, never truncated in place), leaves no other
+// name in the directory, and refuses a symbolic link as O_NOFOLLOW does,
+// by every route (a new mount namespace among them: the name is linked
+// through the directory opened at the start).
+func TestPidFileReplaced(t *testing.T) {
+	testutil.RequireRoot(t)
+	builds(t, func(t *testing.T, bin string, cgo bool) {
+		for _, mode := range [][]string{{"-n"}, {"-rn"}, {"-rmn"}, {"-n", "-f"}, {"-rmn", "-f"}} {
+			t.Run(strings.Join(mode, ""), func(t *testing.T) {
+				testutil.CheckNoLeaks(t)
+				dir := t.TempDir()
+				pidFile := filepath.Join(dir, "pid")
+				if err := os.WriteFile(pidFile, []byte("123456789 old\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				old := inode(t, pidFile)
+				args := append(append([]string{bin, "unshare"}, mode...), "--pid-file", pidFile, "sh", "-c", "echo $$")
+				r := testutil.Run(t, args...)
+				testutil.Must(t, r, 0)
+				if got := testutil.ReadFile(t, pidFile); got != r.Stdout {
+					t.Errorf("pid file holds %q, the program said %q", got, r.Stdout)
+				}
+				if inode(t, pidFile) == old {
+					t.Errorf("the pid file was written in place, not replaced")
+				}
+				if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+					t.Errorf("directory holds %d entries, want the pid file alone", len(ents))
+				}
+			})
+		}
+		// Another user's file in a sticky directory could not be replaced:
+		// it is written in place, as before.
+		u := testutil.Unprivileged(t)
+		sticky := sharedTemp(t)
+		if err := os.Chmod(sticky, os.ModeSticky|0o777); err != nil {
+			t.Fatal(err)
+		}
+		theirs := filepath.Join(sticky, "pid")
+		if err := os.WriteFile(theirs, nil, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(theirs, 0o666)
+		old := inode(t, theirs)
+		r := testutil.RunAs(t, u, bin, "unshare", "-rn", "--pid-file", theirs, "sh", "-c", "echo $$")
+		testutil.Must(t, r, 0)
+		if got := testutil.ReadFile(t, theirs); got != r.Stdout || inode(t, theirs) != old {
+			t.Errorf("another user's pid file in a sticky directory: %q, the program said %q", got, r.Stdout)
+		}
+		dir := t.TempDir()
+		link := filepath.Join(dir, "link")
+		os.Symlink(filepath.Join(dir, "target"), link)
+		r = testutil.Run(t, bin, "unshare", "-n", "--pid-file", link, "true")
+		if r.Code != 1 || r.Stderr != "unshare: cannot open "+link+": Too many levels of symbolic links\n" {
+			t.Errorf("--pid-file onto a symbolic link: %s", r.String())
+		}
+		if _, err := os.Lstat(filepath.Join(dir, "target")); err == nil {
+			t.Errorf("--pid-file followed a symbolic link")
 		}
 	})
 }

@@ -19,8 +19,9 @@ import (
 // launch is a plan being carried out, with the files it opened.
 type launch struct {
 	*plan
-	notify []*os.File // the ready fd and the pid file, by descriptor
-	status *os.File   // --json-status-fd's descriptor, or nil
+	notify  []*os.File      // the pid file and the ready fd, by descriptor
+	pidFile *nsexec.PidFile // --pid-file, or nil
+	status  *os.File        // --json-status-fd's descriptor, or nil
 }
 
 // execute carries out p: it opens the files p names, then runs the stage
@@ -30,20 +31,21 @@ func (p *plan) execute() error {
 	if err != nil {
 		return err
 	}
-	notify, err := p.openNotify()
+	notify, pidFile, err := p.openNotify()
 	if err != nil {
 		return err
 	}
 	// The notify files are used by descriptor number only: keep their
 	// *os.File alive so that no finalizer closes them meanwhile.
+	defer runtime.KeepAlive(pidFile)
 	defer runtime.KeepAlive(notify)
 	defer runtime.KeepAlive(status)
-	l := &launch{plan: p, notify: notify, status: status}
+	l := &launch{plan: p, notify: notify, pidFile: pidFile, status: status}
 	r := p.route(nsexec.Constructor)
 	s, clone := p.stage(r)
 	switch r {
 	case inProcess:
-		s.NotifyFds = l.notifyFds()
+		s.NotifyFds, s.PidLink = l.notifyFds(), pidFile.Link()
 		return stepError(s.Exec())
 	case inPlace:
 		return l.inPlace(&s)
@@ -53,29 +55,31 @@ func (p *plan) execute() error {
 	return l.forked(&s, clone)
 }
 
-// openNotify checks the ready fd and opens the pid file. They are
-// written in the order returned: the pid file first, so that whoever
-// wakes on the ready fd finds the pid file written too.
-func (p *plan) openNotify() ([]*os.File, error) {
+// openNotify checks the ready fd and opens the pid file
+// (nsexec.OpenPidFile: written whole or not at all). They are written in
+// the order returned: the pid file first, so that whoever wakes on the
+// ready fd finds the pid file written too.
+func (p *plan) openNotify() ([]*os.File, *nsexec.PidFile, error) {
 	var ready *os.File
 	if p.readyFd >= 0 {
 		if _, err := unix.FcntlInt(uintptr(p.readyFd), unix.F_GETFD, 0); err != nil {
-			return nil, applet.Errorf("--ready-fd %d: %s", p.readyFd, applet.Strerror(err))
+			return nil, nil, applet.Errorf("--ready-fd %d: %s", p.readyFd, applet.Strerror(err))
 		}
 		ready = os.NewFile(uintptr(p.readyFd), "ready-fd")
 	}
 	var files []*os.File
+	var pidFile *nsexec.PidFile
 	if p.pidFile != nil {
-		f, err := os.OpenFile(*p.pidFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o644)
+		f, err := nsexec.OpenPidFile(*p.pidFile)
 		if err != nil {
-			return nil, applet.Errorf("cannot open %s: %s", *p.pidFile, applet.Strerror(err))
+			return nil, nil, applet.Errorf("cannot open %s: %s", *p.pidFile, applet.Strerror(err))
 		}
-		files = append(files, f)
+		files, pidFile = append(files, f.File), f
 	}
 	if ready != nil {
 		files = append(files, ready)
 	}
-	return files, nil
+	return files, pidFile, nil
 }
 
 // notifyFds are the descriptors of the notify files, for a stage.
@@ -107,11 +111,13 @@ func (l *launch) inPlace(s *nsexec.Plan) error {
 			return applet.Errorf("fcntl failed: %s", applet.Strerror(err))
 		}
 	}
-	s.NotifyFds = l.notifyFds()
+	s.NotifyFds, s.PidLink = l.notifyFds(), l.pidFile.Link()
 	env := s.Environ("self")
+	helper := 0
 	if !l.ranges.empty() {
-		helper, start, err := l.ranges.startHelper(s.Name, l.steps.Setgroups)
-		if err != nil {
+		var start int
+		var err error
+		if helper, start, err = l.ranges.startHelper(s.Name, l.steps.Setgroups); err != nil {
 			return err
 		}
 		unix.FcntlInt(uintptr(start), unix.F_SETFD, 0)
@@ -124,6 +130,10 @@ func (l *launch) inPlace(s *nsexec.Plan) error {
 	}
 	argv := append([]string{"unshare"}, s.Argv...)
 	err := syscall.Exec("/proc/self/exe", argv, env)
+	if helper > 0 {
+		unix.Kill(helper, unix.SIGKILL)
+		wait(helper)
+	}
 	return applet.Errorf("cannot re-execute /proc/self/exe: %s", applet.Strerror(err))
 }
 
@@ -189,7 +199,8 @@ func (l *launch) forked(s *nsexec.Plan, clone uintptr) error {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
 	defer signal.Stop(sigs)
-	pid, err := l.startStage(s, clone)
+	pid, done, err := l.startStage(s, clone)
+	defer done() // after the child was waited for, below
 	if err == nil {
 		if err = l.release(pid, syncW, readyR); err != nil {
 			unix.Kill(pid, unix.SIGKILL)
@@ -227,8 +238,9 @@ func stagePipes(s *nsexec.Plan, withReady bool) (syncW, readyR int, err error) {
 
 // startStage starts the child stage. Its ends of the pipes are inherited
 // at their own numbers, so that the caller's other descriptors reach the
-// program unchanged; the notify files are this process's alone.
-func (l *launch) startStage(s *nsexec.Plan, clone uintptr) (int, error) {
+// program unchanged; the notify files are this process's alone. Call done
+// once the child has been waited for (see spawn).
+func (l *launch) startStage(s *nsexec.Plan, clone uintptr) (pid int, done func(), err error) {
 	inherit := []int{s.SyncFd}
 	if s.ReadyFd >= 0 {
 		inherit = append(inherit, s.ReadyFd)
@@ -247,18 +259,18 @@ func (l *launch) startStage(s *nsexec.Plan, clone uintptr) (int, error) {
 	if l.unshare&unix.CLONE_NEWUSER != 0 {
 		attr.Sys.AmbientCaps = allCaps()
 	}
-	pid, err := l.spawn(append([]string{"unshare"}, s.Argv...), attr)
+	pid, done, err = l.spawn(append([]string{"unshare"}, s.Argv...), attr)
 	for _, fd := range inherit {
 		unix.Close(fd)
 	}
 	if err != nil {
 		var exit *applet.Exit
 		if errors.As(err, &exit) {
-			return 0, err
+			return 0, done, err
 		}
-		return 0, applet.Errorf("unshare failed: %s", applet.Strerror(err))
+		return 0, done, applet.Errorf("unshare failed: %s", applet.Strerror(err))
 	}
-	return pid, nil
+	return pid, done, nil
 }
 
 // release writes the child's maps and lets it go on; with a ready pipe
@@ -280,7 +292,7 @@ func (l *launch) release(pid, sync, ready int) error {
 		if err := nsexec.BindPins(pid, l.pins, -1); err != nil {
 			return stepError(err)
 		}
-		if err := nsexec.Notify(l.notifyFds(), pid); err != nil {
+		if err := nsexec.Notify(l.notifyFds(), pid, l.pidFile.Link()); err != nil {
 			return stepError(err)
 		}
 		if err := l.tellStarted(pid); err != nil {
@@ -313,37 +325,44 @@ func (l *launch) writeMaps(pid int) error {
 // that has taken the owner's ids (credentials are per thread in the kernel;
 // a child gets its cloning thread's), so that the new user namespace
 // belongs to the owner while this process keeps its privilege to write
-// the maps and bind the pins. The thread is never given back to the
-// runtime: its goroutine ends locked, which ends the thread.
-func (l *launch) spawn(argv []string, attr *syscall.ProcAttr) (int, error) {
+// the maps and bind the pins. That thread is never given back to the
+// runtime, and it lives until the child has been waited for: the kernel
+// sends a child's parent-death signal (--kill-child) when the thread that
+// cloned it ends, not the process. Call done when the child is reaped,
+// once; the goroutine then ends locked, which ends the thread.
+func (l *launch) spawn(argv []string, attr *syscall.ProcAttr) (pid int, done func(), err error) {
 	if l.owner == nil {
-		return syscall.ForkExec("/proc/self/exe", argv, attr)
+		pid, err = syscall.ForkExec("/proc/self/exe", argv, attr)
+		return pid, func() {}, err
 	}
 	type result struct {
 		pid int
 		err error
 	}
-	done := make(chan result, 1)
+	started, reaped := make(chan result, 1), make(chan struct{})
 	go func() {
 		runtime.LockOSThread() // never unlocked
 		uid, gid := uintptr(l.owner[0]), uintptr(l.owner[1])
 		if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); e != 0 {
-			done <- result{err: applet.Errorf("setgroups failed: %s", applet.Strerror(e))}
+			started <- result{err: applet.Errorf("setgroups failed: %s", applet.Strerror(e))}
 			return
 		}
 		if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, gid, gid, gid); e != 0 {
-			done <- result{err: applet.Errorf("setgid() failed: %s", applet.Strerror(e))}
+			started <- result{err: applet.Errorf("setgid() failed: %s", applet.Strerror(e))}
 			return
 		}
 		if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uid, uid, uid); e != 0 {
-			done <- result{err: applet.Errorf("setuid() failed: %s", applet.Strerror(e))}
+			started <- result{err: applet.Errorf("setuid() failed: %s", applet.Strerror(e))}
 			return
 		}
 		pid, err := syscall.ForkExec("/proc/self/exe", argv, attr)
-		done <- result{pid, err}
+		started <- result{pid, err}
+		if err == nil {
+			<-reaped
+		}
 	}()
-	r := <-done
-	return r.pid, r.err
+	r := <-started
+	return r.pid, func() { close(reaped) }, r.err
 }
 
 // wait waits for pid and turns its end into this applet's exit.

@@ -210,7 +210,10 @@ func runHelper(path string, args []string) error {
 // The "maps" stage is the helper of a user namespace made without --fork:
 // started before unshare re-executes itself into the C constructor, it
 // waits until the namespace exists (a byte on fd 3), then writes the maps
-// of its parent, which waits for it.
+// of its parent, which waits for it. The parent is named by its PID, not
+// found by getppid: a parent killed after the byte would have left the
+// helper to another. The end of the file on fd 3 (the parent gone, or
+// given up) ends the helper; a parent that fails kills it.
 func init() { reexec.Register("maps", mapsStage) }
 
 func mapsStage() int {
@@ -233,7 +236,11 @@ func mapsStage() int {
 			*k.dst = rs
 		}
 	}
-	if err := m.write(os.Getppid(), os.Getenv(nsexec.EnvPrefix+"MAPSETGROUPS")); err != nil {
+	pid, err := strconv.Atoi(os.Getenv(nsexec.EnvPrefix + "MAPPID"))
+	if err != nil {
+		return 1
+	}
+	if err := m.write(pid, os.Getenv(nsexec.EnvPrefix+"MAPSETGROUPS")); err != nil {
 		msg, code := applet.Status(name, err)
 		fmt.Fprint(os.Stderr, msg)
 		return code
@@ -258,7 +265,7 @@ func (m *rangeMaps) startHelper(name, setgroups string) (pid, start int, err err
 	}
 	env := append(os.Environ(), nsexec.EnvStage+"=maps", nsexec.EnvPrefix+"NAME="+name,
 		nsexec.EnvPrefix+"MAPUID="+spec(m.uid), nsexec.EnvPrefix+"MAPGID="+spec(m.gid),
-		nsexec.EnvPrefix+"MAPSETGROUPS="+setgroups)
+		nsexec.EnvPrefix+"MAPSETGROUPS="+setgroups, nsexec.EnvPrefix+"MAPPID="+strconv.Itoa(os.Getpid()))
 	pid, err = syscall.ForkExec("/proc/self/exe", []string{"unshare"}, &syscall.ProcAttr{
 		Env: env, Files: []uintptr{0, 1, 2, uintptr(p[0])},
 	})

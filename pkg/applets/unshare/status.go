@@ -34,12 +34,16 @@ func (p *plan) openStatus() (*os.File, error) {
 }
 
 // files are the descriptors this process writes for others: the notify
-// files and the status descriptor.
+// files, the pid file's directory and the status descriptor.
 func (l *launch) files() []*os.File {
-	if l.status == nil {
-		return l.notify
+	files := l.notify[:len(l.notify):len(l.notify)]
+	if l.pidFile != nil && l.pidFile.Dir != nil {
+		files = append(files, l.pidFile.Dir)
 	}
-	return append(l.notify[:len(l.notify):len(l.notify)], l.status)
+	if l.status != nil {
+		files = append(files, l.status)
+	}
+	return files
 }
 
 // tellStarted writes the first object for the forked child pid, whose
