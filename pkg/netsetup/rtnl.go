@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -208,7 +209,9 @@ func parseLink(m []byte) *link {
 		case unix.IFLA_IFALIAS:
 			l.Alias = cstr(v)
 		case unix.IFLA_ADDRESS:
-			l.HardwareAddr = append(net.HardwareAddr(nil), v...)
+			if strings.Trim(string(v), "\x00") != "" { // all zeros (lo): none
+				l.HardwareAddr = append(net.HardwareAddr(nil), v...)
+			}
 		case unix.IFLA_MASTER:
 			l.MasterIndex = u32(v)
 		case unix.IFLA_LINK:
@@ -364,37 +367,46 @@ func (h *handle) addrDel(index int, p netip.Prefix) error {
 func (h *handle) addrList(index int) ([]addr, error) {
 	var out []addr
 	err := h.dump(unix.RTM_GETADDR, unix.RTM_NEWADDR, func() { out = nil }, func(m []byte) {
-		if len(m) < unix.SizeofIfAddrmsg || int(binary.NativeEndian.Uint32(m[4:])) != index {
-			return
-		}
-		a := addr{Flags: uint32(m[2]), Scope: m[3]}
-		var local, address []byte
-		eachAttr(m[unix.SizeofIfAddrmsg:], func(t uint16, v []byte) {
-			switch t {
-			case unix.IFA_LOCAL:
-				local = v
-			case unix.IFA_ADDRESS:
-				address = v
-			case unix.IFA_FLAGS:
-				if len(v) >= 4 {
-					a.Flags = binary.NativeEndian.Uint32(v)
-				}
-			}
-		})
-		bits, ip := int(m[1]), address
-		if local != nil {
-			ip = local
-			if address != nil && !net.IP(local).Equal(address) {
-				bits = 8 * len(local) // a peer's address: the local one alone
-			}
-		}
-		if ip != nil {
-			ip = append(net.IP(nil), ip...)
-			a.IPNet = &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, 8*len(ip))}
+		if a, ok := parseAddr(m, index); ok {
 			out = append(out, a)
 		}
 	}, nl.NewIfAddrmsg(unix.AF_UNSPEC))
 	return out, err
+}
+
+// parseAddr reads an RTM_NEWADDR message of the link index (ok is false
+// for another link's).
+func parseAddr(m []byte, index int) (a addr, ok bool) {
+	if len(m) < unix.SizeofIfAddrmsg || int(binary.NativeEndian.Uint32(m[4:])) != index {
+		return a, false
+	}
+	a = addr{Flags: uint32(m[2]), Scope: m[3]}
+	var local, address []byte
+	eachAttr(m[unix.SizeofIfAddrmsg:], func(t uint16, v []byte) {
+		switch t {
+		case unix.IFA_LOCAL:
+			local = v
+		case unix.IFA_ADDRESS:
+			address = v
+		case unix.IFA_FLAGS:
+			if len(v) >= 4 {
+				a.Flags = binary.NativeEndian.Uint32(v)
+			}
+		}
+	})
+	bits, ip := int(m[1]), address
+	if local != nil {
+		ip = local
+		if address != nil && !net.IP(local).Equal(address) {
+			bits = 8 * len(local) // a peer's address: the local one alone
+		}
+	}
+	if ip == nil {
+		return a, false
+	}
+	ip = append(net.IP(nil), ip...)
+	a.IPNet = &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, 8*len(ip))}
+	return a, true
 }
 
 // route is a route as this package reads it.
@@ -412,7 +424,7 @@ func (h *handle) routeAdd(index int, dst netip.Prefix, gw netip.Addr) error {
 	req := h.request(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK, msg)
 	if dst.IsValid() {
 		msg.Family, msg.Dst_len = uint8(familyOf(dst.Addr())), uint8(dst.Bits())
-		req.AddData(nl.NewRtAttr(unix.RTA_DST, dst.Masked().Addr().AsSlice()))
+		req.AddData(nl.NewRtAttr(unix.RTA_DST, dst.Addr().AsSlice()))
 	}
 	if gw.IsValid() {
 		if dst.IsValid() && familyOf(gw) != int(msg.Family) {
