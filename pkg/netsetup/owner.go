@@ -182,20 +182,20 @@ func (s *setup) slotsTaken() error {
 	return s.quota(n)
 }
 
-// ownerEnds is Ends of t limited to the host ends that record a port of
+// ownerEnds is ends of t limited to the host ends that record a port of
 // uid, with their records.
-func ownerEnds(h *handle, t *Target, uid uint32) (ends []Removed, records []string, err error) {
-	all, links, err := Ends(h, t)
+func ownerEnds(h *handle, t *Target, uid uint32) (mine []Removed, records []string, err error) {
+	f, err := ends(h, t)
 	if err != nil {
 		return nil, nil, err
 	}
-	for i, l := range links {
+	for i, l := range f.links {
 		if rec, u, ok := ownerRecord(l.AltNames); ok && u == uid {
-			ends = append(ends, all[i])
+			mine = append(mine, f.ends[i])
 			records = append(records, rec)
 		}
 	}
-	return ends, records, nil
+	return mine, records, nil
 }
 
 // TeardownOwned removes the host ends whose peer is in t that record a

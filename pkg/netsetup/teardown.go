@@ -28,9 +28,10 @@ func hostHandle() (*handle, error) {
 	return h, nil
 }
 
-// Ends returns the host ends this package made whose peer is in t's
-// network namespace, sorted by name, and notes whether t is a namespace
-// NewNetns made whose set-up never finished (Target.Unfinished). It looks
+// ends returns the host ends this package made whose peer is in t's
+// network namespace, sorted by name, with their links and the others
+// (found), and notes whether t is a namespace NewNetns made whose set-up
+// never finished (Target.Unfinished). It looks
 // from inside: the veths there whose peer is in the caller's namespace
 // (IFLA_LINK_NETNSID) name their peer's index (IFLA_LINK); so the cost
 // does not grow with the number of containers. The links are listed
@@ -43,20 +44,6 @@ func hostHandle() (*handle, error) {
 // user's port's or a CNI attachment's), or when it carries no alternative
 // name at all and has the name HostIfName gives t and its peer: a set-up
 // killed before its first record.
-func Ends(h *handle, t *Target) ([]Removed, []*link, error) {
-	f, err := ends(h, t)
-	return f.ends, f.links, err
-}
-
-// found is what ends finds in a target: this package's host ends, their
-// links, and the others whose peer is there ("HOST (peer IF)"), which a
-// tear-down names when it finds none of its own.
-type found struct {
-	ends    []Removed
-	links   []*link
-	foreign []string
-}
-
 func ends(h *handle, t *Target) (found, error) {
 	var f found
 	ch, done, err := t.handle()
@@ -114,7 +101,7 @@ func noEnd(t *Target, f found) error {
 }
 
 // hostEnd reports whether hl, the host end of a veth whose peer is called
-// peer in the namespace of inode ino, is this package's (see Ends), and
+// peer in the namespace of inode ino, is this package's (see ends), and
 // the bridge its records name ("" when they name none).
 func hostEnd(hl *link, ino uint64, peer string) (bridge string, ok bool) {
 	a := hl
@@ -149,8 +136,17 @@ func recorded(altnames []string) (bridge string, ok bool) {
 	return "", false
 }
 
+// found is what ends finds in a target: this package's host ends, their
+// links, and the others whose peer is there ("HOST (peer IF)"), which a
+// tear-down names when it finds none of its own.
+type found struct {
+	ends    []Removed
+	links   []*link
+	foreign []string
+}
+
 // Unfinished reports whether t is a namespace NewNetns made whose set-up
-// never finished, as Ends found it (mkbridge --new killed before the end).
+// never finished, as ends found it (mkbridge --new killed before the end).
 func (t *Target) Unfinished() bool { return t.unfinished }
 
 // RemoveUnfinished removes the pin in NetnsDir of t, an unfinished
