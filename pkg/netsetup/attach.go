@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
@@ -61,8 +60,8 @@ func AttachmentName(network, containerID, ifname string) string {
 
 // findAttachment returns the host end that records attachment name, or
 // nil: one RTM_GETLINK by the record.
-func findAttachment(h *netlink.Handle, name string) (netlink.Link, error) {
-	l, err := h.LinkByName(name)
+func findAttachment(h *handle, name string) (*link, error) {
+	l, err := h.linkByName(name)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, nil
@@ -70,7 +69,7 @@ func findAttachment(h *netlink.Handle, name string) (netlink.Link, error) {
 		return nil, &Error{Op: "look up attachment " + name, Err: err}
 	}
 	if l.Type() != "veth" {
-		return nil, &Error{Op: l.Attrs().Name, Err: Text("records attachment " + name + " but is not a veth")}
+		return nil, &Error{Op: l.Name, Err: Text("records attachment " + name + " but is not a veth")}
 	}
 	return l, nil
 }
@@ -89,8 +88,8 @@ func DeleteAttachment(name string) (bool, error) {
 	if err != nil || l == nil {
 		return false, err
 	}
-	if err := h.LinkDel(l); err != nil && !isNotFound(err) {
-		return false, &Error{Op: "delete " + l.Attrs().Name, Err: err}
+	if err := h.linkDel(l.Index); err != nil && !isNotFound(err) {
+		return false, &Error{Op: "delete " + l.Name, Err: err}
 	}
 	return true, nil
 }
@@ -113,16 +112,15 @@ func ReleaseAttachment(name string) (index int, hostIf string, found bool, err e
 	if err != nil || l == nil {
 		return 0, "", false, err
 	}
-	a := l.Attrs()
 	// Marked first, then unrecorded: killed in between, the attachment
 	// is still found, and a DEL again finds the mark made.
-	if err := h.LinkAddAltName(l, releasedName(name, a.Index)); err != nil && !isExist(err) {
-		return 0, "", false, &Error{Op: "release attachment " + name + " on " + a.Name, Err: err}
+	if err := h.linkAddAltName(l.Index, releasedName(name, l.Index)); err != nil && !isExist(err) {
+		return 0, "", false, &Error{Op: "release attachment " + name + " on " + l.Name, Err: err}
 	}
-	if err := h.LinkDelAltName(l, name); err != nil && !isNotFound(err) {
-		return 0, "", false, &Error{Op: "release attachment " + name + " on " + a.Name, Err: err}
+	if err := h.linkDelAltName(l.Index, name); err != nil && !isNotFound(err) {
+		return 0, "", false, &Error{Op: "release attachment " + name + " on " + l.Name, Err: err}
 	}
-	return a.Index, a.Name, true, nil
+	return l.Index, l.Name, true, nil
 }
 
 // releasedName is the mark of a released host end: the prefix of the
@@ -145,22 +143,22 @@ func DeleteHostEnd(index int, hostIf string) error {
 		return err
 	}
 	defer h.Close()
-	l, err := h.LinkByIndex(index)
+	l, err := h.linkByIndex(index)
 	if err != nil {
 		if isNotFound(err) {
 			return nil
 		}
 		return &Error{Op: "look up " + hostIf, Err: err}
 	}
-	if l.Attrs().Name != hostIf || l.Type() != "veth" {
+	if l.Name != hostIf || l.Type() != "veth" {
 		return nil // another link has the index now
 	}
-	for _, n := range l.Attrs().AltNames {
+	for _, n := range l.AltNames {
 		if !strings.HasPrefix(n, RecordPrefix) && !strings.HasPrefix(n, AttachmentPrefixBase) {
 			return nil // not ours
 		}
 	}
-	if err := h.LinkDel(l); err != nil && !isNotFound(err) {
+	if err := h.linkDel(l.Index); err != nil && !isNotFound(err) {
 		return &Error{Op: "delete " + hostIf, Err: err}
 	}
 	return nil
@@ -178,20 +176,20 @@ func GCAttachments(network string, keep func(record string) bool) ([]string, err
 		return nil, err
 	}
 	defer h.Close()
-	links, err := linkList(h)
+	links, err := h.linkList()
 	if err != nil {
 		return nil, &Error{Op: "list links", Err: err}
 	}
 	prefix := AttachmentPrefix(network)
-	var stale []netlink.Link
+	var stale []*link
 	var removed []string
 	groups := map[uint32]bool{}
 	for _, l := range links {
-		groups[l.Attrs().Group] = true
+		groups[l.Group] = true
 		if l.Type() != "veth" {
 			continue
 		}
-		for _, n := range l.Attrs().AltNames {
+		for _, n := range l.AltNames {
 			if strings.HasPrefix(n, prefix) && (strings.HasPrefix(n[len(prefix):], "~") || !keep(n)) {
 				stale = append(stale, l)
 				removed = append(removed, n)
@@ -209,7 +207,7 @@ func GCAttachments(network string, keep func(record string) bool) ([]string, err
 // deleted, which the kernel does with one RCU grace period for all (one
 // RTM_DELLINK each would wait for one each). Where that fails, the links
 // are deleted one by one. The first error is returned.
-func deleteLinks(h *netlink.Handle, links []netlink.Link, groups map[uint32]bool) error {
+func deleteLinks(h *handle, links []*link, groups map[uint32]bool) error {
 	var first error
 	note := func(err error) {
 		if first == nil {
@@ -218,10 +216,10 @@ func deleteLinks(h *netlink.Handle, links []netlink.Link, groups map[uint32]bool
 	}
 	group, err := unusedGroup(groups)
 	batch := err == nil && len(links) > 1
-	var single []netlink.Link
+	var single []*link
 	for _, l := range links {
 		if batch {
-			if err := h.LinkSetGroup(l, int(group)); err == nil {
+			if err := h.linkSetGroup(l.Index, group); err == nil {
 				continue
 			} else if isNotFound(err) {
 				continue
@@ -235,8 +233,8 @@ func deleteLinks(h *netlink.Handle, links []netlink.Link, groups map[uint32]bool
 		}
 	}
 	for _, l := range single {
-		if err := h.LinkDel(l); err != nil && !isNotFound(err) {
-			note(&Error{Op: "delete " + l.Attrs().Name, Err: err})
+		if err := h.linkDel(l.Index); err != nil && !isNotFound(err) {
+			note(&Error{Op: "delete " + l.Name, Err: err})
 		}
 	}
 	return first
@@ -297,11 +295,10 @@ func InspectAttachment(name string, t *Target, ifname string) (*Live, error) {
 	if err != nil || l == nil {
 		return nil, err
 	}
-	a := l.Attrs()
-	lv := &Live{HostIf: a.Name, HostUp: a.Flags&net.FlagUp != 0}
-	if a.MasterIndex != 0 {
-		if m, err := h.LinkByIndex(a.MasterIndex); err == nil {
-			lv.Bridge = m.Attrs().Name
+	lv := &Live{HostIf: l.Name, HostUp: l.up()}
+	if l.MasterIndex != 0 {
+		if m, err := h.linkByIndex(l.MasterIndex); err == nil {
+			lv.Bridge = m.Name
 		}
 	}
 	ch, done, err := t.handle()
@@ -309,15 +306,15 @@ func InspectAttachment(name string, t *Target, ifname string) (*Live, error) {
 		return nil, err
 	}
 	defer done()
-	peer, err := ch.LinkByName(ifname)
+	peer, err := ch.linkByName(ifname)
 	if err != nil {
 		if isNotFound(err) {
 			return lv, nil
 		}
 		return nil, &Error{Op: "look up " + ifname + " in " + t.Name, Err: err}
 	}
-	lv.IfFound, lv.IfUp, lv.IfMAC = true, peer.Attrs().Flags&net.FlagUp != 0, peer.Attrs().HardwareAddr.String()
-	as, err := addrList(ch, peer, netlink.FAMILY_ALL)
+	lv.IfFound, lv.IfUp, lv.IfMAC = true, peer.up(), peer.HardwareAddr.String()
+	as, err := ch.addrList(peer.Index)
 	if err != nil {
 		return nil, &Error{Op: "addresses of " + ifname + " in " + t.Name, Err: err}
 	}
@@ -328,7 +325,7 @@ func InspectAttachment(name string, t *Target, ifname string) (*Live, error) {
 			}
 		}
 	}
-	routes, err := ch.RouteList(peer, netlink.FAMILY_ALL)
+	routes, err := ch.routeList(peer.Index)
 	if err != nil {
 		return nil, &Error{Op: "routes in " + t.Name, Err: err}
 	}
@@ -377,7 +374,7 @@ func StateOfBridge(name string) (BridgeState, error) {
 		return 0, err
 	}
 	defer h.Close()
-	l, err := h.LinkByName(name)
+	l, err := h.linkByName(name)
 	switch {
 	case err != nil && isNotFound(err):
 		return BridgeMissing, nil
@@ -385,7 +382,7 @@ func StateOfBridge(name string) (BridgeState, error) {
 		return 0, &Error{Op: "look up " + name, Err: err}
 	case l.Type() != "bridge":
 		return BridgeNotABridge, nil
-	case l.Attrs().Flags&net.FlagUp == 0:
+	case !l.up():
 		return BridgeDown, nil
 	}
 	return BridgeUp, nil

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,7 +31,7 @@ func (s *setup) bridge() error {
 		return s.planAddrs()
 	}
 	if s.c.Owner != nil { // no lock: the bridge is never created
-		l, err := s.h.LinkByName(s.c.Bridge)
+		l, err := s.h.linkByName(s.c.Bridge)
 		return s.ownerBridge(l, err)
 	}
 	lk, err := lock()
@@ -43,7 +42,7 @@ func (s *setup) bridge() error {
 	if err := s.c.step("lock"); err != nil {
 		return err
 	}
-	l, err := s.h.LinkByName(s.c.Bridge)
+	l, err := s.h.linkByName(s.c.Bridge)
 	switch {
 	case err == nil:
 		return s.existingBridge(l)
@@ -74,12 +73,11 @@ func (s *setup) planAddrs() error {
 // existingBridge takes the bridge l as it is (its addresses, its MAC),
 // only brought up when it is down; one of this package's that has no
 // address is given c.BridgeAddrs (completeBridge).
-func (s *setup) existingBridge(l netlink.Link) error {
+func (s *setup) existingBridge(l *link) error {
 	c := s.c
 	if l.Type() != "bridge" {
 		return &Error{Op: c.Bridge, Err: Text("exists and is not a bridge (type " + l.Type() + ")")}
 	}
-	a := l.Attrs()
 	if err := s.readBridge(l); err != nil {
 		return err
 	}
@@ -96,13 +94,13 @@ func (s *setup) existingBridge(l netlink.Link) error {
 			return err
 		}
 	}
-	if c.Promisc && a.RawFlags&unix.IFF_PROMISC == 0 {
-		if err := s.h.SetPromiscOn(l); err != nil {
+	if c.Promisc && l.RawFlags&unix.IFF_PROMISC == 0 {
+		if err := s.h.setPromiscOn(l.Index); err != nil {
 			return &Error{Op: "promiscuous mode on " + c.Bridge, Err: err}
 		}
 	}
-	if a.Flags&net.FlagUp == 0 {
-		if err := s.h.LinkSetUp(l); err != nil {
+	if !l.up() {
+		if err := s.h.linkSetUp(l.Index); err != nil {
 			return &Error{Op: "set " + c.Bridge + " up", Err: err}
 		}
 	}
@@ -114,9 +112,9 @@ func (s *setup) existingBridge(l netlink.Link) error {
 // addresses) c.BridgeAddrs: the bridge the killed run was making. They
 // stay when this set-up fails: the bridge is then as that run would have
 // left it.
-func (s *setup) completeBridge(l netlink.Link) error {
+func (s *setup) completeBridge(l *link) error {
 	for _, a := range s.c.BridgeAddrs {
-		if err := s.h.AddrAdd(l, nlAddr(a, false)); err != nil && !isExist(err) {
+		if err := s.h.addrAdd(l.Index, a, false); err != nil && !isExist(err) {
 			return &Error{Op: "add address " + a.String() + " to " + s.c.Bridge, Err: err}
 		}
 	}
@@ -126,7 +124,7 @@ func (s *setup) completeBridge(l netlink.Link) error {
 
 // takeBridge reads the existing bridge l and plans the addresses against
 // it.
-func (s *setup) takeBridge(l netlink.Link) error {
+func (s *setup) takeBridge(l *link) error {
 	if err := s.readBridge(l); err != nil {
 		return err
 	}
@@ -135,14 +133,13 @@ func (s *setup) takeBridge(l netlink.Link) error {
 
 // readBridge reads the existing bridge l: its addresses, the hints of its
 // alias, its MAC address.
-func (s *setup) readBridge(l netlink.Link) error {
-	a := l.Attrs()
-	brAddrs, err := linkPrefixes(a.Index)
+func (s *setup) readBridge(l *link) error {
+	brAddrs, err := linkPrefixes(l.Index)
 	if err != nil {
 		return &Error{Op: "addresses of " + s.c.Bridge, Err: err}
 	}
-	last4, last6 := bridgeHints(a.Alias)
-	s.br = &bridgeInfo{index: a.Index, brAddrs: brAddrs, ours: isOurBridge(a.Alias), last4: last4, last6: last6, mac: a.HardwareAddr}
+	last4, last6 := bridgeHints(l.Alias)
+	s.br = &bridgeInfo{index: l.Index, brAddrs: brAddrs, ours: isOurBridge(l.Alias), last4: last4, last6: last6, mac: l.HardwareAddr}
 	return nil
 }
 
@@ -196,9 +193,9 @@ func (s *setup) newBridge() error {
 	if err != nil {
 		return &Error{Op: "create bridge " + c.Bridge + " (as " + pending + ")", Err: err}
 	}
-	nb := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: pending}}
+	nb := &link{Index: idx, Name: pending, Kind: "bridge"}
 	h := s.h
-	s.u.push(func() { removeIfEmpty(h, idx, nb.Name) })
+	s.u.push(func() { removeIfEmpty(h, idx) })
 	s.res.BridgeCreated = true
 	if idx == 0 {
 		return &Error{Op: c.Bridge, Err: Text("created, then not found")}
@@ -208,7 +205,7 @@ func (s *setup) newBridge() error {
 		return err
 	}
 	for _, a := range c.BridgeAddrs {
-		if err := h.AddrAdd(nb, nlAddr(a, false)); err != nil {
+		if err := h.addrAdd(nb.Index, a, false); err != nil {
 			return &Error{Op: "add address " + a.String() + " to " + c.Bridge, Err: err}
 		}
 	}
@@ -218,7 +215,7 @@ func (s *setup) newBridge() error {
 	if err := s.markBridge(nb); err != nil {
 		return err
 	}
-	if err := h.LinkSetUp(nb); err != nil {
+	if err := h.linkSetUp(nb.Index); err != nil {
 		return &Error{Op: "set " + c.Bridge + " up", Err: err}
 	}
 	return c.step("bridge-up")
@@ -227,17 +224,17 @@ func (s *setup) newBridge() error {
 // markBridge marks the pending bridge nb as this package's, puts it in
 // promiscuous mode when asked, and renames it to its name (a link is
 // renamed while down only).
-func (s *setup) markBridge(nb *netlink.Bridge) error {
+func (s *setup) markBridge(nb *link) error {
 	c, h := s.c, s.h
-	if err := h.LinkSetAlias(nb, bridgeAliasPrefix); err != nil {
+	if err := h.linkSetAlias(nb.Index, bridgeAliasPrefix); err != nil {
 		return &Error{Op: "mark bridge " + c.Bridge, Err: err}
 	}
 	if c.Promisc {
-		if err := h.SetPromiscOn(nb); err != nil {
+		if err := h.setPromiscOn(nb.Index); err != nil {
 			return &Error{Op: "promiscuous mode on " + c.Bridge, Err: err}
 		}
 	}
-	if err := h.LinkSetName(nb, c.Bridge); err != nil {
+	if err := h.linkSetName(nb.Index, c.Bridge); err != nil {
 		return &Error{Op: "rename " + nb.Name + " to " + c.Bridge, Err: err}
 	}
 	nb.Name = c.Bridge
@@ -255,17 +252,17 @@ func PendingBridgeName(bridge string) string {
 // removePending deletes the bridge a killed run left under the pending
 // name (the caller holds the lock), and reports whether there was one: a
 // bridge whose alias is empty or this package's mark, never another link.
-func removePending(h *netlink.Handle, pending string) (bool, error) {
-	l, err := h.LinkByName(pending)
+func removePending(h *handle, pending string) (bool, error) {
+	l, err := h.linkByName(pending)
 	switch {
 	case err != nil && isNotFound(err):
 		return false, nil
 	case err != nil:
 		return false, &Error{Op: "look up " + pending, Err: err}
-	case l.Type() != "bridge" || (l.Attrs().Alias != "" && !isOurBridge(l.Attrs().Alias)):
+	case l.Type() != "bridge" || (l.Alias != "" && !isOurBridge(l.Alias)):
 		return false, nil
 	}
-	if err := h.LinkDel(l); err != nil && !isNotFound(err) {
+	if err := h.linkDel(l.Index); err != nil && !isNotFound(err) {
 		return false, &Error{Op: "delete " + pending + " (a bridge left half-made)", Err: err}
 	}
 	return true, nil
@@ -285,20 +282,10 @@ func randomMAC() (net.HardwareAddr, error) {
 	return mac, nil
 }
 
-// nlAddr is p as an address to add, IPv6 without duplicate address
-// detection (usable at once) unless dad.
-func nlAddr(p netip.Prefix, dad bool) *netlink.Addr {
-	na := &netlink.Addr{IPNet: toIPNet(p)}
-	if p.Addr().Is6() && !dad {
-		na.Flags = unix.IFA_F_NODAD
-	}
-	return na
-}
-
 // addBridgeAddrs gives the existing bridge l those of c.BridgeAddrs it
 // lacks (the gateway of a CNI network on a bridge made by someone else);
 // removed again on failure.
-func (s *setup) addBridgeAddrs(l netlink.Link) error {
+func (s *setup) addBridgeAddrs(l *link) error {
 	have := map[netip.Addr]bool{}
 	for _, p := range s.br.brAddrs {
 		have[p.Addr()] = true
@@ -307,12 +294,11 @@ func (s *setup) addBridgeAddrs(l netlink.Link) error {
 		if have[a.Addr()] {
 			continue
 		}
-		na := nlAddr(a, false)
-		if err := s.h.AddrAdd(l, na); err != nil && !isExist(err) {
+		if err := s.h.addrAdd(l.Index, a, false); err != nil && !isExist(err) {
 			return &Error{Op: "add address " + a.String() + " to " + s.c.Bridge, Err: err}
 		}
 		h := s.h
-		s.u.push(func() { h.AddrDel(l, na) })
+		s.u.push(func() { h.addrDel(l.Index, a) })
 		s.br.brAddrs = append(s.br.brAddrs, a)
 	}
 	return nil
@@ -320,9 +306,9 @@ func (s *setup) addBridgeAddrs(l netlink.Link) error {
 
 // checkFree refuses an explicit address that is recorded already (one
 // RTM_GETLINK by the record's name), before anything is created.
-func (c *Config) checkFree(h *netlink.Handle, explicit []netip.Prefix) error {
+func (c *Config) checkFree(h *handle, explicit []netip.Prefix) error {
 	for _, a := range explicit {
-		if _, err := h.LinkByName(recordName(c.Bridge, a.Addr())); err == nil {
+		if _, err := h.linkByName(recordName(c.Bridge, a.Addr())); err == nil {
 			return Text(fmt.Sprintf("%s: "+msgInUse+" %s", a.Addr(), c.Bridge))
 		}
 	}
@@ -331,20 +317,20 @@ func (c *Config) checkFree(h *netlink.Handle, explicit []netip.Prefix) error {
 
 // removeIfEmpty is the rollback of a bridge this run made: under the lock,
 // it is removed unless another run has attached a port to it meanwhile.
-func removeIfEmpty(h *netlink.Handle, idx int, name string) {
+func removeIfEmpty(h *handle, idx int) {
 	lk, err := lock()
 	if err != nil {
 		return
 	}
 	defer lk.unlock()
-	links, err := linkList(h)
+	links, err := h.linkList()
 	if err != nil {
 		return
 	}
 	for _, l := range links {
-		if l.Attrs().MasterIndex == idx {
+		if l.MasterIndex == idx {
 			return
 		}
 	}
-	h.LinkDel(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: name}})
+	h.linkDel(idx)
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,7 +56,7 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 	defer h.Close()
 
 	var brAddrs []netip4or6
-	br, err := h.LinkByName(bridge)
+	br, err := h.linkByName(bridge)
 	switch {
 	case err != nil && isNotFound(err):
 		add("bridge", true, "bridge %s does not exist (mkbridge creates it with --bridge-addr)", bridge)
@@ -66,13 +65,13 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 	case br.Type() != "bridge":
 		add("bridge", true, "%s is not a bridge (type %s)", bridge, br.Type())
 	default:
-		if br.Attrs().Flags&net.FlagUp == 0 {
+		if !br.up() {
 			add("bridge", true, "bridge %s is down", bridge)
 		} else {
 			add("bridge", false, "bridge %s is up", bridge)
 		}
-		checkMAC(add, bridge, br.Attrs())
-		as, err := addrList(h, br, netlink.FAMILY_ALL)
+		checkMAC(add, bridge, br)
+		as, err := h.addrList(br.Index)
 		if err != nil {
 			return nil, &Error{Op: "addresses of " + bridge, Err: err}
 		}
@@ -80,7 +79,7 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 			if a.Scope != unix.RT_SCOPE_UNIVERSE {
 				continue
 			}
-			brAddrs = append(brAddrs, netip4or6{a.IPNet.String(), a.IP.To4() != nil})
+			brAddrs = append(brAddrs, netip4or6{a.IPNet.String(), a.IPNet.IP.To4() != nil})
 			addrState(add, bridge, a)
 		}
 		if len(brAddrs) == 0 {
@@ -140,7 +139,7 @@ func Check(bridge string, nat bool, t *Target) ([]Finding, error) {
 // leaves. The netlink messages do not carry addr_assign_type: it is read
 // from sysfs, when /sys/class/net shows this network namespace's links (the
 // bridge's ifindex there is the one netlink gave).
-func checkMAC(add func(string, bool, string, ...any), bridge string, a *netlink.LinkAttrs) {
+func checkMAC(add func(string, bool, string, ...any), bridge string, a *link) {
 	dir := SysClassNet + "/" + bridge + "/"
 	typ, ok := readTrim(dir + "addr_assign_type")
 	idx, ok2 := readTrim(dir + "ifindex")
@@ -187,11 +186,11 @@ type netip4or6 struct {
 	is4 bool
 }
 
-func addrState(add func(string, bool, string, ...any), dev string, a netlink.Addr) {
+func addrState(add func(string, bool, string, ...any), dev string, a addr) {
 	switch {
 	case a.Flags&unix.IFA_F_DADFAILED != 0:
 		add("address", true, "%s on %s failed duplicate address detection: another host has it", a.IPNet, dev)
-	case a.Flags&unix.IFA_F_TENTATIVE != 0 && a.IP.IsLinkLocalUnicast():
+	case a.Flags&unix.IFA_F_TENTATIVE != 0 && a.IPNet.IP.IsLinkLocalUnicast():
 		add("address", false, "%s on %s is still tentative (link-local only: the global addresses are usable)", a.IPNet, dev)
 	case a.Flags&unix.IFA_F_TENTATIVE != 0:
 		add("address", true, "%s on %s is still tentative (duplicate address detection): unusable for about 2 s (mkbridge adds IPv6 addresses with nodad)", a.IPNet, dev)
@@ -206,41 +205,40 @@ func checkTarget(t *Target, add func(string, bool, string, ...any)) error {
 		return err
 	}
 	defer done()
-	links, err := linkList(ch)
+	links, err := ch.linkList()
 	if err != nil {
 		return &Error{Op: "list links in " + t.Name, Err: err}
 	}
 	global := 0
 	for _, l := range links {
-		a := l.Attrs()
-		if a.Name == "lo" {
-			if a.Flags&net.FlagUp == 0 {
+		if l.Name == "lo" {
+			if !l.up() {
 				add("lo", true, "lo is down in %s: 127.0.0.1 and the container's own addresses do not answer", t.Name)
 			} else {
 				add("lo", false, "lo is up in %s", t.Name)
 			}
 			continue
 		}
-		if a.Flags&net.FlagUp == 0 {
-			add("link", true, "%s is down in %s", a.Name, t.Name)
+		if !l.up() {
+			add("link", true, "%s is down in %s", l.Name, t.Name)
 		}
-		as, err := addrList(ch, l, netlink.FAMILY_ALL)
+		as, err := ch.addrList(l.Index)
 		if err != nil {
 			return &Error{Op: "addresses in " + t.Name, Err: err}
 		}
 		for _, ad := range as {
 			if ad.Scope == unix.RT_SCOPE_UNIVERSE {
 				global++
-				addrState(add, a.Name+" in "+t.Name, ad)
+				addrState(add, l.Name+" in "+t.Name, ad)
 			} else if ad.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) != 0 {
-				addrState(add, a.Name+" in "+t.Name, ad)
+				addrState(add, l.Name+" in "+t.Name, ad)
 			}
 		}
 	}
 	if global == 0 {
 		add("target-address", true, "no global address in %s", t.Name)
 	}
-	routes, err := ch.RouteList(nil, netlink.FAMILY_ALL)
+	routes, err := ch.routeList(0)
 	if err != nil {
 		return &Error{Op: "routes in " + t.Name, Err: err}
 	}

@@ -28,23 +28,7 @@ func countOwned(index int, uid uint32, bridge string) (int, error) {
 	ne.PutUint32(b[12:], rtextFilterSkipStats)
 	n := 0
 	err := strictDump(req, unix.RTM_GETLINK, func() { n = 0 }, func(typ uint16, data []byte) {
-		if typ != unix.RTM_NEWLINK || len(data) < unix.SizeofIfInfomsg {
-			return
-		}
-		master, names := -1, []string(nil)
-		eachAttr(data[unix.SizeofIfInfomsg:], func(t uint16, v []byte) {
-			switch {
-			case t == unix.IFLA_MASTER && len(v) >= 4:
-				master = int(ne.Uint32(v))
-			case t == unix.IFLA_PROP_LIST:
-				eachAttr(v, func(t uint16, v []byte) {
-					if t == unix.IFLA_ALT_IFNAME {
-						names = append(names, cstr(v))
-					}
-				})
-			}
-		})
-		if master == index && ownedBy(names, uid, bridge) {
+		if l := parseLink(data); typ == unix.RTM_NEWLINK && l != nil && l.MasterIndex == index && ownedBy(l.AltNames, uid, bridge) {
 			n++
 		}
 	})

@@ -32,7 +32,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -173,40 +172,7 @@ func (c *Config) Validate() error {
 func isExist(err error) bool { return errors.Is(err, unix.EEXIST) }
 
 func isNotFound(err error) bool {
-	var nf netlink.LinkNotFoundError
-	return errors.As(err, &nf) || errors.Is(err, unix.ENODEV)
-}
-
-// linkList is LinkList retried when the kernel interrupted the dump
-// (netlink returns ErrDumpInterrupted with partial results).
-func linkList(h *netlink.Handle) ([]netlink.Link, error) {
-	var err error
-	for i := 0; i < 10; i++ {
-		var links []netlink.Link
-		links, err = h.LinkList()
-		if err == nil {
-			return links, nil
-		}
-		if !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return nil, err
-		}
-	}
-	return nil, err
-}
-
-func addrList(h *netlink.Handle, l netlink.Link, family int) ([]netlink.Addr, error) {
-	var err error
-	for i := 0; i < 10; i++ {
-		var as []netlink.Addr
-		as, err = h.AddrList(l, family)
-		if err == nil {
-			return as, nil
-		}
-		if !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return nil, err
-		}
-	}
-	return nil, err
+	return errors.Is(err, errLinkNotFound) || errors.Is(err, unix.ENODEV)
 }
 
 func toIPNet(p netip.Prefix) *net.IPNet {

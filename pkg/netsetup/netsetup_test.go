@@ -236,7 +236,7 @@ func inside(t *testing.T, tg *Target) []string {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	links, err := linkList(h)
+	links, err := h.LinkList()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package netsetup
 import (
 	"net"
 
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
@@ -27,7 +26,7 @@ type vethSpec struct {
 
 // addVeth creates the pair through h's namespace and returns the host
 // end's index (looked up by name afterwards, as LinkAdd does).
-func addVeth(h *netlink.Handle, v vethSpec) (int, error) {
+func addVeth(h *handle, v vethSpec) (int, error) {
 	req := newLinkRequest(v.name, v.mtu, v.mac, v.queues)
 	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
 	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
@@ -44,7 +43,7 @@ func addVeth(h *netlink.Handle, v vethSpec) (int, error) {
 
 // addBridge creates a bridge with the MAC address mac, multicast snooping
 // off, and returns its index.
-func addBridge(h *netlink.Handle, name string, mac net.HardwareAddr) (int, error) {
+func addBridge(h *handle, name string, mac net.HardwareAddr) (int, error) {
 	req := newLinkRequest(name, 0, mac, 0)
 	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
 	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("bridge"))
@@ -84,13 +83,13 @@ func linkAttrs(mtu int, mac net.HardwareAddr, queues int) []*nl.RtAttr {
 // execNewLink sends req on a socket in the caller's network namespace
 // (the one h was opened in: the host's) and looks the new link up by name
 // through h.
-func execNewLink(h *netlink.Handle, req *nl.NetlinkRequest, name string) (int, error) {
+func execNewLink(h *handle, req *nl.NetlinkRequest, name string) (int, error) {
 	if _, err := req.Execute(unix.NETLINK_ROUTE, 0); err != nil {
 		return 0, err
 	}
-	l, err := h.LinkByName(name)
+	l, err := h.linkByName(name)
 	if err != nil {
 		return 0, nil // created, then not found: the caller says so
 	}
-	return l.Attrs().Index, nil
+	return l.Index, nil
 }

@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/pin"
@@ -87,12 +86,12 @@ func unshareAndPin(name string, errc chan<- error) {
 // markNew sets newMark on lo (index 1 in a new namespace) of the calling
 // thread's network namespace.
 func markNew() error {
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	h, err := newHandle()
 	if err != nil {
 		return &Error{Op: "netlink in the new network namespace", Err: err}
 	}
 	defer h.Close()
-	if err := h.LinkSetAlias(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: 1}}, newMark); err != nil {
+	if err := h.linkSetAlias(1, newMark); err != nil {
 		return &Error{Op: "mark the new network namespace", Err: err}
 	}
 	return nil

@@ -2,11 +2,8 @@ package netsetup
 
 import (
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
-
-	"github.com/vishvananda/netlink"
 )
 
 // A port made for an unprivileged user (mkbridge through its privileged
@@ -105,7 +102,7 @@ func (c *Config) validateOwner() error {
 // ownerBridge is the bridge of a set-up for an Owner: it must exist, be
 // a bridge and be up, and is used as it is (never created, brought up or
 // given addresses); a MAC address asked for must not be its own.
-func (s *setup) ownerBridge(l netlink.Link, err error) error {
+func (s *setup) ownerBridge(l *link, err error) error {
 	c := s.c
 	switch {
 	case err != nil && isNotFound(err):
@@ -114,9 +111,9 @@ func (s *setup) ownerBridge(l netlink.Link, err error) error {
 		return &Error{Op: "look up " + c.Bridge, Err: err}
 	case l.Type() != "bridge":
 		return &Error{Op: c.Bridge, Err: Text("exists and is not a bridge (type " + l.Type() + ")")}
-	case l.Attrs().Flags&net.FlagUp == 0:
+	case !l.up():
 		return &Error{Op: c.Bridge, Err: Text("the bridge is down (mkbridge brings it up for root only)")}
-	case c.MAC != nil && c.MAC.String() == l.Attrs().HardwareAddr.String():
+	case c.MAC != nil && c.MAC.String() == l.HardwareAddr.String():
 		return &Error{Op: c.MAC.String(), Err: Text("the bridge's own MAC address")}
 	}
 	return s.takeBridge(l)
@@ -130,7 +127,7 @@ func (s *setup) ownerSlot() error {
 		return nil
 	}
 	for n := 0; n < o.Ports; n++ {
-		err := s.h.LinkAddAltName(s.veth, ownerName(o.UID, s.c.Bridge, n))
+		err := s.h.linkAddAltName(s.veth.Index, ownerName(o.UID, s.c.Bridge, n))
 		if err == nil {
 			return s.c.step("owner")
 		}
@@ -185,20 +182,20 @@ func (s *setup) slotsTaken() error {
 	return s.quota(n)
 }
 
-// ownerEnds is Ends of t limited to the host ends that record a port of
+// ownerEnds is ends of t limited to the host ends that record a port of
 // uid, with their records.
-func ownerEnds(h *netlink.Handle, t *Target, uid uint32) (ends []Removed, records []string, err error) {
-	all, links, err := Ends(h, t)
+func ownerEnds(h *handle, t *Target, uid uint32) (mine []Removed, records []string, err error) {
+	f, err := ends(h, t)
 	if err != nil {
 		return nil, nil, err
 	}
-	for i, l := range links {
-		if rec, u, ok := ownerRecord(l.Attrs().AltNames); ok && u == uid {
-			ends = append(ends, all[i])
+	for i, l := range f.links {
+		if rec, u, ok := ownerRecord(l.AltNames); ok && u == uid {
+			mine = append(mine, f.ends[i])
 			records = append(records, rec)
 		}
 	}
-	return ends, records, nil
+	return mine, records, nil
 }
 
 // TeardownOwned removes the host ends whose peer is in t that record a
@@ -225,16 +222,16 @@ func (host *Host) TeardownOwnedHost(name string, uid uint32) (*Removed, error) {
 	if err := CheckIfName("host interface", name); err != nil {
 		return nil, err
 	}
-	l, err := host.h.LinkByName(name)
+	l, err := host.h.linkByName(name)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, &Error{Op: name, Err: Text("no such interface")}
 		}
 		return nil, &Error{Op: "look up " + name, Err: err}
 	}
-	rec, u, ok := ownerRecord(l.Attrs().AltNames)
-	br, _, isEnd := records(l.Attrs().AltNames)
-	if !ok || u != uid || !isEnd || l.Type() != "veth" || l.Attrs().Name != name {
+	rec, u, ok := ownerRecord(l.AltNames)
+	br, _, isEnd := records(l.AltNames)
+	if !ok || u != uid || !isEnd || l.Type() != "veth" || l.Name != name {
 		return nil, &Error{Op: name, Err: Text(fmt.Sprintf("not a port made for uid %d", uid))}
 	}
 	if err := delByAltName(rec); err != nil {

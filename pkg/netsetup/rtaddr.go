@@ -20,21 +20,10 @@ func linkPrefixes(index int) ([]netip.Prefix, error) {
 	binary.NativeEndian.PutUint32(req[unix.SizeofNlMsghdr+4:], uint32(index))
 	var out []netip.Prefix
 	err := strictDump(req, unix.RTM_GETADDR, func() { out = nil }, func(typ uint16, data []byte) {
-		if typ != unix.RTM_NEWADDR || len(data) < unix.SizeofIfAddrmsg {
-			return
-		}
-		bits, scope, idx := int(data[1]), data[3], int(binary.NativeEndian.Uint32(data[4:]))
-		if idx != index || scope != unix.RT_SCOPE_UNIVERSE {
-			return
-		}
-		a := map[uint16][]byte{}
-		parseAttrs(data[unix.SizeofIfAddrmsg:], a)
-		raw := a[unix.IFA_LOCAL]
-		if raw == nil {
-			raw = a[unix.IFA_ADDRESS]
-		}
-		if ip, ok := netip.AddrFromSlice(raw); ok {
-			out = append(out, netip.PrefixFrom(ip.Unmap(), bits))
+		if a, ok := parseAddr(data, index); ok && typ == unix.RTM_NEWADDR && a.Scope == unix.RT_SCOPE_UNIVERSE {
+			if p, ok := prefixOf(a.IPNet); ok {
+				out = append(out, p)
+			}
 		}
 	})
 	return out, err

@@ -3,10 +3,8 @@ package netsetup
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,7 +19,7 @@ import (
 // set-ups fail when they attach their host end. A Host is not safe for
 // concurrent use.
 type Host struct {
-	h       *netlink.Handle
+	h       *handle
 	bridges map[string]*bridgeInfo // by name, after a set-up on it succeeded
 	nat     map[string]bool        // bridges whose NAT a set-up ensured
 }
@@ -43,9 +41,9 @@ func NewHost() (*Host, error) {
 // hint: a lost race, or a hint not written, costs the next run a few more
 // tries.
 func (h *Host) Close() {
-	for name, br := range h.bridges {
+	for _, br := range h.bridges {
 		if br.ours && br.hintMoved {
-			h.h.LinkSetAlias(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: br.index, Name: name}}, bridgeAlias(br.last4, br.last6))
+			h.h.linkSetAlias(br.index, bridgeAlias(br.last4, br.last6))
 		}
 	}
 	h.h.Close()
@@ -68,14 +66,14 @@ func Setup(c *Config) (*Result, error) {
 type setup struct {
 	c              *Config
 	host           *Host
-	h, ch          *netlink.Handle // the host's; one inside the target
-	done           func()          // releases ch
+	h, ch          *handle // the host's; one inside the target
+	done           func()  // releases ch
 	hostIf         string
 	res            *Result
 	u              undo
 	br             *bridgeInfo
 	explicit, auto []netip.Prefix // the addresses planned
-	veth, peer, lo netlink.Link   // the host end; the container end and lo, inside
+	veth, peer, lo *link          // the host end; the container end and lo, inside
 }
 
 // errAbandon, returned by the test hook, leaves what the set-up made as it
@@ -138,12 +136,12 @@ func (h *Host) begin(c *Config) (*setup, error) {
 
 func (s *setup) namesFree() error {
 	c := s.c
-	if _, err := s.ch.LinkByName(c.IfName); err == nil {
+	if _, err := s.ch.linkByName(c.IfName); err == nil {
 		return &Error{Op: c.IfName, Err: Text(msgIfExists + " in " + c.Target.Name)}
 	} else if !isNotFound(err) {
 		return &Error{Op: "look up " + c.IfName + " in " + c.Target.Name, Err: err}
 	}
-	if _, err := s.h.LinkByName(s.hostIf); err == nil {
+	if _, err := s.h.linkByName(s.hostIf); err == nil {
 		return &Error{Op: s.hostIf, Err: Text(msgHostIfExists)}
 	} else if !isNotFound(err) {
 		return &Error{Op: "look up " + s.hostIf, Err: err}
@@ -183,8 +181,8 @@ func (s *setup) makeVeth() error {
 		return &Error{Op: "create veth " + s.hostIf + " (peer " + c.IfName + " in " + c.Target.Name + ")", Err: err}
 	}
 	h, name := s.h, s.hostIf
-	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: name}}
-	s.u.push(func() { h.LinkDel(v) })
+	v := &link{Index: idx, Name: name, Kind: "veth"}
+	s.u.push(func() { h.linkDel(idx) })
 	if idx == 0 {
 		return &Error{Op: name, Err: Text("created, then not found")}
 	}
@@ -198,7 +196,7 @@ func (s *setup) attachment() error {
 	if s.c.Attachment == "" {
 		return nil
 	}
-	if err := s.h.LinkAddAltName(s.veth, s.c.Attachment); err != nil {
+	if err := s.h.linkAddAltName(s.veth.Index, s.c.Attachment); err != nil {
 		if isExist(err) {
 			return &Error{Op: s.c.Attachment, Err: ErrAttachmentExists}
 		}
@@ -215,7 +213,7 @@ func (s *setup) record() error {
 	c, br := s.c, s.br
 	addrs := append([]netip.Prefix(nil), s.explicit...)
 	for _, a := range s.explicit {
-		if err := s.h.LinkAddAltName(s.veth, recordName(c.Bridge, a.Addr())); err != nil {
+		if err := s.h.linkAddAltName(s.veth.Index, recordName(c.Bridge, a.Addr())); err != nil {
 			if isExist(err) {
 				return Text(fmt.Sprintf("%s: "+msgInUse+" %s", a.Addr(), c.Bridge))
 			}
@@ -268,7 +266,7 @@ func (s *setup) allocate(sub netip.Prefix, hint netip.Addr) (netip.Addr, error) 
 	}
 	var got netip.Addr
 	found, err := candidates(first, last, hint, skip, func(a netip.Addr) (bool, error) {
-		err := s.h.LinkAddAltName(s.veth, recordName(s.c.Bridge, a))
+		err := s.h.linkAddAltName(s.veth.Index, recordName(s.c.Bridge, a))
 		switch {
 		case err == nil:
 			got = a
@@ -292,23 +290,23 @@ func (s *setup) allocate(sub netip.Prefix, hint netip.Addr) (netip.Addr, error) 
 // flood to every other port (work that grows with the bridge); set while
 // it is down.
 func (s *setup) attach() error {
-	if err := s.h.LinkSetIP6AddrGenMode(s.veth, 1 /* IN6_ADDR_GEN_MODE_NONE */); err != nil && !errors.Is(err, unix.EAFNOSUPPORT) {
+	if err := s.h.linkSetIP6AddrGenMode(s.veth.Index, 1 /* IN6_ADDR_GEN_MODE_NONE */); err != nil && !errors.Is(err, unix.EAFNOSUPPORT) {
 		return &Error{Op: "no IPv6 link-local on " + s.hostIf, Err: err}
 	}
-	if err := s.h.LinkSetMasterByIndex(s.veth, s.br.index); err != nil {
+	if err := s.h.linkSetMaster(s.veth.Index, s.br.index); err != nil {
 		return &Error{Op: "attach " + s.hostIf + " to " + s.c.Bridge, Err: err}
 	}
 	if s.c.Hairpin {
-		if err := s.h.LinkSetHairpin(s.veth, true); err != nil {
+		if err := s.h.linkSetBrport(s.veth.Index, unix.IFLA_BRPORT_MODE); err != nil {
 			return &Error{Op: "hairpin mode on " + s.hostIf, Err: err}
 		}
 	}
 	if s.c.Isolated {
-		if err := s.h.LinkSetIsolated(s.veth, true); err != nil {
+		if err := s.h.linkSetBrport(s.veth.Index, unix.IFLA_BRPORT_ISOLATED); err != nil {
 			return &Error{Op: "isolate port " + s.hostIf, Err: err}
 		}
 	}
-	if err := s.h.LinkSetUp(s.veth); err != nil {
+	if err := s.h.linkSetUp(s.veth.Index); err != nil {
 		return &Error{Op: "set " + s.hostIf + " up", Err: err}
 	}
 	return s.c.step("master")
@@ -317,13 +315,13 @@ func (s *setup) attach() error {
 // addrs gives the container end, inside, its addresses.
 func (s *setup) addrs() error {
 	c := s.c
-	peer, err := s.ch.LinkByName(c.IfName)
+	peer, err := s.ch.linkByName(c.IfName)
 	if err != nil {
 		return &Error{Op: "look up " + c.IfName + " in " + c.Target.Name, Err: err}
 	}
 	s.peer = peer
 	for _, a := range s.res.Addrs {
-		if err := s.ch.AddrAdd(peer, nlAddr(a, c.DAD)); err != nil {
+		if err := s.ch.addrAdd(peer.Index, a, c.DAD); err != nil {
 			return &Error{Op: "add address " + a.String() + " to " + c.IfName, Err: err}
 		}
 	}
@@ -338,11 +336,11 @@ func (s *setup) addrs() error {
 func (s *setup) linkUp() error {
 	c := s.c
 	if !hasIPv6(s.res.Addrs) {
-		if err := s.ch.LinkSetIP6AddrGenMode(s.peer, 1 /* IN6_ADDR_GEN_MODE_NONE */); err != nil && !errors.Is(err, unix.EAFNOSUPPORT) {
+		if err := s.ch.linkSetIP6AddrGenMode(s.peer.Index, 1 /* IN6_ADDR_GEN_MODE_NONE */); err != nil && !errors.Is(err, unix.EAFNOSUPPORT) {
 			return &Error{Op: "no IPv6 link-local on " + c.IfName, Err: err}
 		}
 	}
-	if err := s.ch.LinkSetUp(s.peer); err != nil {
+	if err := s.ch.linkSetUp(s.peer.Index); err != nil {
 		return &Error{Op: "set " + c.IfName + " up", Err: err}
 	}
 	return c.step("link-up")
@@ -350,20 +348,20 @@ func (s *setup) linkUp() error {
 
 // loUp brings lo up inside, when it is down (and down again on rollback).
 func (s *setup) loUp() error {
-	lo, err := s.ch.LinkByName("lo")
+	lo, err := s.ch.linkByName("lo")
 	if err != nil {
 		return &Error{Op: "look up lo in " + s.c.Target.Name, Err: err}
 	}
 	s.lo = lo
-	if lo.Attrs().Alias == newMark { // left by a --new killed: finished here
+	if lo.Alias == newMark { // left by a --new killed: finished here
 		s.c.Target.unfinished = true
 	}
-	if lo.Attrs().Flags&net.FlagUp == 0 {
-		if err := s.ch.LinkSetUp(lo); err != nil {
+	if !lo.up() {
+		if err := s.ch.linkSetUp(lo.Index); err != nil {
 			return &Error{Op: "set lo up", Err: err}
 		}
 		ch := s.ch
-		s.u.push(func() { ch.LinkSetDown(lo) })
+		s.u.push(func() { ch.linkSetDown(lo.Index) })
 	}
 	return s.c.step("lo-up")
 }
@@ -371,20 +369,16 @@ func (s *setup) loUp() error {
 // routes adds the default routes inside (they go with the container end).
 func (s *setup) routes() error {
 	for _, gw := range s.res.Gateways {
-		r := &netlink.Route{LinkIndex: s.peer.Attrs().Index, Gw: net.IP(gw.AsSlice())}
-		if err := s.ch.RouteAdd(r); err != nil {
+		if err := s.ch.routeAdd(s.peer.Index, netip.Prefix{}, gw); err != nil {
 			return &Error{Op: "add default route via " + gw.String(), Err: err}
 		}
 	}
 	for _, rt := range s.c.Routes {
-		r := &netlink.Route{LinkIndex: s.peer.Attrs().Index, Dst: toIPNet(rt.Dst)}
 		via := " on " + s.c.IfName
 		if rt.GW.IsValid() {
-			r.Gw, via = net.IP(rt.GW.AsSlice()), " via "+rt.GW.String()
-		} else {
-			r.Scope = netlink.SCOPE_LINK
+			via = " via " + rt.GW.String()
 		}
-		if err := s.ch.RouteAdd(r); err != nil {
+		if err := s.ch.routeAdd(s.peer.Index, rt.Dst, rt.GW); err != nil {
 			return &Error{Op: "add route to " + rt.Dst.String() + via, Err: err}
 		}
 	}
@@ -422,7 +416,7 @@ func (s *setup) unmark() error {
 	if !s.c.Target.unfinished {
 		return nil
 	}
-	if err := s.ch.LinkSetAlias(s.lo, ""); err != nil {
+	if err := s.ch.linkSetAlias(s.lo.Index, ""); err != nil {
 		return &Error{Op: "unmark " + s.c.Target.Name, Err: err}
 	}
 	s.c.Target.unfinished = false

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/ns"
@@ -25,7 +24,7 @@ type Target struct {
 	Name string // how the user named it: "PID 123", a path
 	// inside, when OpenInside made it, is the netlink handle in the
 	// namespace that every step inside uses, instead of one opened then.
-	inside *netlink.Handle
+	inside *handle
 	// unfinished: NewNetns made the namespace and marked it, and no
 	// set-up of it has finished yet (see newMark).
 	unfinished bool
@@ -154,7 +153,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // handle returns the netlink handle inside t: the one of OpenInside, or
 // one opened now; done releases it (closes the one opened now).
-func (t *Target) handle() (h *netlink.Handle, done func(), err error) {
+func (t *Target) handle() (h *handle, done func(), err error) {
 	if t.inside != nil {
 		return t.inside, func() {}, nil
 	}
@@ -169,7 +168,7 @@ func (t *Target) handle() (h *netlink.Handle, done func(), err error) {
 // namespace, which then returns), but reports a refused setns as the
 // "netlink in PATH: strerror" the applet prints: NewHandleAt's own message
 // names a descriptor number and hides the errno.
-func (t *Target) open() (*netlink.Handle, error) {
+func (t *Target) open() (*handle, error) {
 	runtime.LockOSThread()
 	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -181,7 +180,7 @@ func (t *Target) open() (*netlink.Handle, error) {
 		runtime.UnlockOSThread()
 		return nil, &Error{Op: "netlink in " + t.Name, Err: err}
 	}
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	h, err := newHandle()
 	if e := unix.Setns(orig, unix.CLONE_NEWNET); e != nil {
 		// The thread stays where it is: it cannot be given back to the
 		// runtime in another namespace. Cannot happen (it came from there).

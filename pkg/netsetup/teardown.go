@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/pin"
@@ -21,17 +20,18 @@ type Removed struct {
 }
 
 // hostHandle opens a netlink handle in the caller's network namespace.
-func hostHandle() (*netlink.Handle, error) {
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+func hostHandle() (*handle, error) {
+	h, err := newHandle()
 	if err != nil {
 		return nil, &Error{Op: "netlink", Err: err}
 	}
 	return h, nil
 }
 
-// Ends returns the host ends this package made whose peer is in t's
-// network namespace, sorted by name, and notes whether t is a namespace
-// NewNetns made whose set-up never finished (Target.Unfinished). It looks
+// ends returns the host ends this package made whose peer is in t's
+// network namespace, sorted by name, with their links and the others
+// (found), and notes whether t is a namespace NewNetns made whose set-up
+// never finished (Target.Unfinished). It looks
 // from inside: the veths there whose peer is in the caller's namespace
 // (IFLA_LINK_NETNSID) name their peer's index (IFLA_LINK); so the cost
 // does not grow with the number of containers. The links are listed
@@ -44,28 +44,14 @@ func hostHandle() (*netlink.Handle, error) {
 // user's port's or a CNI attachment's), or when it carries no alternative
 // name at all and has the name HostIfName gives t and its peer: a set-up
 // killed before its first record.
-func Ends(h *netlink.Handle, t *Target) ([]Removed, []netlink.Link, error) {
-	f, err := ends(h, t)
-	return f.ends, f.links, err
-}
-
-// found is what ends finds in a target: this package's host ends, their
-// links, and the others whose peer is there ("HOST (peer IF)"), which a
-// tear-down names when it finds none of its own.
-type found struct {
-	ends    []Removed
-	links   []netlink.Link
-	foreign []string
-}
-
-func ends(h *netlink.Handle, t *Target) (found, error) {
+func ends(h *handle, t *Target) (found, error) {
 	var f found
 	ch, done, err := t.handle()
 	if err != nil {
 		return f, err
 	}
 	defer done()
-	inside, err := linkList(ch)
+	inside, err := ch.linkList()
 	if err != nil {
 		return f, &Error{Op: "list links in " + t.Name, Err: err}
 	}
@@ -73,32 +59,31 @@ func ends(h *netlink.Handle, t *Target) (found, error) {
 	if err != nil {
 		return f, &Error{Op: "open /proc/thread-self/ns/net", Err: err}
 	}
-	id, err := ch.GetNetNsIdByFd(self)
+	id, err := ch.netNsID(self)
 	unix.Close(self)
 	if err != nil {
 		return f, &Error{Op: "network namespace id of the host in " + t.Name, Err: err}
 	}
 	for _, l := range inside {
-		a := l.Attrs()
-		if a.Name == "lo" {
-			t.unfinished = a.Alias == newMark
+		if l.Name == "lo" {
+			t.unfinished = l.Alias == newMark
 		}
-		if id < 0 || l.Type() != "veth" || a.NetNsID != id || a.ParentIndex == 0 {
+		if id < 0 || l.Type() != "veth" || l.NetNsID != id || l.ParentIndex == 0 {
 			continue // no id: no veth there has its peer here
 		}
-		hl, err := h.LinkByIndex(a.ParentIndex)
+		hl, err := h.linkByIndex(l.ParentIndex)
 		if err != nil {
 			continue // gone meanwhile
 		}
-		br, ok := hostEnd(hl, t.Ino(), a.Name)
+		br, ok := hostEnd(hl, t.Ino(), l.Name)
 		if !ok {
-			f.foreign = append(f.foreign, hl.Attrs().Name+" (peer "+a.Name+")")
+			f.foreign = append(f.foreign, hl.Name+" (peer "+l.Name+")")
 			continue
 		}
-		f.ends = append(f.ends, Removed{HostIfName: hl.Attrs().Name, Bridge: br})
+		f.ends = append(f.ends, Removed{HostIfName: hl.Name, Bridge: br})
 		f.links = append(f.links, hl)
 	}
-	sort.Slice(f.links, func(i, j int) bool { return f.links[i].Attrs().Name < f.links[j].Attrs().Name })
+	sort.Slice(f.links, func(i, j int) bool { return f.links[i].Name < f.links[j].Name })
 	sort.Slice(f.ends, func(i, j int) bool { return f.ends[i].HostIfName < f.ends[j].HostIfName })
 	return f, nil
 }
@@ -116,10 +101,10 @@ func noEnd(t *Target, f found) error {
 }
 
 // hostEnd reports whether hl, the host end of a veth whose peer is called
-// peer in the namespace of inode ino, is this package's (see Ends), and
+// peer in the namespace of inode ino, is this package's (see ends), and
 // the bridge its records name ("" when they name none).
-func hostEnd(hl netlink.Link, ino uint64, peer string) (bridge string, ok bool) {
-	a := hl.Attrs()
+func hostEnd(hl *link, ino uint64, peer string) (bridge string, ok bool) {
+	a := hl
 	if hl.Type() != "veth" {
 		return "", false
 	}
@@ -151,8 +136,17 @@ func recorded(altnames []string) (bridge string, ok bool) {
 	return "", false
 }
 
+// found is what ends finds in a target: this package's host ends, their
+// links, and the others whose peer is there ("HOST (peer IF)"), which a
+// tear-down names when it finds none of its own.
+type found struct {
+	ends    []Removed
+	links   []*link
+	foreign []string
+}
+
 // Unfinished reports whether t is a namespace NewNetns made whose set-up
-// never finished, as Ends found it (mkbridge --new killed before the end).
+// never finished, as ends found it (mkbridge --new killed before the end).
 func (t *Target) Unfinished() bool { return t.unfinished }
 
 // RemoveUnfinished removes the pin in NetnsDir of t, an unfinished
@@ -210,8 +204,8 @@ func (host *Host) TeardownTarget(t *Target) ([]Removed, error) {
 		return nil, noEnd(t, f)
 	}
 	for i, l := range f.links {
-		if err := h.LinkDel(l); err != nil && !isNotFound(err) {
-			return f.ends[:i], &Error{Op: "delete " + l.Attrs().Name, Err: err}
+		if err := h.linkDel(l.Index); err != nil && !isNotFound(err) {
+			return f.ends[:i], &Error{Op: "delete " + l.Name, Err: err}
 		}
 	}
 	return f.ends, nil
@@ -224,18 +218,18 @@ func (host *Host) TeardownHost(name string) (*Removed, error) {
 		return nil, err
 	}
 	h := host.h
-	l, err := h.LinkByName(name)
+	l, err := h.linkByName(name)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, &Error{Op: name, Err: Text("no such interface")}
 		}
 		return nil, &Error{Op: "look up " + name, Err: err}
 	}
-	br, ok := recorded(l.Attrs().AltNames)
-	if !ok || l.Type() != "veth" || l.Attrs().Name != name {
+	br, ok := recorded(l.AltNames)
+	if !ok || l.Type() != "veth" || l.Name != name {
 		return nil, &Error{Op: name, Err: Text("not a host end made by mkbridge")}
 	}
-	if err := h.LinkDel(l); err != nil {
+	if err := h.linkDel(l.Index); err != nil {
 		return nil, &Error{Op: "delete " + name, Err: err}
 	}
 	return &Removed{HostIfName: name, Bridge: br}, nil
@@ -246,12 +240,17 @@ func IsHostEnd(name string) bool {
 	if CheckIfName("", name) != nil {
 		return false
 	}
-	l, err := netlink.LinkByName(name)
+	h, err := newHandle()
 	if err != nil {
 		return false
 	}
-	_, ok := recorded(l.Attrs().AltNames)
-	return ok && l.Type() == "veth" && l.Attrs().Name == name
+	defer h.Close()
+	l, err := h.linkByName(name)
+	if err != nil {
+		return false
+	}
+	_, ok := recorded(l.AltNames)
+	return ok && l.Type() == "veth" && l.Name == name
 }
 
 // The reasons DeleteBridge leaves a bridge as it is (see BridgeKept).
@@ -301,13 +300,13 @@ func DeleteBridge(name string) error {
 	if err != nil {
 		return err
 	}
-	links, err := linkList(h)
+	links, err := h.linkList()
 	if err != nil {
 		return &Error{Op: "list links", Err: err}
 	}
-	var br netlink.Link
+	var br *link
 	for _, l := range links {
-		if l.Attrs().Name == name {
+		if l.Name == name {
 			br = l
 		}
 	}
@@ -320,12 +319,12 @@ func DeleteBridge(name string) error {
 		return &Error{Op: name, Err: ErrNoBridge}
 	case br.Type() != "bridge":
 		return &Error{Op: name, Err: ErrNotABridge}
-	case !isOurBridge(br.Attrs().Alias):
+	case !isOurBridge(br.Alias):
 		return &Error{Op: name, Err: ErrNotOurBridge}
 	}
 	ports := 0
 	for _, l := range links {
-		if l.Attrs().MasterIndex == br.Attrs().Index {
+		if l.MasterIndex == br.Index {
 			ports++
 		}
 	}
@@ -335,7 +334,7 @@ func DeleteBridge(name string) error {
 	if _, err := DisableNAT(name); err != nil {
 		return err
 	}
-	if err := h.LinkDel(br); err != nil && !isNotFound(err) {
+	if err := h.linkDel(br.Index); err != nil && !isNotFound(err) {
 		return &Error{Op: "delete bridge " + name, Err: err}
 	}
 	return nil
