@@ -12,7 +12,7 @@ import (
 // netlink.Handle.LinkAdd would build the same message, but it is one
 // function for every kind of link the library knows, and calling it links
 // the encoders of all of them (bonds, tunnels, vxlan, netkit...) into
-// every applet of the binary: about 100 KB.
+// every applet of the binary (docs/performance.md, Size).
 
 // vethSpec is a veth pair: the host end, and the peer created directly
 // inside the namespace peerNs (a descriptor).

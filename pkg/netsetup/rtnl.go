@@ -19,7 +19,7 @@ import (
 // library knows (bonds, vxlan, CAN, VF info...), its setters look a link
 // up by name when they are given no index, and its routes encode and
 // decode every encapsulation (MPLS, SEG6, BPF): calling any of them links
-// all of that into every applet of the binary: about 290 KB.
+// all of that into every applet of the binary (docs/performance.md, Size).
 
 // handle is a NETLINK_ROUTE socket in one network namespace: the one of
 // the thread that opened it.
