@@ -143,6 +143,16 @@ func TestPinFastPath(t *testing.T) {
 		{args: []string{"-t", "{pid}", "--net={d}/regular"}, prep: file(d+"/regular", "data\n", 0o644)},
 		{args: []string{"-t", "{pid}", "--net={d}/sub"}, prep: mkdir(d + "/sub")},
 		{args: []string{"-t", "{pid}", "--net={d}/link"}, prep: both(file(d+"/empty", "", 0o644), symlink("empty", d+"/link"))},
+		// An empty file of mode 0 (a pin killed before its bind) is
+		// pinned onto as any empty file.
+		{args: []string{"-t", "{pid}", "--net={d}/zero"}, prep: file(d+"/zero", "", 0), fast: true},
+		// Two failures: both name the same, the first in pin's order.
+		{args: []string{"-t", "{pid}", "--net={d}/nodir/a", "--uts={d}/nodir/b"}},
+		{args: []string{"-t", "{pid}", "--uts={d}/nodir/b", "--net={d}/nodir/a"}},
+		{args: []string{"-t", "{gone}", "--net={d}/nodir/f"}},
+		{args: []string{"-t", "{gone}", "--net={d}/regular"}, prep: file(d+"/regular", "data\n", 0o644)},
+		{args: []string{"-t", "{pid}", "--net={d}/nodir/f", "--netns", "{n}"}, prep: file(netns, "", 0)},
+		{args: []string{"-t", "{pid}", "--net={d}/nodir/f", "--netns", "a/b"}},
 
 		// pin -t PID --netns NAME.
 		{args: []string{"-t", "{pid}", "--netns", "{n}"}, fast: true},
@@ -177,6 +187,17 @@ func TestPinFastPath(t *testing.T) {
 		{args: []string{"-d", "--netns", "{n}"}, prep: file(netns, "", 0)},
 		{args: []string{"-d", "--netns", "a/b"}},
 		{args: []string{"-d", "--netns", "{n}", "{d}/f"}, prep: both(pinnedNetns, pinned(d+"/f"))},
+		// What a pin killed between creating a file and binding onto it
+		// leaves (empty, mode 0) is the Go applet's to remove; a user's
+		// empty file is not a pin.
+		{args: []string{"-d", "{d}/zero"}, prep: file(d+"/zero", "", 0)},
+		{args: []string{"-d", "{d}/empty"}, prep: file(d+"/empty", "", 0o644)},
+		{args: []string{"-d", "--netns", "{n}"}, prep: file(netns, "", 0o644)},
+		// Two failures: both name the same.
+		{args: []string{"-d", "{d}/missing", "{d}/regular"}, prep: file(d+"/regular", "data\n", 0o644)},
+		{args: []string{"-d", "{d}/regular", "{d}/missing"}, prep: file(d+"/regular", "data\n", 0o644)},
+		{args: []string{"-d", "--netns", "{n}", "{d}/regular"}, prep: file(d+"/regular", "data\n", 0o644)},
+		{args: []string{"-d", "--netns", "{n}", "{d}/f"}, prep: pinned(d + "/f")},
 
 		// Without privilege: the mount of a file the fast path created
 		// fails, and it removes the file and says so itself; every
