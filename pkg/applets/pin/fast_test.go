@@ -292,7 +292,9 @@ func TestPinFastPath(t *testing.T) {
 
 // fastState describes what a pin run leaves: the files under dir and the
 // file netns (type, permissions, size, whether a pin and of which
-// namespace), and the mounts of this mount namespace without their IDs.
+// namespace), and the mounts of this mount namespace without their IDs
+// that pin could make: on dir or under it, on /run/netns and on netns (not
+// other tests' pins beside it, which come and go meanwhile).
 func fastState(t *testing.T, dir, netns string) string {
 	t.Helper()
 	var b strings.Builder
@@ -317,7 +319,7 @@ func fastState(t *testing.T, dir, netns string) string {
 	var mounts []string
 	for _, l := range strings.Split(testutil.ReadFile(t, "/proc/self/mountinfo"), "\n") {
 		f := strings.Fields(l)
-		if len(f) < 5 {
+		if len(f) < 5 || !(f[4] == dir || strings.HasPrefix(f[4], dir+"/") || f[4] == pin.NetnsDir || f[4] == netns) {
 			continue
 		}
 		for i := 5; i < len(f) && f[i] != "-"; i++ {
