@@ -24,8 +24,6 @@ func otherCases() []kcase {
 			// A directory handle of every namespace of a container (a
 			// mount namespace among them: a private self-bind, a marker).
 			name: "pin DIR", syscalls: procCalls,
-			needs: "needs issue 18 item 3 (branch killproc): pin -d does not recognise the directory a pin killed " +
-				"half-way leaves (a self-bind, pins, no marker yet: 'not a pin directory'), and leaves its mount",
 			fixture: func(e *env) { e.fullContainer() },
 			command: func(e *env) cmdline { return cmdline{argv: e.nsbox("pin", "-t", pidOf(e, 0), e.path("box"))} },
 			undo:    func(e *env) []cmdline { return []cmdline{{argv: e.nsbox("pin", "-d", e.path("box")), ok: noPin}} },
@@ -34,8 +32,6 @@ func otherCases() []kcase {
 		{
 			// Pins of two namespaces onto files.
 			name: "pin FILE", syscalls: procCalls,
-			needs: "needs issue 18 item 3 (branch killproc): pin -d refuses the empty file a pin killed between " +
-				"creating it and binding onto it leaves ('not a namespace pin')",
 			fixture: func(e *env) { e.fullContainer() },
 			command: func(e *env) cmdline {
 				return cmdline{argv: e.nsbox("pin", "-t", pidOf(e, 0), "--net="+e.path("net"), "--uts="+e.path("uts"))}
@@ -52,8 +48,6 @@ func otherCases() []kcase {
 			// A held handle: a holder process keeps the namespaces; pin -d
 			// stops it.
 			name: "pin --hold", syscalls: procCalls,
-			needs: "needs issue 18 item 3 (branch killproc): a pin --hold killed before it records its holder leaves " +
-				"the holder running and a directory pin -d does not recognise ('not a pin directory')",
 			fixture: func(e *env) { e.fullContainer() },
 			command: func(e *env) cmdline {
 				return cmdline{argv: e.nsbox("pin", "--hold", "-t", pidOf(e, 0), e.path("box"))}
@@ -64,8 +58,6 @@ func otherCases() []kcase {
 		{
 			// A named network namespace, as ip netns add makes it.
 			name: "pin --netns", syscalls: procCalls,
-			needs: "needs issue 18 item 3 (branch killproc): pin -d --netns refuses the empty /run/netns file a pin " +
-				"killed between creating it and binding onto it leaves ('not a namespace pin')",
 			fixture: func(e *env) { e.fullContainer() },
 			command: func(e *env) cmdline {
 				return cmdline{argv: e.nsbox("pin", "-t", pidOf(e, 0), "--netns", e.name("ns"))}

@@ -67,6 +67,7 @@ static void fast_unshare(char **args, char **envp)
 	int fork_ = 0, maproot = 0, mapcur = 0, proc = 0, n = 0, npins = 0;
 	char **a, buf[4096], unsh[64], um[64], gm[64], prop[64];
 	char *penv[8 + NSX_NTYPES];
+	const char *pin[NSX_NTYPES] = { 0 }; // "=FILE" by type, bound in this (util-linux's) order
 
 	for (a = args; *a; a++) {
 		const char *s = *a, *opts = s + 1, *eq;
@@ -85,8 +86,7 @@ static void fast_unshare(char **args, char **envp)
 				if (t < 0 || (nsx_types[t].flag & (CLONE_NEWPID | CLONE_NEWTIME)) || !eq[1] || (pinned & nsx_types[t].flag))
 					return;
 				pinned |= nsx_types[t].flag;
-				if (asprintf(&penv[n++], PREFIX "PIN%d=%s%s", npins++, nsx_types[t].file, eq) < 0)
-					return;
+				pin[t] = eq;
 				continue;
 			}
 			one[0] = t >= 0 ? nsx_types[t].opt : 0;
@@ -117,9 +117,12 @@ static void fast_unshare(char **args, char **envp)
 	}
 	// The shell, both maps, pins with --fork, a type both pinned and not
 	// (the last option wins in Go): the Go applet's.
-	if (!*a || (maproot && mapcur) || (npins && fork_) || (flags & pinned))
+	if (!*a || (maproot && mapcur) || (pinned && fork_) || (flags & pinned))
 		return;
 	flags |= pinned;
+	for (int t = 0; t < NSX_NTYPES; t++)
+		if (pin[t] && asprintf(&penv[n++], PREFIX "PIN%d=%s%s", npins++, nsx_types[t].file, pin[t]) < 0)
+			return;
 	if (nsx_lookpath(*a, envp, buf, sizeof(buf)))
 		return; // the Go applet says why
 	nsx_name = "unshare";

@@ -126,13 +126,21 @@ func TestFastUnshare(t *testing.T) {
 		return unix.Statfs(p, &st) == nil && st.Type == unix.NSFS_MAGIC
 	}
 	for _, c := range []struct {
-		pins []string // types pinned; "missing:TYPE" names a file that is not there
-		code int
+		pins  []string // types pinned; "missing:TYPE" names a file that is not there
+		code  int
+		first string // the type of the failure named, by util-linux's order
 	}{
-		{[]string{"net"}, 0},
-		{[]string{"net", "uts", "ipc", "cgroup"}, 0},
-		{[]string{"user", "mount"}, 0},
-		{[]string{"net", "missing:uts"}, 1},
+		{[]string{"net"}, 0, ""},
+		{[]string{"net", "uts", "ipc", "cgroup"}, 0, ""},
+		{[]string{"user", "mount"}, 0, ""},
+		{[]string{"net", "missing:uts"}, 1, "uts"},
+		// Two that fail: util-linux binds user cgroup ipc uts net pid mnt
+		// time, and names the first that fails, whatever the options'
+		// order.
+		{[]string{"missing:net", "missing:cgroup"}, 1, "cgroup"},
+		{[]string{"missing:cgroup", "missing:net"}, 1, "cgroup"},
+		{[]string{"missing:uts", "missing:ipc"}, 1, "ipc"},
+		{[]string{"missing:net", "missing:user"}, 1, "user"},
 	} {
 		var outs []testutil.Result
 		var started []bool
@@ -154,7 +162,7 @@ func TestFastUnshare(t *testing.T) {
 				args = append(args, "--"+name+"="+f)
 			}
 			r, s := testutil.RunPath(t, testutil.Opts{Env: env}, nofast, append(args, sh...)...)
-			if r.Code != c.code {
+			if r.Code != c.code || (c.first != "" && !strings.Contains(r.Stderr, "/ns/"+c.first+" on "+filepath.Join(dir, c.first)+" failed")) {
 				t.Errorf("%v (nofast %v): %s", c.pins, nofast, r.String())
 			}
 			for _, f := range files {

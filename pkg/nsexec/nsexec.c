@@ -699,11 +699,15 @@ __attribute__((constructor)) static void nsbox_stage(void)
 		dprintf(2, "nsbox: internal stage refused: the process is set-user-ID or has file capabilities\n");
 		_exit(126);
 	}
-	// A pin holder (pkg/pin, hold.go): keep the inherited namespace
-	// descriptors open until killed, without starting the Go runtime.
-	if (!strcmp(stage, "hold"))
+	// A pin holder (pkg/pin, hold.go): once its maker says (a byte on stdin)
+	// that it is recorded, keep the inherited namespace descriptors open
+	// until killed, without starting the Go runtime; end of file: exit.
+	if (!strcmp(stage, "hold")) {
+		if (read(0, &(char){ 0 }, 1) != 1 || dup2(1, 0) < 0)
+			_exit(1);
 		for (;;)
 			pause();
+	}
 	argv = nsx_initial_argv(envp);
 	if (!argv || !argv[0])
 		nsx_die(1, 0, "stage: cannot find argv");

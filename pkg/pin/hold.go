@@ -32,9 +32,19 @@ const StageHold = "hold"
 
 func init() { reexec.Register(StageHold, Hold) }
 
-// Hold is the holder's stage: it keeps the descriptors it inherited open
-// until it is killed.
+// Hold is the holder's stage: it waits for its maker to say, with a byte
+// on stdin, that it has recorded the holder in the marker, then keeps the
+// descriptors it inherited open until it is killed. End of file first
+// means the maker died before: it exits, leaving nothing unrecorded.
 func Hold() int {
+	var b [1]byte
+	n, err := unix.Read(0, b[:])
+	for err == unix.EINTR {
+		n, err = unix.Read(0, b[:])
+	}
+	if n != 1 || unix.Dup3(1, 0, 0) != nil {
+		return 1
+	}
 	for {
 		unix.Pause()
 	}
@@ -74,26 +84,25 @@ func (h holder) alive() bool {
 
 // hold makes the handle: the directory (created if missing; it must not be
 // a handle already), the holder process with the opened namespace files,
-// a link per namespace, the marker.
-func (b *Batch) hold(res *Result, u *undo, srcs []source, dirfd *int) error {
+// the marker naming it, a link per namespace; then it tells the holder it
+// is recorded. Until then the holder dies with its maker (see Hold), so
+// that a kill never leaves a holder that no marker names.
+func (b *Batch) hold(res *Result, u *undo, srcs []source) error {
 	for _, s := range srcs {
 		if s.netns || s.path != "" {
 			return &Error{Op: "cannot hold " + s.t.String(), Err: unix.EINVAL, Hint: "a held pin lives in a <dir> handle only"}
 		}
 	}
 	dir := b.Dir
-	if err := unix.Mkdir(dir, 0o755); err == nil {
-		res.Created = dir
-		u.push(func() { unix.Rmdir(dir) })
-	} else if err != unix.EEXIST {
-		return fail(err, "cannot create directory %s", dir)
-	}
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, created, err := makeDir(dir)
 	if err != nil {
-		return fail(err, "cannot open %s", dir)
+		return err
 	}
-	*dirfd = fd
-	if _, had, err := readMarkerAt(fd); err != nil || had || len(pinsAt(fd)) > 0 {
+	u.closeAfter(fd)
+	if created {
+		res.Created = dir
+		u.push(func() { removeMade(dir) })
+	} else if _, had, err := readMarkerAt(fd); err != nil || had || len(pinsAt(fd)) > 0 {
 		if err != nil {
 			return fail(err, "cannot read %s", filepath.Join(dir, MarkerName))
 		}
@@ -106,15 +115,22 @@ func (b *Batch) hold(res *Result, u *undo, srcs []source, dirfd *int) error {
 		}
 	}
 
-	h, err := startHolder(srcs)
+	h, recorded, err := startHolder(srcs)
 	if err != nil {
 		return err
 	}
+	u.closeAfter(recorded)
 	u.push(func() {
 		unix.Kill(h.PID, unix.SIGKILL)
 		var ws unix.WaitStatus
 		unix.Wait4(h.PID, &ws, 0, nil)
 	})
+	if err := writeMarkerAt(fd, marker{Created: created, Holder: h}); err != nil {
+		return fail(err, "cannot write %s", filepath.Join(dir, MarkerName))
+	}
+	if !created { // else removeMade removes it
+		u.push(func() { unix.Unlinkat(fd, MarkerName, 0) })
+	}
 	for i, s := range srcs {
 		target := fmt.Sprintf("/proc/%d/fd/%d", h.PID, 3+i)
 		if err := unix.Symlinkat(target, fd, s.t.String()); err != nil {
@@ -124,23 +140,29 @@ func (b *Batch) hold(res *Result, u *undo, srcs []source, dirfd *int) error {
 		u.push(func() { unix.Unlinkat(fd, name, 0) })
 		res.Pins = append(res.Pins, Pinned{Type: s.t, Ino: s.ino, Path: filepath.Join(dir, name)})
 	}
-	m := marker{Created: res.Created != "", Holder: h}
-	if err := writeMarkerAt(fd, m); err != nil {
-		return fail(err, "cannot write %s", filepath.Join(dir, MarkerName))
+	if _, err := unix.Write(recorded, []byte{'\n'}); err != nil {
+		return fail(unix.ESRCH, "the holder process %d went away", h.PID)
 	}
 	res.Holder = h.PID
 	return nil
 }
 
 // startHolder starts the holder with the namespace files as descriptors
-// 3, 4, ...: in a session of its own, in "/", with /dev/null for stdio.
-func startHolder(srcs []source) (holder, error) {
+// 3, 4, ...: in a session of its own, in "/", with /dev/null for stdout
+// and stderr and, for stdin, a pipe whose other end it returns: the
+// holder stays once a byte comes through, and exits at end of file.
+func startHolder(srcs []source) (h holder, recorded int, err error) {
 	null, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
 	if err != nil {
-		return holder{}, fail(err, "cannot open /dev/null")
+		return holder{}, -1, fail(err, "cannot open /dev/null")
 	}
 	defer null.Close()
-	files := []uintptr{null.Fd(), null.Fd(), null.Fd()}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return holder{}, -1, fail(err, "cannot start the holder process")
+	}
+	defer unix.Close(p[0])
+	files := []uintptr{uintptr(p[0]), null.Fd(), null.Fd()}
 	for _, s := range srcs {
 		files = append(files, uintptr(s.fd))
 	}
@@ -155,15 +177,17 @@ func startHolder(srcs []source) (holder, error) {
 		Dir: "/", Env: env, Files: files, Sys: &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
-		return holder{}, fail(err, "cannot start the holder process")
+		unix.Close(p[1])
+		return holder{}, -1, fail(err, "cannot start the holder process")
 	}
 	st, ok := startTime(pid)
 	if !ok {
+		unix.Close(p[1])
 		var ws unix.WaitStatus
 		unix.Wait4(pid, &ws, 0, nil)
-		return holder{}, fail(unix.ESRCH, "the holder process %d went away", pid)
+		return holder{}, -1, fail(unix.ESRCH, "the holder process %d went away", pid)
 	}
-	return holder{PID: pid, Start: st}, nil
+	return holder{PID: pid, Start: st}, p[1], nil
 }
 
 // releaseHolder stops the holder of a handle (when it is still that

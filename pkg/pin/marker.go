@@ -112,15 +112,22 @@ func readMarkerAt(dirfd int) (m marker, ok bool, err error) {
 	return m, err == nil, err
 }
 
-// writeMarkerAt writes m as dirfd's marker.
+// writeMarkerAt writes m as dirfd's marker: as markerNew first, then
+// renamed over MarkerName, so that a kill never leaves half a marker.
 func writeMarkerAt(dirfd int, m marker) error {
-	fd, err := unix.Openat(dirfd, MarkerName, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	fd, err := unix.Openat(dirfd, markerNew, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return err
 	}
 	_, err = unix.Write(fd, []byte(m.String()))
 	if cerr := unix.Close(fd); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = unix.Renameat(dirfd, markerNew, dirfd, MarkerName)
+	}
+	if err != nil {
+		unix.Unlinkat(dirfd, markerNew, 0)
 	}
 	return err
 }

@@ -214,16 +214,13 @@ func (b *Batch) Do() (*Result, error) {
 	res := &Result{}
 	var u undo
 	var srcs []source
-	dirfd := -1
-	err := b.do(res, &u, &srcs, &dirfd)
+	err := b.do(res, &u, &srcs)
 	if err != nil {
 		u.run() // before the descriptors the steps use are closed
 	}
+	u.close()
 	for _, s := range srcs {
 		unix.Close(s.fd)
-	}
-	if dirfd >= 0 {
-		unix.Close(dirfd)
 	}
 	if err != nil {
 		return nil, err
@@ -231,14 +228,14 @@ func (b *Batch) Do() (*Result, error) {
 	return res, nil
 }
 
-func (b *Batch) do(res *Result, u *undo, srcs *[]source, dirfd *int) error {
+func (b *Batch) do(res *Result, u *undo, srcs *[]source) error {
 	// Open every namespace file first: a bad PID or type fails before
 	// anything is created.
 	if err := b.open(res, srcs); err != nil {
 		return err
 	}
 	if b.Hold {
-		return b.hold(res, u, *srcs, dirfd)
+		return b.hold(res, u, *srcs)
 	}
 	needDir, needPrivate, needNetns := false, false, false
 	for _, s := range *srcs {
@@ -250,12 +247,13 @@ func (b *Batch) do(res *Result, u *undo, srcs *[]source, dirfd *int) error {
 			needPrivate = needPrivate || s.t.Flag() == unix.CLONE_NEWNS
 		}
 	}
+	dirfd := -1
 	if needDir {
 		fd, err := b.prepareDir(res, u, needPrivate)
 		if err != nil {
 			return err
 		}
-		*dirfd = fd
+		dirfd = fd
 	}
 	if needNetns {
 		if err := prepareNetnsDir(u); err != nil {
@@ -265,7 +263,7 @@ func (b *Batch) do(res *Result, u *undo, srcs *[]source, dirfd *int) error {
 	for _, s := range *srcs {
 		at, name, path := unix.AT_FDCWD, s.path, s.path
 		if path == "" {
-			at, name, path = *dirfd, s.t.String(), filepath.Join(b.Dir, s.t.String())
+			at, name, path = dirfd, s.t.String(), filepath.Join(b.Dir, s.t.String())
 		}
 		if err := bind(b.PID, s, at, name, path, s.netns, u); err != nil {
 			return err
@@ -365,80 +363,94 @@ func kernelHas(file string) bool {
 	return unix.Lstat("/proc/self/ns/"+file, &st) == nil
 }
 
-// prepareDir creates b.Dir if needed, makes it a private mount point when
-// private is set and it is not a non-shared mount point already, writes
-// the marker, and returns a descriptor of the (top-most) directory.
+// prepareDir creates b.Dir if needed (makeDir), makes it a private mount
+// point when private is set and it is not a non-shared mount point
+// already, writes the marker, and returns a descriptor of the (top-most)
+// directory.
 func (b *Batch) prepareDir(res *Result, u *undo, private bool) (int, error) {
 	dir := b.Dir
-	created := false
-	if err := unix.Mkdir(dir, 0o755); err == nil {
-		created = true
-		res.Created = dir
-		u.push(func() { unix.Rmdir(dir) })
-	} else if err != unix.EEXIST {
-		return -1, fail(err, "cannot create directory %s", dir)
-	}
-	dirfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dirfd, created, err := makeDir(dir)
 	if err != nil {
-		return -1, fail(err, "cannot open %s", dir)
+		return -1, err
 	}
+	u.closeAfter(dirfd)
+	if created {
+		res.Created = dir
+		u.push(func() { removeMade(dir) })
+	}
+	return b.prepareMarked(res, u, dirfd, private)
+}
+
+// prepareMarked is prepareDir on the directory dirfd: the self-bind when
+// private needs one, and the marker. It returns the descriptor to use
+// from now on: dirfd, or the self-bind's root.
+func (b *Batch) prepareMarked(res *Result, u *undo, dirfd int, private bool) (int, error) {
+	dir := b.Dir
 	old, hadMarker, err := readMarkerAt(dirfd)
 	if err != nil {
-		unix.Close(dirfd)
 		return -1, fail(err, "cannot read %s", filepath.Join(dir, MarkerName))
 	}
 	m := old
-	m.Created = m.Created || created
 	if private {
 		ok, err := privateMountPoint(dirfd)
 		if err != nil {
-			unix.Close(dirfd)
 			return -1, fail(err, "cannot read the mount of %s", dir)
 		}
 		if !ok {
 			// A bind of dir onto itself would hide the pins already in
 			// it (they stay on the mount beneath).
 			if held := pinsAt(dirfd); len(held) > 0 {
-				unix.Close(dirfd)
 				return -1, &Error{Op: fmt.Sprintf("cannot pin a mount namespace into %s", dir), Err: errHoldsPins,
 					Hint: "a mount-namespace pin needs a private mount point, and making one now would hide them; release them first, or use another directory"}
 			}
-			if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
-				unix.Close(dirfd)
-				return -1, fail(err, "cannot bind %s onto itself", dir)
+			fd, err := selfBind(dirfd, dir, m, old, hadMarker, u)
+			if err == nil {
+				res.Prepared = dir
 			}
-			u.push(func() { unix.Unmount(dir, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW) })
-			// From here on, dir names the new mount: reopen it.
-			unix.Close(dirfd)
-			if dirfd, err = unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
-				return -1, fail(err, "cannot open %s", dir)
-			}
-			if err := unix.Mount("none", procFd(dirfd), "", unix.MS_PRIVATE, ""); err != nil {
-				unix.Close(dirfd)
-				return -1, fail(err, "cannot make %s a private mount", dir)
-			}
-			id, err := mountID(dirfd)
-			if err != nil {
-				unix.Close(dirfd)
-				return -1, fail(err, "cannot read the mount of %s", dir)
-			}
-			m.Bind = id
-			res.Prepared = dir
+			return fd, err
 		}
 	}
-	if !hadMarker || m != old {
+	if !hadMarker {
 		if err := writeMarkerAt(dirfd, m); err != nil {
-			unix.Close(dirfd)
 			return -1, fail(err, "cannot write %s", filepath.Join(dir, MarkerName))
 		}
-		fd := dirfd // the undo runs before dirfd is closed (see Do)
-		if hadMarker {
-			u.push(func() { writeMarkerAt(fd, old) })
-		} else {
-			u.push(func() { unix.Unlinkat(fd, MarkerName, 0) })
-		}
+		u.push(func() { unix.Unlinkat(dirfd, MarkerName, 0) })
 	}
 	return dirfd, nil
+}
+
+// selfBind binds the directory dirfd onto itself and makes the new mount
+// private, recording it in the marker (m, which replaces old) before it
+// is attached: open_tree makes the bind detached, the marker gets its
+// identity, move_mount attaches it. A kill before the move leaves a marker
+// naming a mount that is not there, which pin -d leaves alone; the
+// detached mount goes with the process. It returns a descriptor of the
+// new mount's root, which the pins go into.
+func selfBind(dirfd int, dir string, m, old marker, hadMarker bool, u *undo) (int, error) {
+	tree, err := unix.OpenTree(dirfd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return -1, fail(err, "cannot bind %s onto itself", dir)
+	}
+	u.closeAfter(tree)
+	if m.Bind, err = mountID(tree); err != nil {
+		return -1, fail(err, "cannot read the mount of %s", dir)
+	}
+	if err := writeMarkerAt(dirfd, m); err != nil {
+		return -1, fail(err, "cannot write %s", filepath.Join(dir, MarkerName))
+	}
+	if hadMarker {
+		u.push(func() { writeMarkerAt(dirfd, old) })
+	} else {
+		u.push(func() { unix.Unlinkat(dirfd, MarkerName, 0) })
+	}
+	if err := unix.MoveMount(tree, "", dirfd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return -1, fail(err, "cannot bind %s onto itself", dir)
+	}
+	u.push(func() { unix.Unmount(procFd(tree), unix.MNT_DETACH) })
+	if err := unix.Mount("none", procFd(tree), "", unix.MS_PRIVATE, ""); err != nil {
+		return tree, fail(err, "cannot make %s a private mount", dir)
+	}
+	return tree, nil
 }
 
 // bind creates the pin file name (relative to the directory descriptor
@@ -527,8 +539,23 @@ func isNsfs(fd int) bool {
 
 func procFd(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
-// undo is a stack of steps that reverse what was done.
-type undo struct{ steps []func() }
+// undo is a stack of steps that reverse what was done, and the
+// descriptors they use, closed after them.
+type undo struct {
+	steps []func()
+	fds   []int
+}
+
+// closeAfter has fd closed once the batch is over, after any undo.
+func (u *undo) closeAfter(fd int) { u.fds = append(u.fds, fd) }
+
+// close closes the descriptors of closeAfter.
+func (u *undo) close() {
+	for _, fd := range u.fds {
+		unix.Close(fd)
+	}
+	u.fds = nil
+}
 
 func (u *undo) push(f func()) { u.steps = append(u.steps, f) }
 

@@ -115,11 +115,29 @@ func TestMarkerFile(t *testing.T) {
 	if got, _, _ := readMarkerAt(fd); got != (marker{}) {
 		t.Errorf("after rewrite: %+v", got)
 	}
-	// A symbolic link as marker is not followed.
+	// A symbolic link as marker is not followed: it is replaced (the
+	// marker is written as markerNew, then renamed over it).
+	target := filepath.Join(t.TempDir(), "target")
+	os.WriteFile(target, []byte("keep\n"), 0o644)
 	os.Remove(filepath.Join(dir, MarkerName))
-	os.Symlink("/etc/passwd", filepath.Join(dir, MarkerName))
-	if err := writeMarkerAt(fd, m); err == nil {
-		t.Errorf("wrote through a symbolic link")
+	os.Symlink(target, filepath.Join(dir, MarkerName))
+	if err := writeMarkerAt(fd, m); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep\n" {
+		t.Errorf("wrote through a symbolic link: %q", b)
+	}
+	if got, ok, err := readMarkerAt(fd); !ok || err != nil || got != m {
+		t.Errorf("after replacing a link: %+v %v %v", got, ok, err)
+	}
+	// A markerNew in the way (a kill while writing) is overwritten, and
+	// none is left.
+	os.WriteFile(filepath.Join(dir, markerNew), []byte("created\nbind\n"), 0o644)
+	if err := writeMarkerAt(fd, marker{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, markerNew)); !os.IsNotExist(err) {
+		t.Errorf("%s left: %v", markerNew, err)
 	}
 }
 

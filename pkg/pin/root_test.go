@@ -163,14 +163,36 @@ func TestLibraryNetns(t *testing.T) {
 	if err := UnpinNetns(name); !errors.Is(err, unix.ENOENT) {
 		t.Errorf("UnpinNetns of nothing: %v", err)
 	}
-	// A stale regular file there (a crashed "ip netns add") is not a pin:
-	// PinNetns refuses it (O_EXCL, as iproute2), Unpin refuses it too.
+	// A stale file there, empty and of mode 0 (a pin or "ip netns add"
+	// killed between creating it and binding onto it): PinNetns refuses
+	// it (O_EXCL, as iproute2), UnpinNetns removes it.
 	os.WriteFile(p, nil, 0)
 	defer os.Remove(p)
 	if err := PinNetns(pid, name); !errors.Is(err, unix.EEXIST) {
 		t.Errorf("PinNetns onto a stale file: %v", err)
 	}
-	if err := UnpinNetns(name); !errors.Is(err, ErrNotPin) {
+	if err := UnpinNetns(name); err != nil {
 		t.Errorf("UnpinNetns of a stale file: %v", err)
+	}
+	if _, err := os.Lstat(p); !os.IsNotExist(err) {
+		t.Errorf("UnpinNetns left the stale file: %v", err)
+	}
+	// Anything else is not a pin's and is left alone: a file with data,
+	// or with any permission bit.
+	for _, f := range []struct {
+		data string
+		mode uint32
+	}{{"x", 0}, {"", 0o600}, {"", 0o1000}} {
+		os.Remove(p)
+		os.WriteFile(p, []byte(f.data), 0)
+		if err := unix.Chmod(p, f.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := UnpinNetns(name); !errors.Is(err, ErrNotPin) {
+			t.Errorf("UnpinNetns of a file %q mode %o: %v", f.data, f.mode, err)
+		}
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("UnpinNetns removed a file %q mode %o: %v", f.data, f.mode, err)
+		}
 	}
 }

@@ -18,16 +18,23 @@ const (
 )
 
 // Inspect tells whether path is something Unpin or UnpinDir releases: a pin
-// (a final symbolic link is not followed), or a directory that holds a
-// marker or pins named after namespace types. Anything else is refused
-// with ErrNotPin or ErrNotHandle (in an *Error naming path).
+// (a final symbolic link is not followed) or a pin file a kill left
+// unbound (KindPin); a directory that holds a marker or pins named after
+// namespace types, or that pin was making when it was killed (KindDir).
+// Anything else is refused with ErrNotPin or ErrNotHandle (in an *Error
+// naming path).
 func Inspect(path string) (Kind, error) {
 	fd, err := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT {
+		if t, _ := temps(path); len(t) > 0 {
+			return KindDir, nil
+		}
+	}
 	if err != nil {
 		return 0, fail(err, "cannot open %s", path)
 	}
 	defer unix.Close(fd)
-	if isNsfs(fd) {
+	if isNsfs(fd) || leftoverFile(fd) {
 		return KindPin, nil
 	}
 	var st unix.Stat_t
@@ -43,10 +50,17 @@ func Inspect(path string) (Kind, error) {
 	if err != nil {
 		return 0, fail(err, "cannot read %s", filepath.Join(path, MarkerName))
 	}
-	if !hasMarker && len(pinsAt(dirfd)) == 0 {
+	if !hasMarker && !hasMarkerNew(dirfd) && len(pinsAt(dirfd)) == 0 {
 		return 0, &Error{Op: path, Err: ErrNotHandle}
 	}
 	return KindDir, nil
+}
+
+// hasMarkerNew reports whether dirfd holds a marker being written
+// (markerNew): a kill before its first marker was in place.
+func hasMarkerNew(dirfd int) bool {
+	var st unix.Stat_t
+	return unix.Fstatat(dirfd, markerNew, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG
 }
 
 // pinsAt returns the entries of dirfd named after a namespace type that are
@@ -70,7 +84,9 @@ func pinsAt(dirfd int) []string {
 // checking it is one: the nsfs mount is detached (MNT_DETACH; with pins
 // stacked on the file, each of them), then the file is removed, which also
 // detaches copies of the mount that propagated to other mount namespaces.
-// A path that is not a pin is refused with ErrNotPin and left alone.
+// A pin file a kill left unbound (an empty regular file of mode 0, as pin
+// and iproute2 create it) is removed. A path that is neither is refused
+// with ErrNotPin and left alone.
 func Unpin(path string) error {
 	return unpinAt(unix.AT_FDCWD, path, path)
 }
@@ -90,8 +106,9 @@ func unpinAt(at int, name, path string) error {
 			return fail(err, "cannot open %s", path)
 		}
 		if !isNsfs(fd) {
+			left := leftoverFile(fd)
 			unix.Close(fd)
-			if i == 0 {
+			if i == 0 && !left {
 				return &Error{Op: path, Err: ErrNotPin}
 			}
 			break
@@ -114,13 +131,25 @@ func unpinAt(at int, name, path string) error {
 }
 
 // UnpinDir releases a directory handle: the pins in it named after
-// namespace types; with a marker, also leftover empty files of those names,
-// the private self-bind pin made (only while DIR's top mount is still that
-// mount), the marker, and DIR itself when pin created it and it is empty
-// now. Other files, and other mounts, are left alone. A directory with
-// neither a marker nor pins is refused with ErrNotHandle.
+// namespace types; with a marker, also the holder it names, leftover empty
+// files of those names, the private self-bind pin made (only while DIR's
+// top mount is still that mount), the marker, and DIR itself when pin
+// created it and it is empty now. Other files, and other mounts, are left
+// alone. It removes the directories pin was making as DIR when it was
+// killed (see leftover.go) first. A directory with neither a marker nor
+// pins is refused with ErrNotHandle.
 func UnpinDir(dir string) error {
+	t, err := temps(dir)
+	if err != nil {
+		return err
+	}
+	for _, p := range t {
+		removeTemp(p)
+	}
 	dirfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT && len(t) > 0 {
+		return nil
+	}
 	if err != nil {
 		return fail(err, "cannot open %s", dir)
 	}
@@ -133,6 +162,7 @@ func UnpinDir(dir string) error {
 	if err != nil {
 		return fail(err, "cannot read %s", filepath.Join(dir, MarkerName))
 	}
+	hasMarker = hasMarker || hasMarkerNew(dirfd)
 	pins := pinsAt(dirfd)
 	if !hasMarker && len(pins) == 0 {
 		return &Error{Op: dir, Err: ErrNotHandle}
@@ -145,12 +175,35 @@ func UnpinDir(dir string) error {
 	if !hasMarker {
 		return nil
 	}
+	if err := releaseMarked(dirfd, dir, m); err != nil {
+		return err
+	}
+	unix.Close(dirfd)
+	dirfd = -1
+	// By path: after the unmount, dir names the directory beneath, which
+	// is the same directory.
+	if err := unix.Unlink(filepath.Join(dir, markerNew)); err != nil && err != unix.ENOENT {
+		return fail(err, "cannot remove %s", filepath.Join(dir, markerNew))
+	}
+	if m.Created {
+		removeDir(dir)
+	} else if err := unix.Unlink(filepath.Join(dir, MarkerName)); err != nil && err != unix.ENOENT {
+		return fail(err, "cannot remove %s", filepath.Join(dir, MarkerName))
+	}
+	return nil
+}
+
+// releaseMarked releases what the marker m of the directory dirfd
+// records: the holder and its links, the files of pins whose mounts are
+// gone, the self-bind.
+func releaseMarked(dirfd int, dir string, m marker) error {
 	if m.Holder.PID != 0 {
 		if err := releaseHolder(dirfd, dir, m.Holder); err != nil {
 			return err
 		}
 	}
-	// Files pin made whose mounts are gone already (unmounted by hand).
+	// Files pin made whose mounts are gone already (unmounted by hand,
+	// or a kill between creating a file and binding onto it).
 	for _, n := range Names() {
 		var st unix.Stat_t
 		if unix.Fstatat(dirfd, n, &st, unix.AT_SYMLINK_NOFOLLOW) == nil &&
@@ -167,16 +220,6 @@ func UnpinDir(dir string) error {
 				return fail(err, "cannot unmount %s", dir)
 			}
 		}
-	}
-	unix.Close(dirfd)
-	dirfd = -1
-	// By path: after the unmount, dir names the directory beneath, which
-	// is the same directory.
-	if err := unix.Unlink(filepath.Join(dir, MarkerName)); err != nil && err != unix.ENOENT {
-		return fail(err, "cannot remove %s", filepath.Join(dir, MarkerName))
-	}
-	if m.Created {
-		unix.Rmdir(dir) // kept when it holds files pin did not make
 	}
 	return nil
 }

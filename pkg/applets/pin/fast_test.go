@@ -143,6 +143,16 @@ func TestPinFastPath(t *testing.T) {
 		{args: []string{"-t", "{pid}", "--net={d}/regular"}, prep: file(d+"/regular", "data\n", 0o644)},
 		{args: []string{"-t", "{pid}", "--net={d}/sub"}, prep: mkdir(d + "/sub")},
 		{args: []string{"-t", "{pid}", "--net={d}/link"}, prep: both(file(d+"/empty", "", 0o644), symlink("empty", d+"/link"))},
+		// An empty file of mode 0 (a pin killed before its bind) is
+		// pinned onto as any empty file.
+		{args: []string{"-t", "{pid}", "--net={d}/zero"}, prep: file(d+"/zero", "", 0), fast: true},
+		// Two failures: both name the same, the first in pin's order.
+		{args: []string{"-t", "{pid}", "--net={d}/nodir/a", "--uts={d}/nodir/b"}},
+		{args: []string{"-t", "{pid}", "--uts={d}/nodir/b", "--net={d}/nodir/a"}},
+		{args: []string{"-t", "{gone}", "--net={d}/nodir/f"}},
+		{args: []string{"-t", "{gone}", "--net={d}/regular"}, prep: file(d+"/regular", "data\n", 0o644)},
+		{args: []string{"-t", "{pid}", "--net={d}/nodir/f", "--netns", "{n}"}, prep: file(netns, "", 0)},
+		{args: []string{"-t", "{pid}", "--net={d}/nodir/f", "--netns", "a/b"}},
 
 		// pin -t PID --netns NAME.
 		{args: []string{"-t", "{pid}", "--netns", "{n}"}, fast: true},
@@ -177,6 +187,17 @@ func TestPinFastPath(t *testing.T) {
 		{args: []string{"-d", "--netns", "{n}"}, prep: file(netns, "", 0)},
 		{args: []string{"-d", "--netns", "a/b"}},
 		{args: []string{"-d", "--netns", "{n}", "{d}/f"}, prep: both(pinnedNetns, pinned(d+"/f"))},
+		// What a pin killed between creating a file and binding onto it
+		// leaves (empty, mode 0) is the Go applet's to remove; a user's
+		// empty file is not a pin.
+		{args: []string{"-d", "{d}/zero"}, prep: file(d+"/zero", "", 0)},
+		{args: []string{"-d", "{d}/empty"}, prep: file(d+"/empty", "", 0o644)},
+		{args: []string{"-d", "--netns", "{n}"}, prep: file(netns, "", 0o644)},
+		// Two failures: both name the same.
+		{args: []string{"-d", "{d}/missing", "{d}/regular"}, prep: file(d+"/regular", "data\n", 0o644)},
+		{args: []string{"-d", "{d}/regular", "{d}/missing"}, prep: file(d+"/regular", "data\n", 0o644)},
+		{args: []string{"-d", "--netns", "{n}", "{d}/regular"}, prep: file(d+"/regular", "data\n", 0o644)},
+		{args: []string{"-d", "--netns", "{n}", "{d}/f"}, prep: pinned(d + "/f")},
 
 		// Without privilege: the mount of a file the fast path created
 		// fails, and it removes the file and says so itself; every
@@ -271,7 +292,9 @@ func TestPinFastPath(t *testing.T) {
 
 // fastState describes what a pin run leaves: the files under dir and the
 // file netns (type, permissions, size, whether a pin and of which
-// namespace), and the mounts of this mount namespace without their IDs.
+// namespace), and the mounts of this mount namespace without their IDs
+// that pin could make: on dir or under it, on /run/netns and on netns (not
+// other tests' pins beside it, which come and go meanwhile).
 func fastState(t *testing.T, dir, netns string) string {
 	t.Helper()
 	var b strings.Builder
@@ -296,7 +319,7 @@ func fastState(t *testing.T, dir, netns string) string {
 	var mounts []string
 	for _, l := range strings.Split(testutil.ReadFile(t, "/proc/self/mountinfo"), "\n") {
 		f := strings.Fields(l)
-		if len(f) < 5 {
+		if len(f) < 5 || !(f[4] == dir || strings.HasPrefix(f[4], dir+"/") || f[4] == pin.NetnsDir || f[4] == netns) {
 			continue
 		}
 		for i := 5; i < len(f) && f[i] != "-"; i++ {

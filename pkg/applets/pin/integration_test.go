@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/internal/testutil"
+	"github.com/nsbox/nsbox/pkg/nsexec"
 	"github.com/nsbox/nsbox/pkg/pin"
 )
 
@@ -810,5 +811,58 @@ func TestPinHold(t *testing.T) {
 	testutil.Must(t, testutil.Run(t, bin, "pin", "-d", tmp+"/h"), 0)
 	if exists(tmp + "/h") {
 		t.Errorf("pin -d left %s", tmp+"/h")
+	}
+}
+
+// TestPinHolderWaitsForRecord: a holder (the "hold" stage, in C in the
+// cgo build and in Go in the other) stays only once its maker has written
+// a byte to its stdin (recorded it in the marker); end of file first (the
+// maker was killed) and it exits, so that no holder outlives a pin --hold
+// killed before it recorded it.
+func TestPinHolderWaitsForRecord(t *testing.T) {
+	setup(t)
+	for _, bin := range []string{testutil.Binary(t), testutil.PureGoBinary(t)} {
+		for _, recorded := range []bool{false, true} {
+			name := fmt.Sprintf("%s recorded=%v", filepath.Base(bin), recorded)
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := os.StartProcess(bin, []string{"pin"}, &os.ProcAttr{
+				Env:   append(os.Environ(), nsexec.EnvStage+"="+pin.StageHold, nsexec.EnvPrefix+"NAME=pin"),
+				Files: []*os.File{r, null, null},
+			})
+			r.Close()
+			null.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan *os.ProcessState, 1)
+			go func() { st, _ := p.Wait(); exited <- st }()
+			if recorded {
+				w.Write([]byte{'\n'})
+			}
+			w.Close() // the maker is done, or killed
+			select {
+			case st := <-exited:
+				if recorded {
+					t.Errorf("%s: the holder exited: %v", name, st)
+				}
+				continue
+			case <-time.After(time.Second):
+				if !recorded {
+					t.Errorf("%s: the holder outlives its maker", name)
+				}
+			}
+			if fd0, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/0", p.Pid)); recorded && fd0 != os.DevNull {
+				t.Errorf("%s: stdin of the holder staying is %q, not %s", name, fd0, os.DevNull)
+			}
+			p.Kill()
+			<-exited
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nsbox/nsbox/pkg/applet"
 	"github.com/nsbox/nsbox/pkg/idmap"
+	"github.com/nsbox/nsbox/pkg/ns"
 	"github.com/nsbox/nsbox/pkg/nsexec"
 )
 
@@ -96,10 +97,17 @@ func (p *plan) namespaces(o *options) {
 	s := p.steps
 	for _, n := range o.namespaces {
 		p.unshare |= n.typ.Flag()
-		if n.file != applet.NoFile {
-			// pid and time pins name the namespace children get, as
-			// util-linux binds *_for_children.
-			p.pins = append(p.pins, nsexec.Pin{File: n.typ.ChildFile(), Path: n.file})
+	}
+	// Pins are bound in util-linux's order (user cgroup ipc uts net pid
+	// mnt time), whatever the options' order: the first that fails is
+	// the one named.
+	for _, t := range ns.JoinOrder {
+		for _, n := range o.namespaces {
+			if n.typ == t && n.file != applet.NoFile {
+				// pid and time pins name the namespace children get, as
+				// util-linux binds *_for_children.
+				p.pins = append(p.pins, nsexec.Pin{File: n.typ.ChildFile(), Path: n.file})
+			}
 		}
 	}
 	if o.mountProc != nil {
