@@ -29,11 +29,9 @@ int nsx_parse_pid(const char *s)
 	char *end;
 	long n;
 
-	if (*s < '0' || *s > '9')
-		return 0; // no sign, no blank
 	errno = 0;
 	n = strtol(s, &end, 10);
-	return *end || errno || n > 2147483647L ? 0 : (int)n;
+	return *s < '0' || *s > '9' || *end || errno || n > 2147483647L ? 0 : (int)n; // no sign, no blank
 }
 
 // The namespace types in ns.JoinOrder (user first), from pkg/ns.

@@ -297,12 +297,11 @@ int nsx_lookpath(const char *file, char **env, char *buf, size_t size)
 		size_t n = dl ? (size_t)snprintf(buf, size, "%.*s/%s", dl, p, file) : (size_t)snprintf(buf, size, "./%s", file);
 		if (n < size) {
 			struct stat st;
-			if (access(buf, X_OK) == 0) {
-				if (stat(buf, &st) == 0 && S_ISREG(st.st_mode))
-					return 0;
-				first = EACCES;
-			} else if (errno == EACCES)
-				first = EACCES;
+			int ok = access(buf, X_OK) == 0;
+			if (ok && stat(buf, &st) == 0 && S_ISREG(st.st_mode))
+				return 0;
+			if (ok || errno == EACCES)
+				first = EACCES; // found, but not an executable file
 		}
 		if (!*end)
 			break;
@@ -378,11 +377,7 @@ static void nsx_continue_as_child(void)
 // pid namespace, set credentials, exec. Keep in step with join.go.
 void nsx_join_stage(char **envp, char **argv, char **tenv)
 {
-	struct {
-		long flag;
-		int fd;
-		char name[16];
-	} js[16];
+	struct { long flag; int fd; char name[16]; } js[16];
 	int n = 0, rootfd = nsx_num(envp, "ROOTFD", -1), wdfd = nsx_num(envp, "WDFD", -1), e = 0;
 	// SELFDIR: /proc/self opened by the fast path before it entered.
 	long sd = nsx_num(envp, "SELFDIR", -2);
