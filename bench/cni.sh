@@ -40,7 +40,11 @@ mkdir -p "$DIR"
 ln -s "$NSBOX" "$DIR/nsbox-bridge"
 ln -s "$TOOLS/bridge" "$TOOLS/host-local" "$DIR/"
 
+# The reference plugin turns net.ipv4.ip_forward on for a gateway and
+# leaves it on: the trap sets it back.
+FWD=$(cat /proc/sys/net/ipv4/ip_forward)
 cleanup() {
+	echo "$FWD" >/proc/sys/net/ipv4/ip_forward
 	for f in /run/netns/"$P"c*; do [ -e "$f" ] && ip netns del "${f##*/}"; done
 	ip link del "${P}n" 2>/dev/null
 	ip link del "${P}r" 2>/dev/null
