@@ -203,9 +203,17 @@ func Decode(environ, argv []string) (*Plan, string, error) {
 			return n
 		}
 		two := func() (int64, int64) {
-			var a, b int64
-			if _, e := fmt.Sscanf(v, "%d %d", &a, &b); e != nil {
-				err = e
+			f := strings.Fields(v)
+			if len(f) != 2 {
+				err = fmt.Errorf("not two numbers: %q", v)
+				return 0, 0
+			}
+			a, e1 := strconv.ParseInt(f[0], 10, 64)
+			b, e2 := strconv.ParseInt(f[1], 10, 64)
+			if e1 != nil {
+				err = e1
+			} else if e2 != nil {
+				err = e2
 			}
 			return a, b
 		}
