@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"github.com/nsbox/nsbox/pkg/execpath"
 	"github.com/nsbox/nsbox/pkg/jsonv"
 )
 
@@ -47,9 +47,14 @@ func Delegate(path string, environ []string, command string, conf []byte, stderr
 	}
 	env = append(env, "CNI_COMMAND="+command)
 	var out bytes.Buffer
-	cmd := &exec.Cmd{Path: path, Args: []string{path}, Env: env, Stdin: bytes.NewReader(conf), Stdout: &out, Stderr: stderr}
-	err := cmd.Run()
-	if err == nil {
+	if conf == nil {
+		conf = []byte{} // an empty input, not none
+	}
+	st, err := execpath.Run(path, []string{path}, env, conf, &out, stderr)
+	if err != nil {
+		return nil, &Error{Code: CodeDelegate, Msg: filepath.Base(path) + " " + command + " failed: " + err.Error()}
+	}
+	if st.Success() {
 		return out.Bytes(), nil
 	}
 	name := filepath.Base(path)
@@ -62,7 +67,7 @@ func Delegate(path string, environ []string, command string, conf []byte, stderr
 		return nil, &e
 	}
 	details := strings.TrimSpace(out.String())
-	return nil, &Error{Code: CodeDelegate, Msg: name + " " + command + " failed: " + err.Error(), Details: details}
+	return nil, &Error{Code: CodeDelegate, Msg: name + " " + command + " failed: " + st.String(), Details: details}
 }
 
 // decode reads an error object (keys matched without regard to case,

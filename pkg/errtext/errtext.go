@@ -6,21 +6,19 @@ package errtext
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Errno strips *os.PathError, *os.LinkError, *os.SyscallError and
-// *exec.Error from err, so that a message built around it names the path
-// once and ends with the errno.
+// Errno strips *os.PathError, *os.LinkError and *os.SyscallError from
+// err, so that a message built around it names the path once and ends
+// with the errno.
 func Errno(err error) error {
 	var pe *os.PathError
 	var le *os.LinkError
 	var se *os.SyscallError
-	var ee *exec.Error
 	switch {
 	case errors.As(err, &pe):
 		return pe.Err
@@ -28,8 +26,6 @@ func Errno(err error) error {
 		return le.Err
 	case errors.As(err, &se):
 		return se.Err
-	case errors.As(err, &ee):
-		return ee.Err
 	}
 	return err
 }

@@ -1,10 +1,8 @@
 package unshare
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -12,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsbox/nsbox/pkg/applet"
+	"github.com/nsbox/nsbox/pkg/execpath"
 	"github.com/nsbox/nsbox/pkg/idmap"
 	"github.com/nsbox/nsbox/pkg/nsexec"
 	"github.com/nsbox/nsbox/pkg/reexec"
@@ -137,7 +136,7 @@ func (m *rangeMaps) write(pid int, setgroups string) error {
 		if len(k.rs) == 0 {
 			continue
 		}
-		path, err := exec.LookPath(k.prog)
+		path, err := execpath.LookPath(k.prog, os.Environ())
 		if err != nil {
 			return applet.Errorf("--map-users/--map-groups need a privileged helper: install nsbox's setuidmap (make install-setuid) or shadow's %s", k.prog)
 		}
@@ -176,7 +175,7 @@ func (m *rangeMaps) writeDirect(pid int, setgroups string) error {
 // or carries file capabilities (make install-setuid, install-setcap: a
 // helper that can write maps for an unprivileged caller), else "".
 func privileged(prog string) string {
-	path, err := exec.LookPath(prog)
+	path, err := execpath.LookPath(prog, os.Environ())
 	if err != nil {
 		return ""
 	}
@@ -195,14 +194,12 @@ func privileged(prog string) string {
 
 // runHelper runs a map helper; its own message explains a refusal.
 func runHelper(path string, args []string) error {
-	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return &applet.Exit{Code: 1, Msg: fmt.Sprintf("%s failed", path)}
-		}
+	st, err := execpath.Run(path, append([]string{path}, args...), nil, nil, os.Stderr, os.Stderr)
+	if err != nil {
 		return applet.Errorf("cannot run %s: %s", path, applet.Strerror(err))
+	}
+	if !st.Success() {
+		return &applet.Exit{Code: 1, Msg: fmt.Sprintf("%s failed", path)}
 	}
 	return nil
 }
