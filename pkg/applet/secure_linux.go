@@ -31,8 +31,8 @@ func refuseSecure(name string) error {
 
 // dropSecure gives an applet that is not Privileged nothing more than its
 // caller has when nsbox is installed set-user-ID or with file capabilities
-// (for setuidmap and mkbridge): every id is set back to the real one on every thread,
-// which clears a set-user-ID root's capabilities too. File capabilities
+// (for setuidmap and mkbridge): every id is set back to the real one on
+// every thread, which clears a set-user-ID root's capabilities too. File capabilities
 // that would survive that (a non-root caller still holding some) are
 // refused rather than cleared thread by thread.
 func dropSecure() error {

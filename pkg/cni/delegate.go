@@ -47,9 +47,6 @@ func Delegate(path string, environ []string, command string, conf []byte, stderr
 	}
 	env = append(env, "CNI_COMMAND="+command)
 	var out bytes.Buffer
-	if conf == nil {
-		conf = []byte{} // an empty input, not none
-	}
 	st, err := execpath.Run(path, []string{path}, env, conf, &out, stderr)
 	if err != nil {
 		return nil, &Error{Code: CodeDelegate, Msg: filepath.Base(path) + " " + command + " failed: " + err.Error()}

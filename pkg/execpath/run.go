@@ -30,13 +30,16 @@ func Run(path string, argv, env []string, stdin []byte, stdout, stderr io.Writer
 	}
 	p, err := func() (*os.Process, error) {
 		defer func() { closeAll(theirs) }() // the program has its own copies
-		for i, flag := range []int{os.O_RDONLY, os.O_WRONLY, os.O_WRONLY} {
-			out := []io.Writer{nil, stdout, stderr}[i]
+		for i, out := range [3]io.Writer{nil, stdout, stderr} {
 			if f, ok := out.(*os.File); ok && f != nil {
 				files[i] = f
 				continue
 			}
 			if (i == 0 && stdin == nil) || (i > 0 && out == nil) {
+				flag := os.O_WRONLY
+				if i == 0 {
+					flag = os.O_RDONLY
+				}
 				f, err := os.OpenFile(os.DevNull, flag, 0)
 				if err != nil {
 					return nil, err
