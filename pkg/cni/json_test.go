@@ -103,8 +103,8 @@ func TestEncodeIsMarshal(t *testing.T) {
 	}
 }
 
-// The decoding rules kept from encoding/json, and the two it had by
-// accident and no longer has.
+// The decoding rules shared with encoding/json, and the two of its
+// accidents that pkg/jsonv refuses.
 func TestDecodeRules(t *testing.T) {
 	for _, c := range []struct {
 		name, in string

@@ -237,7 +237,7 @@ func decodeIntPtr(v *jsonv.Value, p **int) error {
 }
 
 func (w *wireResult) decode(v *jsonv.Value) error {
-	var version string // checked to be a string, as before; the caller knows its version
+	var version string // must be a string; the caller knows which version it is
 	return v.DecodeFields(func(name string, m *jsonv.Value) error {
 		switch name {
 		case "cniVersion":

@@ -178,14 +178,28 @@ func TestSetupFinishesUnfinished(t *testing.T) {
 	}
 }
 
-// TestNewNetnsOverEmptyFile: an empty file in NetnsDir (killed between
-// creating it and binding the namespace onto it) is no obstacle to
-// NewNetns, and RemoveEmptyNetns removes it; a pin is neither.
+// TestNewNetnsOverEmptyFile: an empty file of mode 0 in NetnsDir (killed
+// between creating it and binding the namespace onto it) is no obstacle
+// to NewNetns, and RemoveEmptyNetns removes it; a pin, or a user's empty
+// file, is neither.
 func TestNewNetnsOverEmptyFile(t *testing.T) {
 	testBridge(t, "e")
 	name := fmt.Sprintf("nsbt%d-e", os.Getpid()%100000)
 	path := filepath.Join(NetnsDir, name)
+	// A user's empty file is not a leftover: pins are created mode 0.
 	if err := os.WriteFile(path, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if EmptyNetns(name) {
+		t.Errorf("EmptyNetns took an empty file of mode 0444")
+	}
+	if done, err := RemoveEmptyNetns(name); done || err != nil {
+		t.Errorf("RemoveEmptyNetns of an empty file of mode 0444: %v, %v", done, err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !EmptyNetns(name) || !EmptyNetns(path) || EmptyNetns("/tmp/"+name) {
@@ -205,7 +219,7 @@ func TestNewNetnsOverEmptyFile(t *testing.T) {
 	if err := RemoveNetns(name); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, nil, 0o444); err != nil {
+	if err := os.WriteFile(path, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	if done, err := RemoveEmptyNetns(name); !done || err != nil {

@@ -101,15 +101,16 @@ func markNew() error {
 // last user).
 func RemoveNetns(name string) error { return pin.UnpinNetns(name) }
 
-// EmptyNetns reports whether the target spec names an empty regular file
-// in NetnsDir: what "ip netns add" or mkbridge --new leaves when killed
-// between creating the pin file and binding the namespace onto it.
+// EmptyNetns reports whether the target spec names, in NetnsDir, the
+// empty file that "ip netns add", pin --netns or mkbridge --new leaves
+// when killed between creating the pin file and binding the namespace
+// onto it (pin.Leftover).
 func EmptyNetns(spec string) bool {
 	path := TargetPath(spec)
 	if IsPID(spec) || filepath.Dir(path) != filepath.Clean(NetnsDir) {
 		return false
 	}
-	return emptyFileAt(unix.AT_FDCWD, path)
+	return pin.Leftover(unix.AT_FDCWD, path)
 }
 
 // RemoveEmptyNetns removes the empty file the target spec names in
@@ -126,9 +127,8 @@ func RemoveEmptyNetns(spec string) (bool, error) {
 	return removeEmptyNetns(filepath.Base(TargetPath(spec)))
 }
 
-// removeEmptyNetns removes NetnsDir/name when it is an empty regular file
-// (see emptyFileAt), and reports whether it did; the caller holds the
-// lock.
+// removeEmptyNetns removes NetnsDir/name when it is such a leftover (see
+// EmptyNetns), and reports whether it did; the caller holds the lock.
 func removeEmptyNetns(name string) (bool, error) {
 	dir, err := unix.Open(NetnsDir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -138,26 +138,11 @@ func removeEmptyNetns(name string) (bool, error) {
 		return false, &Error{Op: "open " + NetnsDir, Err: err}
 	}
 	defer unix.Close(dir)
-	if !emptyFileAt(dir, name) {
+	if !pin.Leftover(dir, name) {
 		return false, nil // nothing there, or nothing of ours
 	}
 	if err := unix.Unlinkat(dir, name, 0); err != nil && err != unix.ENOENT {
 		return false, &Error{Op: "remove " + filepath.Join(NetnsDir, name), Err: err}
 	}
 	return true, nil
-}
-
-// emptyFileAt reports whether name, relative to the directory descriptor
-// dir, is an empty regular file and not a pin (an nsfs file looks like
-// one to stat).
-func emptyFileAt(dir int, name string) bool {
-	fd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	var sfs unix.Statfs_t
-	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 &&
-		unix.Fstatfs(fd, &sfs) == nil && sfs.Type != unix.NSFS_MAGIC
 }

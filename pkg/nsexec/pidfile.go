@@ -21,8 +21,7 @@ import (
 // A directory that cannot hold an unnamed file (a filesystem without
 // O_TMPFILE, or one the caller may not create files in), or a file there
 // that the caller could not replace (another user's, in a sticky
-// directory), gets the file opened at the start and written in place, as
-// before.
+// directory), gets the file opened at the start and written in place.
 // The C constructor's executor (nsexec.c, link_pid_file) links the same
 // way: keep the two in step.
 

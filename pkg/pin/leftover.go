@@ -41,6 +41,19 @@ func leftoverFile(fd int) bool {
 	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Mode&0o7777 == 0 && st.Size == 0
 }
 
+// Leftover reports whether name, relative to the directory descriptor
+// dir (or unix.AT_FDCWD), is a pin file whose bind a kill prevented (see
+// leftoverFile), left by pin, mkbridge --new or "ip netns add": what
+// Unpin and UnpinNetns remove, and what a new pin may take the place of.
+func Leftover(dir int, name string) bool {
+	fd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return !isNsfs(fd) && leftoverFile(fd)
+}
+
 // splitDir returns the parent of dir and its last element, or ok false
 // when dir names no element that pin can create under a temporary name
 // ("/", ".", "..").

@@ -14,8 +14,8 @@ import (
 // is recognised and removed by mkbridge -d; faultinject kills the binary
 // at random points for the rest.
 
-// TestDeleteLeftovers: -d NAME removes an empty /run/netns/NAME (killed
-// between creating it and binding the namespace onto it) and --new NAME
+// TestDeleteLeftovers: -d NAME removes an empty /run/netns/NAME of mode 0
+// (killed between creating it and binding the namespace onto it) and --new NAME
 // makes a namespace over one; -d finds a host end made without a namespace
 // id in the target (ip link add ... netns X) and one never recorded (its
 // set-up killed before its first record), by the name mkbridge gives; it
@@ -25,14 +25,14 @@ func TestDeleteLeftovers(t *testing.T) {
 	name := fmt.Sprintf("nsbt-left-%d", os.Getpid())
 	path := "/run/netns/" + name
 	t.Cleanup(func() { testutil.Run(t, "ip", "netns", "del", name) })
-	if err := os.WriteFile(path, nil, 0o444); err != nil {
+	if err := os.WriteFile(path, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Must(t, testutil.Run(t, bin, "mkbridge", "-d", name), 0)
 	if _, err := os.Lstat(path); err == nil {
 		t.Fatalf("-d left the empty %s", path)
 	}
-	if err := os.WriteFile(path, nil, 0o444); err != nil {
+	if err := os.WriteFile(path, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	host, _ := parseOut(t, testutil.Run(t, bin, "mkbridge", "--new", "-b", br, "--bridge-addr", "10.201.30.1/24", name))

@@ -826,7 +826,7 @@ func TestPidFileReplaced(t *testing.T) {
 			})
 		}
 		// Another user's file in a sticky directory could not be replaced:
-		// it is written in place, as before.
+		// it is written in place.
 		u := testutil.Unprivileged(t)
 		sticky := sharedTemp(t)
 		if err := os.Chmod(sticky, os.ModeSticky|0o777); err != nil {
