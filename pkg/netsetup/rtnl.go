@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/nsbox/nsbox/pkg/nsfs"
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -284,28 +285,10 @@ func (h *handle) linkList() ([]*link, error) {
 }
 
 // netNsID is the id that h's namespace has for the namespace of the file
-// descriptor fd (RTM_GETNSID); -1: none.
+// descriptor fd (RTM_GETNSID); -1 (nsfs.NSIDUnassigned): none.
 func (h *handle) netNsID(fd int) (int, error) {
-	msgs, err := h.request(unix.RTM_GETNSID, 0, nl.NewRtGenMsg(),
-		nl.NewRtAttr(unix.NETNSA_FD, nl.Uint32Attr(uint32(fd)))).Execute(unix.NETLINK_ROUTE, unix.RTM_NEWNSID)
-	if err != nil {
-		return 0, err
-	}
-	for _, m := range msgs {
-		if len(m) < nlAlign(unix.SizeofRtGenmsg) {
-			continue
-		}
-		id, ok := 0, false
-		eachAttr(m[nlAlign(unix.SizeofRtGenmsg):], func(t uint16, v []byte) {
-			if t == unix.NETNSA_NSID && len(v) >= 4 {
-				id, ok = int(int32(binary.NativeEndian.Uint32(v))), true
-			}
-		})
-		if ok {
-			return id, nil
-		}
-	}
-	return 0, errors.New("unexpected empty result")
+	id, err := nsfs.NSIDOn(h.sockets[unix.NETLINK_ROUTE].Socket.GetFd(), fd)
+	return int(id), err
 }
 
 // addr is an address of a link as the kernel has it.

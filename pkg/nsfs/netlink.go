@@ -41,6 +41,14 @@ func (r *Route) Close() error {
 
 const errNoNSID Error = "no NETNSA_NSID in the RTM_GETNSID reply"
 
+// NSIDOn is NSID asked on sock, a NETLINK_ROUTE socket the caller opened
+// and keeps (in another network namespace, say): the id that socket's
+// namespace has for the one open as nsfd.
+func NSIDOn(sock, nsfd int) (int32, error) {
+	r := Route{fd: sock, buf: make([]byte, 4096)}
+	return r.NSID(nsfd)
+}
+
 // NSID asks the id of the network namespace open as nsfd, as seen from the
 // caller's network namespace: a number, or NSIDUnassigned.
 func (r *Route) NSID(nsfd int) (int32, error) {
